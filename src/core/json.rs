@@ -1,0 +1,787 @@
+//! JSON values, a strict parser and a writer: the one representation the core uses for page
+//! properties, persisted state and wire items.
+//!
+//! The core owns this (rather than serde) for two reasons measured on the wasm build: page data
+//! crosses the JS boundary as one string, which costs far less glue than walking JS objects, and
+//! serde's deserializer machinery alone is larger than the whole tracker. Numbers keep the exact
+//! text they arrived with, so a shop's own properties pass through byte for byte, and the core
+//! never needs a float formatter for them.
+//!
+//! Must not touch: anything browser- or I/O-related.
+
+/// Nesting deeper than this is rejected rather than risking the stack on hostile input.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed JSON value. Objects keep their keys in the order received.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+/// A JSON number kept as its canonical text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Number(Box<str>);
+
+/// Why a text is not acceptable JSON, and the byte offset where that was noticed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonError {
+    pub offset: usize,
+    pub problem: &'static str,
+}
+
+impl JsonError {
+    /// "unexpected character at byte 12"
+    pub fn message(&self) -> String {
+        let mut out = String::from(self.problem);
+        out.push_str(" at byte ");
+        push_u64(&mut out, self.offset as u64);
+        out
+    }
+}
+
+impl core::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl Number {
+    /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
+    /// Integers are exact; other values keep six decimals, which is more than money or scores need.
+    pub fn from_f64(x: f64) -> Option<Number> {
+        if !x.is_finite() {
+            return None;
+        }
+        let mut text = String::new();
+        if x < 0.0 {
+            text.push('-');
+        }
+        let magnitude = x.abs();
+        if magnitude >= 1e18 {
+            // Too large for u64 digits: 15 significant digits and a decimal exponent.
+            let mut exponent = 0;
+            let mut scaled = magnitude;
+            while scaled >= 1e15 {
+                scaled /= 10.0;
+                exponent += 1;
+            }
+            push_u64(&mut text, scaled.round() as u64);
+            text.push('e');
+            push_u64(&mut text, exponent);
+        } else if magnitude.fract() == 0.0 || magnitude >= 1e15 {
+            push_u64(&mut text, magnitude.round() as u64);
+        } else {
+            let micros = (magnitude * 1e6).round() as u64;
+            push_u64(&mut text, micros / 1_000_000);
+            let mut frac = micros % 1_000_000;
+            if frac != 0 {
+                text.push('.');
+                let mut digits = 6;
+                while frac % 10 == 0 {
+                    frac /= 10;
+                    digits -= 1;
+                }
+                let mut buf = [b'0'; 6];
+                for slot in buf[..digits].iter_mut().rev() {
+                    *slot = b'0' + (frac % 10) as u8;
+                    frac /= 10;
+                }
+                text.push_str(core::str::from_utf8(&buf[..digits]).unwrap_or("0"));
+            }
+        }
+        if text == "-0" {
+            text = String::from("0");
+        }
+        Some(Number(text.into_boxed_str()))
+    }
+
+    pub fn from_u64(x: u64) -> Number {
+        let mut text = String::new();
+        push_u64(&mut text, x);
+        Number(text.into_boxed_str())
+    }
+
+    /// Accepts `text` only if it is a complete JSON number.
+    pub fn parse(text: &str) -> Option<Number> {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        let end = parser.number_end().ok()?;
+        (end == text.len()).then(|| Number(text.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value as a float. Exact for integers up to 2^53 and for decimals of up to 15
+    /// significant digits (the fast path of correct decimal conversion); within an ulp otherwise.
+    pub fn as_f64(&self) -> f64 {
+        let bytes = self.0.as_bytes();
+        let mut i = 0;
+        let negative = bytes.first() == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let mut mantissa: u64 = 0;
+        let mut exponent: i32 = 0;
+        let mut significant = 0;
+        let mut seen_point = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'0'..=b'9' => {
+                    let digit = u64::from(bytes[i] - b'0');
+                    if significant < 19 {
+                        if mantissa != 0 || digit != 0 {
+                            significant += 1;
+                        }
+                        mantissa = mantissa * 10 + digit;
+                        if seen_point {
+                            exponent -= 1;
+                        }
+                    } else if !seen_point {
+                        exponent += 1;
+                    }
+                }
+                b'.' => seen_point = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        if i < bytes.len() {
+            // exponent part: [eE][+-]?digits
+            i += 1;
+            let mut exp_negative = false;
+            if let Some(sign @ (b'+' | b'-')) = bytes.get(i) {
+                exp_negative = *sign == b'-';
+                i += 1;
+            }
+            let mut e: i32 = 0;
+            while let Some(d @ b'0'..=b'9') = bytes.get(i) {
+                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                i += 1;
+            }
+            exponent = exponent.saturating_add(if exp_negative { -e } else { e });
+        }
+        let m = mantissa as f64;
+        let value = if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
+            if exponent >= 0 {
+                m * POW10[exponent as usize]
+            } else {
+                m / POW10[(-exponent) as usize]
+            }
+        } else if exponent > 400 {
+            if mantissa == 0 { 0.0 } else { f64::INFINITY }
+        } else if exponent < -400 {
+            0.0
+        } else {
+            m * 10f64.powi(exponent)
+        };
+        if negative { -value } else { value }
+    }
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+impl Value {
+    pub fn number(x: f64) -> Value {
+        Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+
+    pub fn string(s: &str) -> Value {
+        Value::String(s.into())
+    }
+
+    /// The member `key` of an object; `None` for other values or a missing key.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(n.as_f64()),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// Sets `key` on an object, replacing an existing member in place or appending.
+    pub fn set(&mut self, key: &str, value: Value) {
+        if let Value::Object(members) = self {
+            match members.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1 = value,
+                None => members.push((key.into(), value)),
+            }
+        }
+    }
+
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(true) => out.push_str("true"),
+            Value::Bool(false) => out.push_str("false"),
+            Value::Number(n) => out.push_str(n.as_str()),
+            Value::String(s) => write_string(out, s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Value::Object(members) => {
+                out.push('{');
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, key);
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+/// Writes `s` as a quoted JSON string.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut plain_from = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain_from..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 15)] as char);
+        } else {
+            out.push_str(escape);
+        }
+        plain_from = i + 1;
+    }
+    out.push_str(&s[plain_from..]);
+    out.push('"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the decimal digits of `n`; the core avoids `format!` to keep the wasm small.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(core::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// Builds a JSON object member by member, for wire items assembled from parts that are
+/// already JSON (properties received from the page) and parts that are not.
+pub struct ObjectWriter<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        ObjectWriter { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_string(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        let out = self.key(key);
+        write_string(out, value);
+        self
+    }
+
+    pub fn number(&mut self, key: &str, value: f64) -> &mut Self {
+        let text = Number::from_f64(value);
+        let out = self.key(key);
+        out.push_str(text.as_ref().map_or("null", Number::as_str));
+        self
+    }
+
+    pub fn uint(&mut self, key: &str, value: u64) -> &mut Self {
+        let out = self.key(key);
+        push_u64(out, value);
+        self
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        let out = self.key(key);
+        out.push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    pub fn value(&mut self, key: &str, value: &Value) -> &mut Self {
+        let out = self.key(key);
+        value.write(out);
+        self
+    }
+
+    /// `json` must already be one complete JSON value.
+    pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
+        let out = self.key(key);
+        out.push_str(json);
+        self
+    }
+
+    /// Opens a nested object under `key`; finish it before writing to this one again.
+    pub fn object(&mut self, key: &str) -> ObjectWriter<'_> {
+        let out = self.key(key);
+        ObjectWriter::new(out)
+    }
+
+    pub fn finish(self) {
+        self.out.push('}');
+    }
+}
+
+/// Parses one complete JSON text. Whitespace around the value is allowed; anything else is not.
+pub fn parse(text: &str) -> Result<Value, JsonError> {
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let value = parser.value(0)?;
+    parser.skip_whitespace();
+    if parser.pos != parser.bytes.len() {
+        return Err(parser.error("unexpected text after the JSON value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, problem: &'static str) -> JsonError {
+        JsonError {
+            offset: self.pos,
+            problem,
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("JSON nested too deeply"));
+        }
+        self.skip_whitespace();
+        match self.bytes.get(self.pos) {
+            None => Err(self.error("unexpected end of JSON")),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                let end = self.number_end()?;
+                let text = core::str::from_utf8(&self.bytes[start..end]).unwrap_or("0");
+                Ok(Value::Number(Number(text.into())))
+            }
+            Some(_) => Err(self.error("unexpected character")),
+        }
+    }
+
+    fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, JsonError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("unexpected character"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// Checks the JSON number grammar from `pos` and returns where the number ends.
+    fn number_end(&mut self) -> Result<usize, JsonError> {
+        if self.bytes.get(self.pos) == Some(&b'-') {
+            self.pos += 1;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        Ok(self.pos)
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut code = 0;
+        for _ in 0..4 {
+            let digit = match self.bytes.get(self.pos) {
+                Some(b @ b'0'..=b'9') => b - b'0',
+                Some(b @ b'a'..=b'f') => b - b'a' + 10,
+                Some(b @ b'A'..=b'F') => b - b'A' + 10,
+                _ => return Err(self.error("invalid \\u escape")),
+            };
+            code = code * 16 + u32::from(digit);
+            self.pos += 1;
+        }
+        Ok(code)
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        let mut plain_from = self.pos;
+        loop {
+            let Some(&byte) = self.bytes.get(self.pos) else {
+                return Err(self.error("unterminated string"));
+            };
+            match byte {
+                b'"' => {
+                    out.push_str(self.slice(plain_from));
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    out.push_str(self.slice(plain_from));
+                    self.pos += 1;
+                    let escaped = match self.bytes.get(self.pos) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let escaped = self.unicode_escape()?;
+                            out.push(escaped);
+                            plain_from = self.pos;
+                            continue;
+                        }
+                        _ => return Err(self.error("invalid escape")),
+                    };
+                    out.push(escaped);
+                    self.pos += 1;
+                    plain_from = self.pos;
+                }
+                0..=0x1f => return Err(self.error("control character in string")),
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// After `\u`: one code point, joining a surrogate pair; a lone surrogate becomes U+FFFD,
+    /// as JavaScript's TextEncoder would make it.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let first = self.hex4()?;
+        if (0xD800..0xDC00).contains(&first) && self.bytes[self.pos..].starts_with(b"\\u") {
+            let save = self.pos;
+            self.pos += 2;
+            let second = self.hex4()?;
+            if (0xDC00..0xE000).contains(&second) {
+                let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                return Ok(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            }
+            self.pos = save;
+        }
+        Ok(char::from_u32(first).unwrap_or('\u{FFFD}'))
+    }
+
+    /// The input from `start` to the current position; both sit on ASCII bytes, so this is
+    /// always a whole UTF-8 slice.
+    fn slice(&self, start: usize) -> &str {
+        core::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or("")
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.skip_whitespace();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.error("expected ',' or ']'")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.bytes.get(self.pos) != Some(&b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.bytes.get(self.pos) != Some(&b':') {
+                return Err(self.error("expected ':'"));
+            }
+            self.pos += 1;
+            let value = self.value(depth + 1)?;
+            members.push((key, value));
+            self.skip_whitespace();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                _ => return Err(self.error("expected ',' or '}'")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_keep_text_and_key_order() {
+        let cases = [
+            r#"{"b":1,"a":[true,false,null],"c":{"d":"x"}}"#,
+            r#"{"price":19.990,"big":12345678901234567890,"neg":-0.5e-3}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#""\"\\\n\u0001é😀""#,
+        ];
+        for case in cases {
+            assert_eq!(parse(case).unwrap().to_json(), case, "{case}");
+        }
+    }
+
+    #[test]
+    fn escapes_decode_to_characters() {
+        let value = parse(r#""a\u00e9\ud83d\ude00\/\t""#).unwrap();
+        assert_eq!(value.as_str(), Some("aé😀/\t"));
+        // a lone surrogate becomes U+FFFD rather than an error or invalid UTF-8
+        assert_eq!(parse(r#""\ud800x""#).unwrap().as_str(), Some("\u{FFFD}x"));
+    }
+
+    #[test]
+    fn rejects_malformed_text_with_the_offset() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("", 0, "unexpected end of JSON"),
+            ("{", 1, "expected a string key"),
+            ("{\"a\" 1}", 5, "expected ':'"),
+            ("[1,]", 3, "unexpected character"),
+            ("[1 2]", 3, "expected ',' or ']'"),
+            ("01", 1, "unexpected text after the JSON value"),
+            ("1.", 2, "invalid number"),
+            ("-", 1, "invalid number"),
+            ("1e+", 3, "invalid number"),
+            ("\"abc", 4, "unterminated string"),
+            ("\"a\nb\"", 2, "control character in string"),
+            ("\"\\x\"", 2, "invalid escape"),
+            ("\"\\u12g4\"", 5, "invalid \\u escape"),
+            ("tru", 0, "unexpected character"),
+            ("NaN", 0, "unexpected character"),
+            ("{} x", 3, "unexpected text after the JSON value"),
+        ];
+        for (text, offset, problem) in cases {
+            let err = parse(text).unwrap_err();
+            assert_eq!((err.offset, err.problem), (*offset, *problem), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        assert_eq!(parse(&deep).unwrap_err().problem, "JSON nested too deeply");
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn numbers_convert_to_floats() {
+        let cases: &[(&str, f64)] = &[
+            ("0", 0.0),
+            ("-0", -0.0),
+            ("19.99", 19.99),
+            ("0.1", 0.1),
+            ("1e3", 1000.0),
+            ("2.5E-3", 0.0025),
+            ("123456789012345", 123456789012345.0),
+            ("9007199254740993", 9007199254740992.0),
+            ("1e400", f64::INFINITY),
+            ("1e-400", 0.0),
+            ("0e999999999999", 0.0),
+        ];
+        for (text, expected) in cases {
+            let n = Number::parse(text).unwrap();
+            assert_eq!(n.as_f64(), *expected, "{text}");
+        }
+        assert!(Number::parse("1.5x").is_none());
+        assert!(Number::parse(" 1").is_none());
+    }
+
+    #[test]
+    fn floats_format_without_a_float_formatter() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (-0.0, "0"),
+            (42.0, "42"),
+            (-3.5, "-3.5"),
+            (179.99, "179.99"),
+            (0.1 + 0.2, "0.3"),
+            (1e20, "100000000000000e6"),
+            (1.5e300, "150000000000000e286"),
+            (0.0000004, "0"),
+        ];
+        for (x, text) in cases {
+            assert_eq!(Number::from_f64(*x).unwrap().as_str(), *text, "{x}");
+        }
+        assert!(Number::from_f64(f64::NAN).is_none());
+        assert!(Number::from_f64(f64::INFINITY).is_none());
+    }
+
+    #[test]
+    fn object_writer_builds_nested_objects() {
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        w.string("type", "track")
+            .uint("n", 7)
+            .bool("ok", true)
+            .number("x", 1.25);
+        {
+            let mut inner = w.object("context");
+            inner.string("q", "a\"b");
+            inner.finish();
+        }
+        w.raw("properties", "{\"k\":1}");
+        w.finish();
+        assert_eq!(
+            out,
+            r#"{"type":"track","n":7,"ok":true,"x":1.25,"context":{"q":"a\"b"},"properties":{"k":1}}"#
+        );
+        assert!(parse(&out).is_ok());
+    }
+
+    #[test]
+    fn set_replaces_in_place_or_appends() {
+        let mut v = parse(r#"{"a":1,"b":2}"#).unwrap();
+        v.set("a", Value::string("x"));
+        v.set("c", Value::Bool(true));
+        assert_eq!(v.to_json(), r#"{"a":"x","b":2,"c":true}"#);
+    }
+}

@@ -1,0 +1,36 @@
+//! The pure core: everything cartsense decides, with no browser and no I/O.
+//!
+//! Events come in as strings and numbers, decisions and wire bytes go out. Time and randomness
+//! are arguments, so the same inputs always give the same outputs, natively or in wasm, and
+//! every behaviour is tested with plain `cargo test`. Nothing here may mention wasm-bindgen,
+//! js-sys or web-sys (`! grep -rnE 'wasm_bindgen|web_sys|js_sys' src/core` holds).
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`json`] | the JSON value, parser and writer |
+//! | [`time`] | ISO-8601 and `Retry-After` dates |
+//! | [`rng`] | seeded randomness for ids and jitter |
+//! | [`error`] | the one error type and its messages |
+//! | [`config`] | `init()` options |
+//! | [`event`] | the Segment e-commerce vocabulary and validation |
+//! | [`context`] | the page context and `context` object |
+//! | [`session`] | sessions and the visitor history |
+//! | [`autocapture`] | what `data-cs-*` markup means |
+//! | [`storage`] | storage keys and operations |
+//! | [`outbox`] | batching, retry, backoff, drops |
+//! | [`wire`] | validity of received batches (shared with the collector) |
+//! | [`tracker`] | the engine tying these together |
+
+pub mod autocapture;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod event;
+pub mod json;
+pub mod outbox;
+pub mod rng;
+pub mod session;
+pub mod storage;
+pub mod time;
+pub mod tracker;
+pub mod wire;

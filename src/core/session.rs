@@ -1,0 +1,244 @@
+//! Sessions (an id that lasts until `sessionTimeout` of inactivity) and the visitor history
+//! kept across sessions (visits, first and last seen, orders, revenue) for the lifecycle
+//! segments built on it.
+//!
+//! Both persist as small JSON objects. Stored text that cannot be read is treated as absent:
+//! a visitor with a damaged history starts a new one rather than breaking the tracker.
+
+use crate::core::json::{self, ObjectWriter, Value};
+use crate::core::rng::Rng;
+use crate::core::time::Millis;
+
+/// How many recent order ids are remembered to recognise a repeated `Order Completed`
+/// (a reloaded confirmation page) so that it is neither sent nor counted twice.
+pub const RECENT_ORDER_IDS: usize = 20;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub started_at: Millis,
+    pub last_activity: Millis,
+    /// Events in this session, this page and earlier ones.
+    pub events: u64,
+}
+
+impl Session {
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        w.string("id", &self.id)
+            .number("startedAt", self.started_at)
+            .number("lastActivity", self.last_activity)
+            .uint("events", self.events);
+        w.finish();
+        out
+    }
+
+    pub fn from_json(text: &str) -> Option<Session> {
+        let value = json::parse(text).ok()?;
+        let id = value
+            .get("id")?
+            .as_str()
+            .filter(|id| !id.is_empty() && id.len() <= 64)?;
+        Some(Session {
+            id: id.into(),
+            started_at: finite(&value, "startedAt")?,
+            last_activity: finite(&value, "lastActivity")?,
+            events: finite(&value, "events").unwrap_or(0.0).max(0.0) as u64,
+        })
+    }
+
+    /// Whether an event at `now` still belongs to this session.
+    pub fn is_live(&self, now: Millis, timeout: Millis) -> bool {
+        now - self.last_activity < timeout && now >= self.started_at - timeout
+    }
+}
+
+fn finite(value: &Value, key: &str) -> Option<f64> {
+    value.get(key)?.as_f64().filter(|x| x.is_finite())
+}
+
+/// What is remembered about the visitor across sessions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Visitor {
+    /// Sessions started, this one included.
+    pub visits: u64,
+    pub first_seen: Option<Millis>,
+    pub last_seen: Option<Millis>,
+    pub orders: u64,
+    /// Sum of order revenue, in the currency the orders were placed in.
+    pub revenue: f64,
+    pub last_order_at: Option<Millis>,
+    pub recent_order_ids: Vec<String>,
+}
+
+impl Visitor {
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        w.uint("visits", self.visits);
+        if let Some(t) = self.first_seen {
+            w.number("firstSeen", t);
+        }
+        if let Some(t) = self.last_seen {
+            w.number("lastSeen", t);
+        }
+        w.uint("orders", self.orders).number("revenue", self.revenue);
+        if let Some(t) = self.last_order_at {
+            w.number("lastOrderAt", t);
+        }
+        let ids = Value::Array(self.recent_order_ids.iter().map(|id| Value::string(id)).collect());
+        w.value("recentOrderIds", &ids);
+        w.finish();
+        out
+    }
+
+    pub fn from_json(text: &str) -> Option<Visitor> {
+        let value = json::parse(text).ok()?;
+        value.as_object()?;
+        let count = |key| finite(&value, key).unwrap_or(0.0).max(0.0) as u64;
+        let recent_order_ids = value
+            .get("recentOrderIds")
+            .and_then(Value::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Value::as_str)
+            .take(RECENT_ORDER_IDS)
+            .map(String::from)
+            .collect();
+        Some(Visitor {
+            visits: count("visits"),
+            first_seen: finite(&value, "firstSeen"),
+            last_seen: finite(&value, "lastSeen"),
+            orders: count("orders"),
+            revenue: finite(&value, "revenue").unwrap_or(0.0).max(0.0),
+            last_order_at: finite(&value, "lastOrderAt"),
+            recent_order_ids,
+        })
+    }
+
+    pub fn has_order(&self, order_id: &str) -> bool {
+        self.recent_order_ids.iter().any(|id| id == order_id)
+    }
+
+    pub fn record_order(&mut self, order_id: Option<&str>, revenue: f64, now: Millis) {
+        self.orders += 1;
+        if revenue.is_finite() && revenue > 0.0 {
+            self.revenue += revenue;
+        }
+        self.last_order_at = Some(now);
+        if let Some(id) = order_id {
+            if self.recent_order_ids.len() >= RECENT_ORDER_IDS {
+                self.recent_order_ids.remove(0);
+            }
+            self.recent_order_ids.push(id.into());
+        }
+    }
+}
+
+/// The session an event at `now` belongs to: the current one if it is still live, else a new
+/// one, which also counts a visit. Returns whether a new session started.
+pub fn touch(
+    session: &mut Option<Session>,
+    visitor: &mut Visitor,
+    now: Millis,
+    timeout: Millis,
+    rng: &mut Rng,
+) -> bool {
+    let live = session.as_ref().is_some_and(|s| s.is_live(now, timeout));
+    if !live {
+        *session = Some(Session {
+            id: rng.uuid_v4(),
+            started_at: now,
+            last_activity: now,
+            events: 0,
+        });
+        visitor.visits += 1;
+        visitor.first_seen.get_or_insert(now);
+    }
+    if let Some(s) = session.as_mut() {
+        s.last_activity = s.last_activity.max(now);
+        s.events += 1;
+    }
+    visitor.last_seen = Some(now);
+    !live
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: f64 = 60_000.0;
+
+    #[test]
+    fn sessions_end_after_the_inactivity_timeout() {
+        let mut rng = Rng::new([1, 2, 3, 4]);
+        let mut session = None;
+        let mut visitor = Visitor::default();
+        let timeout = 30.0 * MIN;
+        let steps: &[(f64, bool)] = &[
+            (0.0, true),               // first event: new session
+            (29.0 * MIN, false),       // within 30 min of the last event
+            (58.0 * MIN, false),       // activity extends the session
+            (88.0 * MIN, true),        // 30 min of silence: new session
+            (88.0 * MIN + 1.0, false), // same session
+        ];
+        let mut ids = Vec::new();
+        for (now, expect_new) in steps {
+            let started = touch(&mut session, &mut visitor, *now, timeout, &mut rng);
+            assert_eq!(started, *expect_new, "at {now}");
+            ids.push(session.as_ref().unwrap().id.clone());
+        }
+        assert_eq!(ids[0], ids[2]);
+        assert_ne!(ids[2], ids[3]);
+        assert_eq!(visitor.visits, 2);
+        assert_eq!(visitor.first_seen, Some(0.0));
+        assert_eq!(visitor.last_seen, Some(88.0 * MIN + 1.0));
+        assert_eq!(session.as_ref().unwrap().events, 2);
+    }
+
+    #[test]
+    fn a_clock_that_jumps_backwards_far_starts_a_new_session() {
+        let mut rng = Rng::new([5, 5, 5, 5]);
+        let mut session = None;
+        let mut visitor = Visitor::default();
+        touch(&mut session, &mut visitor, 100.0 * MIN, 30.0 * MIN, &mut rng);
+        assert!(touch(&mut session, &mut visitor, 10.0 * MIN, 30.0 * MIN, &mut rng));
+    }
+
+    #[test]
+    fn state_round_trips_through_json_and_junk_reads_as_absent() {
+        let session = Session {
+            id: "abc".into(),
+            started_at: 1.0,
+            last_activity: 2.5,
+            events: 3,
+        };
+        assert_eq!(Session::from_json(&session.to_json()), Some(session));
+        let mut visitor = Visitor::default();
+        visitor.visits = 4;
+        visitor.first_seen = Some(10.0);
+        visitor.record_order(Some("o-1"), 99.5, 20.0);
+        visitor.record_order(None, f64::NAN, 30.0);
+        assert_eq!(Visitor::from_json(&visitor.to_json()), Some(visitor.clone()));
+        assert_eq!(visitor.orders, 2);
+        assert_eq!(visitor.revenue, 99.5);
+        assert!(visitor.has_order("o-1"));
+        for junk in ["", "{", "[]", "{\"id\":5}", "null"] {
+            assert_eq!(Session::from_json(junk), None, "{junk}");
+        }
+        assert_eq!(Visitor::from_json("{\"visits\":\"x\"}"), Some(Visitor::default()));
+        assert_eq!(Visitor::from_json("nope"), None);
+    }
+
+    #[test]
+    fn recent_order_ids_are_bounded() {
+        let mut visitor = Visitor::default();
+        for i in 0..(RECENT_ORDER_IDS + 5) {
+            visitor.record_order(Some(&i.to_string()), 1.0, 0.0);
+        }
+        assert_eq!(visitor.recent_order_ids.len(), RECENT_ORDER_IDS);
+        assert!(!visitor.has_order("0"));
+        assert!(visitor.has_order(&(RECENT_ORDER_IDS + 4).to_string()));
+    }
+}

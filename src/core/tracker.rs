@@ -1,0 +1,461 @@
+//! The engine behind one tracker: identity, consent, sessions, the visitor history and the
+//! outbox, driven by calls from the page and answers from the network.
+//!
+//! It is a state machine with no I/O. The shell feeds it the time, the page context and the
+//! answers to its requests; it hands back storage operations ([`Engine::take_storage_ops`]),
+//! requests to send ([`Engine::next_request`]) and when to wake it up ([`Engine::next_wake`]).
+//! The same calls in the same order always give the same results, natively or in the browser.
+
+use crate::core::config::{Config, Consent, StorageKind};
+use crate::core::context::PageContext;
+use crate::core::error::Error;
+use crate::core::event::{self, MAX_PROPERTIES_BYTES};
+use crate::core::json::{ObjectWriter, Value};
+use crate::core::outbox::{Answer, Outbox, Request};
+use crate::core::rng::{self, Rng};
+use crate::core::session::{self, Session, Visitor};
+use crate::core::storage::{self, StorageOp};
+use crate::core::time::{self, Millis};
+
+pub struct Engine {
+    config: Config,
+    consent: Consent,
+    anonymous_id: String,
+    user_id: Option<String>,
+    session: Option<Session>,
+    visitor: Visitor,
+    outbox: Outbox,
+    rng: Rng,
+    ops: Vec<StorageOp>,
+    message_counter: u64,
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.trim().is_empty() && id.chars().count() <= event::MAX_ID_CHARS
+}
+
+impl Engine {
+    /// Starts a tracker. `stored` holds every storage entry whose key starts with
+    /// [`storage::PREFIX`]; `seed` is fresh randomness; `privacy_signal` says whether the
+    /// browser sends Global Privacy Control or Do Not Track.
+    pub fn new(
+        config: Config,
+        stored: Vec<(String, String)>,
+        seed: [u32; 4],
+        now: Millis,
+        privacy_signal: bool,
+    ) -> Engine {
+        let mut rng = Rng::new(seed);
+        let consent = if config.respect_privacy_signals && privacy_signal {
+            Consent::Denied
+        } else {
+            config.consent
+        };
+        let outbox = Outbox::new(
+            &config.write_key,
+            config.flush_at,
+            config.flush_interval,
+            config.max_queue,
+        );
+        let mut engine = Engine {
+            anonymous_id: rng.uuid_v4(),
+            config,
+            consent,
+            user_id: None,
+            session: None,
+            visitor: Visitor::default(),
+            outbox,
+            rng,
+            ops: Vec::new(),
+            message_counter: 0,
+        };
+        if consent == Consent::Denied {
+            engine.clear_storage();
+            return engine;
+        }
+        if engine.config.storage == StorageKind::Local {
+            engine.load(stored, now);
+        }
+        if engine.persisting() {
+            engine.ops.push(StorageOp::Set(
+                storage::ANONYMOUS_ID.into(),
+                engine.anonymous_id.clone(),
+            ));
+        }
+        engine
+    }
+
+    fn load(&mut self, mut stored: Vec<(String, String)>, now: Millis) {
+        stored.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut queued = Vec::new();
+        for (key, value) in stored {
+            match key.as_str() {
+                storage::ANONYMOUS_ID if valid_id(&value) => self.anonymous_id = value,
+                storage::USER_ID if valid_id(&value) => self.user_id = Some(value),
+                storage::SESSION => self.session = Session::from_json(&value),
+                storage::VISITOR => self.visitor = Visitor::from_json(&value).unwrap_or_default(),
+                _ => {
+                    if let Some(message_id) = key.strip_prefix(storage::QUEUE_PREFIX) {
+                        queued.push((message_id.to_string(), value));
+                    }
+                }
+            }
+        }
+        let mut restorable = Vec::new();
+        for (message_id, json) in queued {
+            // An entry that is not the item it claims to be would poison every batch it rides in.
+            let intact = crate::core::json::parse(&json)
+                .ok()
+                .is_some_and(|item| item.get("messageId").and_then(Value::as_str) == Some(message_id.as_str()));
+            if intact {
+                restorable.push((message_id, json));
+            } else {
+                self.outbox.count_drop("corrupt_storage", 1);
+                self.remove_stored(&message_id);
+            }
+        }
+        for evicted in self.outbox.restore(restorable, now) {
+            self.remove_stored(&evicted);
+        }
+    }
+
+    fn persisting(&self) -> bool {
+        self.config.storage == StorageKind::Local && self.consent == Consent::Granted
+    }
+
+    fn write(&mut self, key: &str, value: String) {
+        if self.persisting() {
+            self.ops.push(StorageOp::Set(key.into(), value));
+        }
+    }
+
+    fn remove_stored(&mut self, message_id: &str) {
+        if self.persisting() {
+            self.ops.push(StorageOp::Remove(storage::queue_key(message_id)));
+        }
+    }
+
+    fn clear_storage(&mut self) {
+        if self.config.storage == StorageKind::Local {
+            self.ops.push(StorageOp::Clear);
+        }
+    }
+
+    /// Storage operations to perform, oldest first; the engine forgets them.
+    pub fn take_storage_ops(&mut self) -> Vec<StorageOp> {
+        core::mem::take(&mut self.ops)
+    }
+
+    pub fn consent(&self) -> Consent {
+        self.consent
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn anonymous_id(&self) -> &str {
+        &self.anonymous_id
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    pub fn visitor(&self) -> &Visitor {
+        &self.visitor
+    }
+
+    /// Events waiting to be acknowledged.
+    pub fn pending(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// `<time in base 36><counter>-<16 random base62>`: unique, in the documented
+    /// `[A-Za-z0-9._-]{1,64}` shape, and sortable by creation time.
+    fn next_message_id(&mut self, now: Millis) -> String {
+        let mut id = String::with_capacity(29);
+        rng::push_base36(&mut id, now.max(0.0) as u64, 9);
+        rng::push_base36(&mut id, self.message_counter % 46_656, 3);
+        self.message_counter += 1;
+        id.push('-');
+        id.push_str(&self.rng.base62(16));
+        id
+    }
+
+    /// Builds the wire item around `fill` (which writes the type-specific members) and queues it.
+    fn enqueue(&mut self, now: Millis, page: &PageContext, kind: &str, fill: impl FnOnce(&mut ObjectWriter)) {
+        session::touch(
+            &mut self.session,
+            &mut self.visitor,
+            now,
+            self.config.session_timeout,
+            &mut self.rng,
+        );
+        let session_id = self.session.as_ref().map_or("", |s| s.id.as_str()).to_string();
+        let message_id = self.next_message_id(now);
+        let mut item = String::new();
+        let mut w = ObjectWriter::new(&mut item);
+        w.string("type", kind);
+        fill(&mut w);
+        w.string("anonymousId", &self.anonymous_id);
+        if let Some(user_id) = &self.user_id {
+            w.string("userId", user_id);
+        }
+        w.string("messageId", &message_id)
+            .string("timestamp", &time::iso8601(now));
+        page.write_context(&mut w, &session_id);
+        w.finish();
+
+        if let Some(s) = &self.session {
+            let text = s.to_json();
+            self.write(storage::SESSION, text);
+        }
+        let visitor = self.visitor.to_json();
+        self.write(storage::VISITOR, visitor);
+        self.write(&storage::queue_key(&message_id), item.clone());
+        for evicted in self.outbox.push(message_id, item, now) {
+            self.remove_stored(&evicted);
+        }
+    }
+
+    /// `track(event, properties)`. Returns whether the event was queued: it is not while
+    /// consent is denied, nor for an `Order Completed` whose `order_id` was already tracked
+    /// (a reloaded confirmation page must not count an order twice).
+    pub fn track(
+        &mut self,
+        now: Millis,
+        page: &PageContext,
+        event: &str,
+        properties_json: &str,
+    ) -> Result<bool, Error> {
+        event::check_name("track", "event name", event)?;
+        let properties = event::parse_object(event, "properties", properties_json)?;
+        self.track_value(now, page, event, properties)
+    }
+
+    /// `track` with properties already parsed (autocapture builds them from markup).
+    pub fn track_value(
+        &mut self,
+        now: Millis,
+        page: &PageContext,
+        event: &str,
+        mut properties: Value,
+    ) -> Result<bool, Error> {
+        event::normalize_track(event, &mut properties, self.config.currency.as_deref())?;
+        let properties_json = properties.to_json();
+        if properties_json.len() > MAX_PROPERTIES_BYTES {
+            return Err(Error::new(event, "properties", "must be at most 32 KB of JSON"));
+        }
+        if self.consent == Consent::Denied {
+            return Ok(false);
+        }
+        if event == "Order Completed" {
+            let order_id = match properties.get("order_id") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.as_str().to_string()),
+                _ => None,
+            };
+            if order_id.as_deref().is_some_and(|id| self.visitor.has_order(id)) {
+                return Ok(false);
+            }
+            self.visitor
+                .record_order(order_id.as_deref(), order_revenue(&properties), now);
+        }
+        self.enqueue(now, page, "track", |w| {
+            w.string("event", event).raw("properties", &properties_json);
+        });
+        Ok(true)
+    }
+
+    /// `page(name?, properties?)`: Segment's page call, whose properties start from the page's
+    /// own fields (path, referrer, search, title, url) and take the caller's on top.
+    pub fn page(
+        &mut self,
+        now: Millis,
+        page: &PageContext,
+        name: Option<&str>,
+        properties_json: &str,
+    ) -> Result<bool, Error> {
+        let name = name.filter(|n| !n.is_empty());
+        if let Some(n) = name {
+            event::check_name("page", "name", n)?;
+        }
+        let extra = event::parse_object("page", "properties", properties_json)?;
+        let mut fields = String::new();
+        let mut w = ObjectWriter::new(&mut fields);
+        page.write_page_fields(&mut w);
+        w.finish();
+        let mut properties = crate::core::json::parse(&fields).unwrap_or(Value::Object(Vec::new()));
+        if let Some(n) = name {
+            properties.set("name", Value::string(n));
+        }
+        for (key, value) in extra.as_object().unwrap_or(&[]) {
+            properties.set(key, value.clone());
+        }
+        let properties_json = properties.to_json();
+        if properties_json.len() > MAX_PROPERTIES_BYTES {
+            return Err(Error::new("page", "properties", "must be at most 32 KB of JSON"));
+        }
+        if self.consent == Consent::Denied {
+            return Ok(false);
+        }
+        self.enqueue(now, page, "page", |w| {
+            if let Some(n) = name {
+                w.string("name", n);
+            }
+            w.raw("properties", &properties_json);
+        });
+        Ok(true)
+    }
+
+    /// `identify(userId, traits?)`: later events carry the `userId` too.
+    pub fn identify(
+        &mut self,
+        now: Millis,
+        page: &PageContext,
+        user_id: &str,
+        traits_json: &str,
+    ) -> Result<bool, Error> {
+        event::check_name("identify", "userId", user_id)?;
+        let traits = event::parse_object("identify", "traits", traits_json)?;
+        if self.consent == Consent::Denied {
+            return Ok(false);
+        }
+        self.user_id = Some(user_id.into());
+        self.write(storage::USER_ID, user_id.into());
+        let traits_json = traits.to_json();
+        self.enqueue(now, page, "identify", |w| {
+            w.raw("traits", &traits_json);
+        });
+        Ok(true)
+    }
+
+    /// The visitor's consent changed. Granting writes what was held in memory; denying clears
+    /// storage and the queue and starts over with fresh ids.
+    pub fn set_consent(&mut self, consent: Consent) {
+        if consent == self.consent {
+            return;
+        }
+        self.consent = consent;
+        match consent {
+            Consent::Denied => {
+                self.outbox.clear();
+                self.clear_storage();
+                self.forget_visitor();
+            }
+            Consent::Granted => {
+                self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
+                if let Some(user_id) = self.user_id.clone() {
+                    self.write(storage::USER_ID, user_id);
+                }
+                if let Some(s) = &self.session {
+                    let text = s.to_json();
+                    self.write(storage::SESSION, text);
+                }
+                let visitor = self.visitor.to_json();
+                self.write(storage::VISITOR, visitor);
+                let items: Vec<(String, String)> = self
+                    .outbox
+                    .items()
+                    .map(|i| (storage::queue_key(&i.message_id), i.json.clone()))
+                    .collect();
+                for (key, json) in items {
+                    self.write(&key, json);
+                }
+            }
+            Consent::Pending => {}
+        }
+    }
+
+    fn forget_visitor(&mut self) {
+        self.anonymous_id = self.rng.uuid_v4();
+        self.user_id = None;
+        self.session = None;
+        self.visitor = Visitor::default();
+    }
+
+    /// `reset()` (a logout): a new anonymous id, no user id, a new session and an empty visitor
+    /// history. Events already queued keep the ids they were made with.
+    pub fn reset(&mut self) {
+        self.forget_visitor();
+        self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
+        if self.persisting() {
+            for key in [storage::USER_ID, storage::SESSION, storage::VISITOR] {
+                self.ops.push(StorageOp::Remove(key.into()));
+            }
+        }
+    }
+
+    /// The next batch to POST, if one is due; see [`Outbox::next_request`].
+    pub fn next_request(&mut self, now: Millis, force: bool) -> Option<Request> {
+        if self.consent != Consent::Granted {
+            return None;
+        }
+        self.outbox.next_request(now, force)
+    }
+
+    /// The answer to request `id`: an HTTP status (`None` for a network error) and the
+    /// response's `Retry-After` header, if any.
+    pub fn on_answer(&mut self, id: u64, status: Option<u16>, retry_after: Option<&str>, now: Millis) {
+        let answer = status.map_or(Answer::NetworkError, Answer::Status);
+        let wait = retry_after.and_then(|h| time::retry_after_ms(h, now));
+        for message_id in self.outbox.on_answer(id, answer, wait, now, &mut self.rng) {
+            self.remove_stored(&message_id);
+        }
+    }
+
+    /// Bodies for `sendBeacon` as the page goes away (see [`Outbox::unload_bodies`]).
+    pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
+        if self.consent != Consent::Granted {
+            return Vec::new();
+        }
+        self.outbox.unload_bodies(now)
+    }
+
+    /// When the shell should call [`Engine::next_request`] again, if anything waits.
+    pub fn next_wake(&self, now: Millis) -> Option<Millis> {
+        if self.consent != Consent::Granted {
+            return None;
+        }
+        self.outbox.next_wake(now)
+    }
+
+    /// A mark for `flush()`: everything queued so far was queued before it.
+    pub fn flush_mark(&self) -> u64 {
+        self.outbox.next_seq()
+    }
+
+    /// Whether a `flush()` that took `mark` may resolve: every event queued before it was
+    /// acknowledged or dropped for good, or nothing can be sent (consent not granted).
+    pub fn flushed(&self, mark: u64) -> bool {
+        self.consent != Consent::Granted || self.outbox.settled_before(mark)
+    }
+}
+
+/// The revenue an order adds to the visitor history: `revenue`, else `total`, else the sum of
+/// its products' price × quantity.
+fn order_revenue(properties: &Value) -> f64 {
+    for key in ["revenue", "total"] {
+        if let Some(x) = properties.get(key).and_then(Value::as_f64) {
+            return x;
+        }
+    }
+    properties
+        .get("products")
+        .and_then(Value::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .map(|p| {
+            let price = p.get("price").and_then(Value::as_f64).unwrap_or(0.0);
+            price * p.get("quantity").and_then(Value::as_f64).unwrap_or(1.0)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;

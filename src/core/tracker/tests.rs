@@ -1,0 +1,562 @@
+//! Scenario tests of the engine through a simulated shell: a map standing in for
+//! localStorage and a set standing in for the collector's store.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::*;
+use crate::core::json;
+use crate::core::wire;
+
+const T0: f64 = 1_795_592_979_000.0;
+
+fn page() -> PageContext {
+    PageContext {
+        url: "https://shop.example/p/1?utm_source=news".into(),
+        path: "/p/1".into(),
+        search: "?utm_source=news".into(),
+        title: "Phone".into(),
+        referrer: "https://google.com/".into(),
+        user_agent: "test".into(),
+        locale: "en-US".into(),
+    }
+}
+
+/// localStorage and a collector that stores each messageId once, as the real one does.
+#[derive(Default)]
+struct World {
+    storage: BTreeMap<String, String>,
+    stored: Vec<json::Value>,
+    seen: HashSet<String>,
+}
+
+impl World {
+    fn apply(&mut self, engine: &mut Engine) {
+        for op in engine.take_storage_ops() {
+            match op {
+                StorageOp::Set(k, v) => {
+                    self.storage.insert(k, v);
+                }
+                StorageOp::Remove(k) => {
+                    self.storage.remove(&k);
+                }
+                StorageOp::Clear => self.storage.retain(|k, _| !k.starts_with(storage::PREFIX)),
+            }
+        }
+    }
+
+    fn engine(&mut self, options: &str, seed: u32, now: f64) -> Engine {
+        let config = Config::parse(options).unwrap();
+        let stored = self.storage.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut engine = Engine::new(config, stored, [seed, 1, 2, 3], now, false);
+        self.apply(&mut engine);
+        engine
+    }
+
+    /// Sends every due batch and answers with `status` (None: the network is down).
+    fn pump(&mut self, engine: &mut Engine, now: f64, status: Option<u16>) -> usize {
+        let mut requests = 0;
+        while let Some(request) = engine.next_request(now, true) {
+            requests += 1;
+            if status.is_some_and(|s| (200..300).contains(&s)) {
+                self.receive(&request.body);
+            }
+            engine.on_answer(request.id, status, None, now);
+            self.apply(engine);
+            if status != Some(200) {
+                break;
+            }
+        }
+        requests
+    }
+
+    fn receive(&mut self, body: &str) {
+        let value = json::parse(body).unwrap();
+        let items = wire::validate_batch(&value).unwrap();
+        for item in items {
+            let id = item.get("messageId").unwrap().as_str().unwrap().to_string();
+            if self.seen.insert(id) {
+                self.stored.push(item.clone());
+            }
+        }
+    }
+
+    fn events(&self) -> Vec<String> {
+        self.stored
+            .iter()
+            .map(|i| {
+                let kind = i.get("type").unwrap().as_str().unwrap();
+                i.get("event").and_then(json::Value::as_str).unwrap_or(kind).to_string()
+            })
+            .collect()
+    }
+
+    fn queued_keys(&self) -> usize {
+        self.storage
+            .keys()
+            .filter(|k| k.starts_with(storage::QUEUE_PREFIX))
+            .count()
+    }
+}
+
+const OPTIONS: &str = r#"{"endpoint":"/v1/batch","writeKey":"wk","currency":"EUR","flushAt":5}"#;
+
+#[test]
+fn an_event_is_persisted_sent_with_a_full_envelope_and_forgotten_once_acknowledged() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 1, T0);
+    assert!(
+        engine
+            .track(
+                T0,
+                &page(),
+                "Product Added",
+                r#"{"product_id":"p1","price":9.5,"quantity":1,"gift":true}"#
+            )
+            .unwrap()
+    );
+    world.apply(&mut engine);
+    assert_eq!(world.queued_keys(), 1, "persisted before anything is sent");
+    assert!(world.storage.contains_key(storage::ANONYMOUS_ID));
+    assert!(world.storage.contains_key(storage::SESSION));
+
+    assert_eq!(world.pump(&mut engine, T0 + 10.0, Some(200)), 1);
+    assert_eq!(world.queued_keys(), 0, "acknowledged events leave storage");
+    let item = &world.stored[0];
+    assert_eq!(item.get("type").unwrap().as_str(), Some("track"));
+    assert_eq!(item.get("event").unwrap().as_str(), Some("Product Added"));
+    assert_eq!(item.get("anonymousId").unwrap().as_str(), Some(engine.anonymous_id()));
+    assert_eq!(
+        item.get("timestamp").unwrap().as_str(),
+        Some("2026-11-25T07:49:39.000Z")
+    );
+    let message_id = item.get("messageId").unwrap().as_str().unwrap();
+    assert!(wire::is_cartsense_message_id(message_id), "{message_id}");
+    let properties = item.get("properties").unwrap();
+    assert_eq!(
+        properties.to_json(),
+        r#"{"product_id":"p1","price":9.5,"quantity":1,"gift":true,"currency":"EUR"}"#
+    );
+    let context = item.get("context").unwrap();
+    assert_eq!(context.get("page").unwrap().get("path").unwrap().as_str(), Some("/p/1"));
+    assert_eq!(
+        context.get("campaign").unwrap().get("source").unwrap().as_str(),
+        Some("news")
+    );
+    assert_eq!(
+        context.get("sessionId").unwrap().as_str(),
+        Some(engine.session().unwrap().id.as_str())
+    );
+}
+
+#[test]
+fn a_rejected_event_is_not_queued_and_the_tracker_keeps_working() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 2, T0);
+    let err = engine
+        .track(T0, &page(), "Product Added", r#"{"product_id":"p1","price":"NaN"}"#)
+        .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Product Added: price must be a finite, non-negative number"
+    );
+    assert_eq!(engine.pending(), 0);
+    world.apply(&mut engine);
+    assert_eq!(world.queued_keys(), 0);
+    assert!(
+        engine
+            .track(T0, &page(), "Product Viewed", r#"{"product_id":"p1"}"#)
+            .unwrap()
+    );
+    assert_eq!(engine.pending(), 1);
+}
+
+#[test]
+fn events_survive_an_outage_and_a_reload_and_arrive_exactly_once() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 3, T0);
+    for i in 0..12 {
+        let props = format!(r#"{{"product_id":"p{i}"}}"#);
+        engine
+            .track(T0 + f64::from(i), &page(), "Product Viewed", &props)
+            .unwrap();
+        world.apply(&mut engine);
+        world.pump(&mut engine, T0 + f64::from(i), None); // the collector is down
+    }
+    assert_eq!(world.stored.len(), 0);
+    assert_eq!(world.queued_keys(), 12);
+    // the page goes away: a beacon is attempted but lost in the outage
+    assert!(!engine.unload_bodies(T0 + 100.0).is_empty());
+    drop(engine);
+
+    // the reloaded page finds the events and delivers them once the collector is back
+    let mut engine = world.engine(OPTIONS, 4, T0 + 5_000.0);
+    assert_eq!(engine.pending(), 12);
+    engine.track(T0 + 5_000.0, &page(), "Cart Viewed", "{}").unwrap();
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0 + 6_000.0, Some(200));
+    assert_eq!(world.stored.len(), 13);
+    assert_eq!(world.queued_keys(), 0);
+    let firsts: Vec<String> = world.events();
+    assert_eq!(firsts[0], "Product Viewed");
+    assert_eq!(firsts[12], "Cart Viewed");
+    // restored events keep their order
+    let ids: Vec<&str> = world.stored[..12]
+        .iter()
+        .map(|i| {
+            i.get("properties")
+                .unwrap()
+                .get("product_id")
+                .unwrap()
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, (0..12).map(|i| format!("p{i}")).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_beacon_that_arrived_is_not_stored_twice_when_the_next_page_resends() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 5, T0);
+    engine
+        .track(T0, &page(), "Product Viewed", r#"{"product_id":"a"}"#)
+        .unwrap();
+    world.apply(&mut engine);
+    for body in engine.unload_bodies(T0 + 1.0) {
+        world.receive(&body); // the beacon arrives, but the page never learns it
+    }
+    let mut next = world.engine(OPTIONS, 6, T0 + 2_000.0);
+    world.pump(&mut next, T0 + 2_000.0, Some(200));
+    assert_eq!(world.stored.len(), 1);
+    assert_eq!(world.queued_keys(), 0);
+}
+
+#[test]
+fn pending_consent_holds_everything_in_memory_until_granted() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","consent":"pending"}"#, 7, T0);
+    engine
+        .track(T0, &page(), "Product Viewed", r#"{"product_id":"a"}"#)
+        .unwrap();
+    engine.identify(T0, &page(), "user-1", r#"{"plan":"gold"}"#).unwrap();
+    world.apply(&mut engine);
+    assert!(world.storage.is_empty(), "nothing written while pending");
+    assert_eq!(world.pump(&mut engine, T0, Some(200)), 0, "nothing sent while pending");
+    assert!(
+        engine.flushed(engine.flush_mark()),
+        "a flush has nothing it may wait for"
+    );
+
+    engine.set_consent(Consent::Granted);
+    world.apply(&mut engine);
+    assert_eq!(world.storage.get(storage::USER_ID).map(String::as_str), Some("user-1"));
+    assert_eq!(world.queued_keys(), 2);
+    world.pump(&mut engine, T0 + 1.0, Some(200));
+    assert_eq!(world.events(), ["Product Viewed", "identify"]);
+}
+
+#[test]
+fn denied_consent_clears_storage_and_sends_nothing_ever() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 8, T0);
+    engine
+        .track(T0, &page(), "Product Viewed", r#"{"product_id":"a"}"#)
+        .unwrap();
+    world.apply(&mut engine);
+    let old_id = engine.anonymous_id().to_string();
+    assert!(!world.storage.is_empty());
+    world.storage.insert("shop.cart".into(), "mine".into());
+
+    engine.set_consent(Consent::Denied);
+    world.apply(&mut engine);
+    assert_eq!(
+        world.storage.keys().collect::<Vec<_>>(),
+        ["shop.cart"],
+        "only the shop's own keys remain"
+    );
+    assert_ne!(engine.anonymous_id(), old_id);
+    assert!(
+        !engine
+            .track(T0, &page(), "Product Viewed", r#"{"product_id":"b"}"#)
+            .unwrap()
+    );
+    assert_eq!(world.pump(&mut engine, T0, Some(200)), 0);
+    assert!(engine.unload_bodies(T0).is_empty());
+    // validation still reports mistakes, so a shop finds them while testing with consent denied
+    assert!(engine.track(T0, &page(), "Product Viewed", "{}").is_err());
+
+    let mut denied = world.engine(r#"{"endpoint":"/b","consent":"denied"}"#, 9, T0);
+    assert!(!denied.track(T0, &page(), "X", "{}").unwrap());
+    world.apply(&mut denied);
+    assert!(world.storage.keys().all(|k| !k.starts_with(storage::PREFIX)));
+}
+
+#[test]
+fn privacy_signals_deny_consent_only_when_the_shop_asks() {
+    let config = Config::parse(r#"{"endpoint":"/b","respectPrivacySignals":true}"#).unwrap();
+    let engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
+    assert_eq!(engine.consent(), Consent::Denied);
+    let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+    let engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
+    assert_eq!(engine.consent(), Consent::Granted);
+}
+
+#[test]
+fn sessions_and_visits_continue_across_pages_until_the_timeout() {
+    let mut world = World::default();
+    let options = r#"{"endpoint":"/b","sessionTimeout":60000}"#;
+    let mut engine = world.engine(options, 10, T0);
+    engine.page(T0, &page(), None, "{}").unwrap();
+    world.apply(&mut engine);
+    let first_session = engine.session().unwrap().id.clone();
+    let anonymous_id = engine.anonymous_id().to_string();
+
+    let mut engine = world.engine(options, 11, T0 + 30_000.0);
+    engine.page(T0 + 30_000.0, &page(), None, "{}").unwrap();
+    world.apply(&mut engine);
+    assert_eq!(
+        engine.session().unwrap().id,
+        first_session,
+        "same session on the next page"
+    );
+    assert_eq!(engine.anonymous_id(), anonymous_id, "same visitor");
+    assert_eq!(engine.visitor().visits, 1);
+
+    let mut engine = world.engine(options, 12, T0 + 200_000.0);
+    engine.page(T0 + 200_000.0, &page(), None, "{}").unwrap();
+    world.apply(&mut engine);
+    assert_ne!(
+        engine.session().unwrap().id,
+        first_session,
+        "new session after the timeout"
+    );
+    assert_eq!(engine.visitor().visits, 2);
+    assert_eq!(engine.visitor().first_seen, Some(T0));
+}
+
+#[test]
+fn a_repeated_order_is_neither_sent_nor_counted_twice() {
+    let mut world = World::default();
+    let order = r#"{"order_id":"o-77","revenue":120.5,"products":[{"product_id":"a","price":60.25,"quantity":2}]}"#;
+    let mut engine = world.engine(OPTIONS, 13, T0);
+    assert!(engine.track(T0, &page(), "Order Completed", order).unwrap());
+    world.apply(&mut engine);
+    let mut reloaded = world.engine(OPTIONS, 14, T0 + 1000.0);
+    assert!(!reloaded.track(T0 + 1000.0, &page(), "Order Completed", order).unwrap());
+    assert_eq!(reloaded.visitor().orders, 1);
+    assert_eq!(reloaded.visitor().revenue, 120.5);
+    assert!(
+        reloaded
+            .track(T0, &page(), "Order Completed", r#"{"order_id":"o-78","total":10}"#)
+            .unwrap()
+    );
+    assert_eq!(reloaded.visitor().orders, 2);
+    assert_eq!(reloaded.visitor().revenue, 130.5);
+}
+
+#[test]
+fn identify_tags_later_events_and_reset_forgets_the_visitor() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 15, T0);
+    engine
+        .identify(T0, &page(), "u-42", r#"{"email_opt_in":true}"#)
+        .unwrap();
+    engine.track(T0, &page(), "Signed In", "{}").unwrap();
+    let before_reset = engine.anonymous_id().to_string();
+    engine.reset();
+    engine.track(T0, &page(), "Signed Out", "{}").unwrap();
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0, Some(200));
+    let user = |i: usize| {
+        world.stored[i]
+            .get("userId")
+            .and_then(json::Value::as_str)
+            .map(String::from)
+    };
+    let anon = |i: usize| {
+        world.stored[i]
+            .get("anonymousId")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        world.stored[0].get("traits").unwrap().to_json(),
+        r#"{"email_opt_in":true}"#
+    );
+    assert_eq!(user(0).as_deref(), Some("u-42"));
+    assert_eq!(user(1).as_deref(), Some("u-42"));
+    assert_eq!(user(2), None);
+    assert_eq!(anon(1), before_reset);
+    assert_ne!(anon(2), before_reset);
+    assert!(!world.storage.contains_key(storage::USER_ID));
+    assert_eq!(world.storage.get(storage::ANONYMOUS_ID), Some(&anon(2)));
+    assert_eq!(
+        engine.identify(T0, &page(), "", "{}").unwrap_err().message(),
+        "identify: userId is missing"
+    );
+}
+
+#[test]
+fn page_calls_carry_the_page_fields_and_the_callers_properties() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 16, T0);
+    engine
+        .page(
+            T0,
+            &page(),
+            Some("Product"),
+            r#"{"title":"Override","section":"phones"}"#,
+        )
+        .unwrap();
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0, Some(200));
+    let item = &world.stored[0];
+    assert_eq!(item.get("name").unwrap().as_str(), Some("Product"));
+    assert_eq!(
+        item.get("properties").unwrap().to_json(),
+        r#"{"path":"/p/1","referrer":"https://google.com/","search":"?utm_source=news","title":"Override","url":"https://shop.example/p/1?utm_source=news","name":"Product","section":"phones"}"#
+    );
+}
+
+#[test]
+fn memory_storage_writes_nothing() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","storage":"memory"}"#, 17, T0);
+    engine
+        .track(T0, &page(), "Product Viewed", r#"{"product_id":"a"}"#)
+        .unwrap();
+    engine.identify(T0, &page(), "u", "{}").unwrap();
+    world.apply(&mut engine);
+    assert!(world.storage.is_empty());
+    world.pump(&mut engine, T0, Some(200));
+    assert_eq!(world.stored.len(), 2);
+}
+
+#[test]
+fn damaged_storage_is_dropped_counted_and_reported() {
+    let mut world = World::default();
+    world.storage.insert("cartsense.q.bad".into(), "{not json".into());
+    world
+        .storage
+        .insert("cartsense.q.liar".into(), r#"{"messageId":"other"}"#.into());
+    world.storage.insert(storage::SESSION.into(), "garbage".into());
+    world.storage.insert(storage::ANONYMOUS_ID.into(), "   ".into());
+    let mut engine = world.engine(OPTIONS, 18, T0);
+    assert_eq!(engine.pending(), 0);
+    assert_eq!(world.queued_keys(), 0, "damaged entries removed");
+    assert!(
+        !engine.anonymous_id().trim().is_empty(),
+        "a blank stored id is replaced"
+    );
+    engine
+        .track(T0, &page(), "Product Viewed", r#"{"product_id":"a"}"#)
+        .unwrap();
+    let request = engine.next_request(T0, true).unwrap();
+    let body = json::parse(&request.body).unwrap();
+    let context = body.get("context").unwrap();
+    assert_eq!(context.get("droppedEvents").unwrap().as_f64(), Some(2.0));
+    assert_eq!(
+        context
+            .get("dropReasons")
+            .unwrap()
+            .get("corrupt_storage")
+            .unwrap()
+            .as_f64(),
+        Some(2.0)
+    );
+}
+
+#[test]
+fn the_queue_bound_holds_in_storage_too() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","maxQueue":3,"flushAt":100}"#, 19, T0);
+    for i in 0..10 {
+        engine
+            .track(T0 + f64::from(i), &page(), "Tick", &format!(r#"{{"i":{i}}}"#))
+            .unwrap();
+    }
+    world.apply(&mut engine);
+    assert_eq!(world.queued_keys(), 3);
+    world.pump(&mut engine, T0 + 20.0, Some(200));
+    let kept: Vec<String> = world
+        .stored
+        .iter()
+        .map(|i| i.get("properties").unwrap().to_json())
+        .collect();
+    assert_eq!(kept, [r#"{"i":7}"#, r#"{"i":8}"#, r#"{"i":9}"#]);
+    // a reload that finds more than maxQueue keeps the newest
+    for i in 0..5 {
+        engine
+            .track(T0 + 100.0 + f64::from(i), &page(), "Tock", &format!(r#"{{"i":{i}}}"#))
+            .unwrap();
+    }
+    world.apply(&mut engine);
+    let reloaded = world.engine(r#"{"endpoint":"/b","maxQueue":2}"#, 20, T0 + 200.0);
+    assert_eq!(reloaded.pending(), 2);
+    assert_eq!(world.queued_keys(), 2);
+}
+
+#[test]
+fn message_ids_are_unique_well_formed_and_sort_by_time() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","flushAt":500,"maxQueue":10000}"#, 21, T0);
+    for i in 0..2000 {
+        engine.track(T0 + f64::from(i / 10), &page(), "Tick", "{}").unwrap();
+    }
+    world.apply(&mut engine);
+    let keys: Vec<&String> = world
+        .storage
+        .keys()
+        .filter(|k| k.starts_with(storage::QUEUE_PREFIX))
+        .collect();
+    assert_eq!(keys.len(), 2000);
+    for key in &keys {
+        assert!(wire::is_cartsense_message_id(&key[storage::QUEUE_PREFIX.len()..]));
+    }
+    let in_queue: Vec<String> = engine
+        .outbox
+        .items()
+        .map(|i| storage::queue_key(&i.message_id))
+        .collect();
+    let sorted: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    assert_eq!(in_queue, sorted, "storage order is queue order");
+}
+
+#[test]
+fn the_same_seed_and_calls_give_the_same_bytes() {
+    let run = || {
+        let mut world = World::default();
+        let mut engine = world.engine(OPTIONS, 22, T0);
+        engine
+            .track(T0, &page(), "Product Viewed", r#"{"product_id":"a","price":3}"#)
+            .unwrap();
+        engine.page(T0 + 5.0, &page(), Some("Home"), "{}").unwrap();
+        engine.next_request(T0 + 10.0, true).unwrap().body
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn flush_marks_settle_when_everything_before_them_is_acknowledged() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","flushAt":2}"#, 23, T0);
+    for _ in 0..3 {
+        engine.track(T0, &page(), "Tick", "{}").unwrap();
+    }
+    let mark = engine.flush_mark();
+    engine.track(T0, &page(), "Later", "{}").unwrap();
+    assert!(!engine.flushed(mark));
+    let r = engine.next_request(T0, true).unwrap();
+    engine.on_answer(r.id, Some(200), None, T0);
+    assert!(!engine.flushed(mark));
+    let r = engine.next_request(T0, true).unwrap();
+    assert_eq!(r.count, 2);
+    engine.on_answer(r.id, Some(503), Some("1"), T0);
+    assert!(!engine.flushed(mark));
+    assert_eq!(engine.next_request(T0 + 999.0, true), None, "Retry-After: 1 holds");
+    let r = engine.next_request(T0 + 1000.0, true).unwrap();
+    engine.on_answer(r.id, Some(200), None, T0 + 1000.0);
+    assert!(engine.flushed(mark));
+}

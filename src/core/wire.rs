@@ -1,0 +1,186 @@
+//! The wire format's rules for a received batch, shared by the tracker's tests and the
+//! collector so that there is one definition of what a valid item is.
+//!
+//! A batch is the Segment HTTP Tracking API `/v1/batch` body: `{"batch": [item…], "sentAt",
+//! "writeKey"?, "context"?}`. Every item needs a known `type`, a `messageId`, and an
+//! `anonymousId` or a `userId`; a `track` needs its `event`.
+
+use crate::core::error::Error;
+use crate::core::json::{self, Value};
+
+/// Largest request body a collector accepts, as Segment's API does.
+pub const MAX_BODY_BYTES: usize = 500 * 1024;
+/// Longest `messageId` the collector accepts; cartsense's own fit [`is_cartsense_message_id`].
+pub const MAX_MESSAGE_ID_CHARS: usize = 256;
+pub const ITEM_TYPES: &[&str] = &["track", "page", "screen", "identify", "group", "alias"];
+
+/// The shape of the message ids cartsense makes: `[A-Za-z0-9._-]{1,64}`.
+pub fn is_cartsense_message_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// What the collector needs to know of a valid item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemInfo<'a> {
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub event: Option<&'a str>,
+}
+
+fn non_empty_str<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
+    item.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// Checks item `index` of a batch.
+pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> {
+    let mut subject = String::from("batch[");
+    json::push_u64(&mut subject, index as u64);
+    subject.push(']');
+    if item.as_object().is_none() {
+        return Err(Error::new(&subject, "", "must be an object"));
+    }
+    let kind = match item.get("type") {
+        None | Some(Value::Null) => return Err(Error::new(&subject, "type", "is missing")),
+        Some(Value::String(kind)) if ITEM_TYPES.contains(&kind.as_str()) => kind.as_str(),
+        Some(_) => {
+            return Err(Error::new(
+                &subject,
+                "type",
+                "must be one of track, page, screen, identify, group, alias",
+            ));
+        }
+    };
+    let message_id = match item.get("messageId") {
+        None | Some(Value::Null) => return Err(Error::new(&subject, "messageId", "is missing")),
+        Some(Value::String(id)) if !id.is_empty() && id.chars().count() <= MAX_MESSAGE_ID_CHARS => id.as_str(),
+        Some(_) => {
+            return Err(Error::new(
+                &subject,
+                "messageId",
+                "must be a string of 1 to 256 characters",
+            ));
+        }
+    };
+    if non_empty_str(item, "anonymousId").is_none() && non_empty_str(item, "userId").is_none() {
+        return Err(Error::new(&subject, "", "needs an anonymousId or a userId"));
+    }
+    let event = non_empty_str(item, "event");
+    let required = match kind {
+        "track" => Some("event"),
+        "group" => Some("groupId"),
+        "alias" => Some("previousId"),
+        _ => None,
+    };
+    if let Some(field) = required {
+        if non_empty_str(item, field).is_none() {
+            return Err(Error::new(&subject, field, "is missing"));
+        }
+    }
+    for object_field in ["properties", "traits", "context"] {
+        if item
+            .get(object_field)
+            .is_some_and(|v| v.as_object().is_none() && *v != Value::Null)
+        {
+            return Err(Error::new(&subject, object_field, "must be an object"));
+        }
+    }
+    if item.get("timestamp").is_some_and(|t| t.as_str().is_none()) {
+        return Err(Error::new(&subject, "timestamp", "must be an ISO-8601 string"));
+    }
+    Ok(ItemInfo {
+        kind,
+        message_id,
+        event,
+    })
+}
+
+/// Checks a whole batch body; any invalid item makes the whole batch invalid.
+pub fn validate_batch(body: &Value) -> Result<&[Value], Error> {
+    if body.as_object().is_none() {
+        return Err(Error::new("body", "", "must be a JSON object"));
+    }
+    let Some(items) = body.get("batch").and_then(Value::as_array) else {
+        return Err(Error::new("body", "batch", "must be an array of events"));
+    };
+    for (i, item) in items.iter().enumerate() {
+        validate_item(i, item)?;
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &str) -> Result<usize, String> {
+        let value = json::parse(body).map_err(|e| e.message())?;
+        validate_batch(&value).map(<[Value]>::len).map_err(|e| e.message())
+    }
+
+    #[test]
+    fn batches_and_items_are_checked_naming_the_item_and_field() {
+        let ok = r#"{"type":"track","event":"E","messageId":"m1","anonymousId":"a"}"#;
+        let cases: Vec<(String, Result<usize, &str>)> = vec![
+            (format!(r#"{{"batch":[{ok},{ok}]}}"#), Ok(2)),
+            (r#"{"batch":[]}"#.into(), Ok(0)),
+            (
+                r#"{"batch":[{"type":"identify","messageId":"m","userId":"u"}]}"#.into(),
+                Ok(1),
+            ),
+            (r#"[]"#.into(), Err("body: must be a JSON object")),
+            (r#"{"events":[]}"#.into(), Err("body: batch must be an array of events")),
+            (
+                format!(r#"{{"batch":[{ok},{{"event":"E","messageId":"m","anonymousId":"a"}}]}}"#),
+                Err("batch[1]: type is missing"),
+            ),
+            (
+                r#"{"batch":[{"type":"click","messageId":"m","anonymousId":"a"}]}"#.into(),
+                Err("batch[0]: type must be one of track, page, screen, identify, group, alias"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","anonymousId":"a"}]}"#.into(),
+                Err("batch[0]: messageId is missing"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"","anonymousId":"a"}]}"#.into(),
+                Err("batch[0]: messageId must be a string of 1 to 256 characters"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m"}]}"#.into(),
+                Err("batch[0]: needs an anonymousId or a userId"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":""}]}"#.into(),
+                Err("batch[0]: needs an anonymousId or a userId"),
+            ),
+            (
+                r#"{"batch":[{"type":"track","messageId":"m","anonymousId":"a"}]}"#.into(),
+                Err("batch[0]: event is missing"),
+            ),
+            (
+                r#"{"batch":[{"type":"track","event":"E","messageId":"m","anonymousId":"a","properties":[]}]}"#.into(),
+                Err("batch[0]: properties must be an object"),
+            ),
+            (
+                r#"{"batch":[{"type":"track","event":"E","messageId":"m","anonymousId":"a","timestamp":5}]}"#.into(),
+                Err("batch[0]: timestamp must be an ISO-8601 string"),
+            ),
+            (r#"{"batch":[3]}"#.into(), Err("batch[0]: must be an object")),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(check(&body), expected.map_err(String::from), "{body}");
+        }
+    }
+
+    #[test]
+    fn cartsense_message_ids_have_the_documented_shape() {
+        assert!(is_cartsense_message_id("mhx1k2f3a001-Ab3dE5fG7hJkLm0p"));
+        assert!(is_cartsense_message_id("a.b_c-d"));
+        assert!(!is_cartsense_message_id(""));
+        assert!(!is_cartsense_message_id("has space"));
+        assert!(!is_cartsense_message_id(&"x".repeat(65)));
+    }
+}
