@@ -1,0 +1,411 @@
+//! Command-line arguments: what `cartsense-collector` accepts, turned into [`Command`] or a
+//! [`UsageError`] that names the offending argument.
+//!
+//! Parsing is pure (no environment, no I/O) so every rule is unit-tested; `main` decides what
+//! an error means for the exit code and what goes to stderr.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where `serve` listens when `--addr` is not given.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// Printed with every usage error: enough to fix the command line without scrolling.
+pub const SHORT_USAGE: &str = "\
+usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
+                                 [--write-key KEY]... [--verbose]
+       cartsense-collector export --db PATH
+       cartsense-collector --help
+";
+
+/// Printed by `--help`.
+pub const USAGE: &str = "\
+cartsense-collector: the reference collector for cartsense. It receives Segment-compatible
+batches at POST /v1/batch and stores them in SQLite.
+
+usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
+                                 [--write-key KEY]... [--verbose]
+       cartsense-collector export --db PATH
+       cartsense-collector --help
+
+serve     receive batches and store them
+  --addr IP:PORT          where to listen (default 127.0.0.1:8080; port 0 picks a free port)
+  --db PATH               the SQLite database; created if missing
+  --www DIR               also serve the static files in DIR at /
+  --allow-origin ORIGIN   let pages from ORIGIN (scheme://host[:port], or * for any origin)
+                          post batches from a browser; repeatable. Requests without an Origin
+                          header and same-origin requests are always allowed.
+  --write-key KEY         accept only these write keys; repeatable (default: any key, or none)
+  --verbose               log one line per request to stderr
+                          (also CARTSENSE_COLLECTOR_VERBOSE=1)
+
+export    print every stored item as one JSON object per line, in receive order
+  --db PATH               an existing collector database
+
+Exit codes: 0 success, 1 runtime error (database, network), 2 bad command line.
+";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Help,
+    Serve(ServeOptions),
+    Export(ExportOptions),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub www: Option<PathBuf>,
+    /// Exactly as given: `*` or `scheme://host[:port]`.
+    pub allow_origins: Vec<String>,
+    /// Empty means every key (and no key) is accepted.
+    pub write_keys: Vec<String>,
+    pub verbose: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportOptions {
+    pub db: PathBuf,
+}
+
+/// A command line that cannot be run, with a message naming what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage_error(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Parses the arguments after the program name.
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, UsageError> {
+    let mut args = args.into_iter();
+    let Some(first) = args.next() else {
+        return Err(usage_error("missing command (serve or export)"));
+    };
+    let Some(command) = first.to_str() else {
+        return Err(usage_error(format!("unknown command {first:?}")));
+    };
+    match command {
+        "-h" | "--help" | "help" => Ok(Command::Help),
+        "serve" => parse_serve(Flags::new(args)),
+        "export" => parse_export(Flags::new(args)),
+        other => Err(usage_error(format!(
+            "unknown command `{other}` (expected serve or export)"
+        ))),
+    }
+}
+
+/// One flag as read from the command line: its name and, for `--name=value`, the value.
+struct Flag {
+    name: String,
+    inline_value: Option<OsString>,
+}
+
+/// Walks `--flag value` and `--flag=value` pairs.
+struct Flags<I> {
+    args: I,
+}
+
+impl<I: Iterator<Item = OsString>> Flags<I> {
+    fn new(args: I) -> Self {
+        Flags { args }
+    }
+
+    fn next_flag(&mut self) -> Result<Option<Flag>, UsageError> {
+        let Some(arg) = self.args.next() else {
+            return Ok(None);
+        };
+        let Some(text) = arg.to_str() else {
+            return Err(usage_error(format!("unexpected argument {arg:?}")));
+        };
+        if !text.starts_with("--") && text != "-h" {
+            return Err(usage_error(format!("unexpected argument `{text}`")));
+        }
+        Ok(Some(match text.split_once('=') {
+            Some((name, value)) => Flag {
+                name: name.to_owned(),
+                inline_value: Some(value.into()),
+            },
+            None => Flag {
+                name: text.to_owned(),
+                inline_value: None,
+            },
+        }))
+    }
+
+    fn value(&mut self, flag: &mut Flag) -> Result<OsString, UsageError> {
+        let value = match flag.inline_value.take() {
+            Some(value) => value,
+            // A following flag is not taken as the value: `--db --verbose` is a mistake.
+            None => match self.args.next() {
+                Some(value) if !value.to_str().is_some_and(|v| v.starts_with("--")) => value,
+                _ => return Err(usage_error(format!("{} needs a value", flag.name))),
+            },
+        };
+        if value.is_empty() {
+            return Err(usage_error(format!("{} needs a non-empty value", flag.name)));
+        }
+        Ok(value)
+    }
+
+    fn text_value(&mut self, flag: &mut Flag) -> Result<String, UsageError> {
+        let value = self.value(flag)?;
+        value
+            .into_string()
+            .map_err(|value| usage_error(format!("{} value {value:?} is not valid UTF-8", flag.name)))
+    }
+}
+
+fn no_value(flag: &Flag) -> Result<(), UsageError> {
+    match flag.inline_value {
+        Some(_) => Err(usage_error(format!("{} takes no value", flag.name))),
+        None => Ok(()),
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, flag: &Flag, value: T) -> Result<(), UsageError> {
+    if slot.is_some() {
+        return Err(usage_error(format!("{} given more than once", flag.name)));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn parse_serve(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Command, UsageError> {
+    let mut addr = None;
+    let mut db = None;
+    let mut www = None;
+    let mut allow_origins = Vec::new();
+    let mut write_keys = Vec::new();
+    let mut verbose = false;
+    while let Some(mut flag) = flags.next_flag()? {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--addr" => {
+                let text = flags.text_value(&mut flag)?;
+                let parsed = parse_addr(&text)?;
+                set_once(&mut addr, &flag, parsed)?;
+            }
+            "--db" => {
+                let value = flags.value(&mut flag)?;
+                set_once(&mut db, &flag, PathBuf::from(value))?;
+            }
+            "--www" => {
+                let value = flags.value(&mut flag)?;
+                set_once(&mut www, &flag, PathBuf::from(value))?;
+            }
+            "--allow-origin" => {
+                let origin = flags.text_value(&mut flag)?;
+                check_origin(&origin)?;
+                allow_origins.push(origin);
+            }
+            "--write-key" => write_keys.push(flags.text_value(&mut flag)?),
+            "--verbose" => {
+                no_value(&flag)?;
+                verbose = true;
+            }
+            other => return Err(usage_error(format!("unknown flag `{other}` for serve"))),
+        }
+    }
+    let addr = match addr {
+        Some(addr) => addr,
+        None => parse_addr(DEFAULT_ADDR)?,
+    };
+    let Some(db) = db else {
+        return Err(usage_error("serve needs --db PATH"));
+    };
+    Ok(Command::Serve(ServeOptions {
+        addr,
+        db,
+        www,
+        allow_origins,
+        write_keys,
+        verbose,
+    }))
+}
+
+fn parse_export(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Command, UsageError> {
+    let mut db = None;
+    while let Some(mut flag) = flags.next_flag()? {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--db" => {
+                let value = flags.value(&mut flag)?;
+                set_once(&mut db, &flag, PathBuf::from(value))?;
+            }
+            other => return Err(usage_error(format!("unknown flag `{other}` for export"))),
+        }
+    }
+    let Some(db) = db else {
+        return Err(usage_error("export needs --db PATH"));
+    };
+    Ok(Command::Export(ExportOptions { db }))
+}
+
+fn parse_addr(text: &str) -> Result<SocketAddr, UsageError> {
+    // Only literal addresses: resolving a host name could pick an interface the operator
+    // did not mean to expose.
+    text.parse().map_err(|_| {
+        usage_error(format!(
+            "--addr `{text}` is not an IP address with a port, e.g. 127.0.0.1:8080 or [::1]:8080"
+        ))
+    })
+}
+
+/// `*`, or an origin as browsers send it: `scheme://host[:port]` with no path.
+fn check_origin(origin: &str) -> Result<(), UsageError> {
+    if origin == "*" {
+        return Ok(());
+    }
+    let well_formed = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+            && !rest.is_empty()
+            && !rest.contains(['/', '?', '#', ' '])
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(usage_error(format!(
+            "--allow-origin `{origin}` must be * or an origin like https://shop.example or \
+             http://localhost:3000 (scheme://host[:port], no path or trailing slash)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Command, UsageError> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    fn serve(args: &[&str]) -> ServeOptions {
+        match run(args) {
+            Ok(Command::Serve(options)) => options,
+            other => panic!("{args:?} gave {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        match run(args) {
+            Err(UsageError(message)) => message,
+            other => panic!("{args:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_takes_every_flag_in_both_spellings() {
+        let options = serve(&[
+            "serve",
+            "--addr=0.0.0.0:9000",
+            "--db",
+            "/tmp/x.db",
+            "--www",
+            "www",
+            "--allow-origin",
+            "https://shop.example",
+            "--allow-origin=*",
+            "--write-key",
+            "k1",
+            "--write-key=k2",
+            "--verbose",
+        ]);
+        assert_eq!(
+            options,
+            ServeOptions {
+                addr: "0.0.0.0:9000".parse().unwrap(),
+                db: "/tmp/x.db".into(),
+                www: Some("www".into()),
+                allow_origins: vec!["https://shop.example".into(), "*".into()],
+                write_keys: vec!["k1".into(), "k2".into()],
+                verbose: true,
+            }
+        );
+    }
+
+    #[test]
+    fn serve_defaults() {
+        let options = serve(&["serve", "--db", "x.db"]);
+        assert_eq!(options.addr, DEFAULT_ADDR.parse().unwrap());
+        assert_eq!(options.www, None);
+        assert!(options.allow_origins.is_empty() && options.write_keys.is_empty() && !options.verbose);
+    }
+
+    #[test]
+    fn export_and_help() {
+        assert_eq!(
+            run(&["export", "--db", "x.db"]),
+            Ok(Command::Export(ExportOptions { db: "x.db".into() }))
+        );
+        assert_eq!(run(&["--help"]), Ok(Command::Help));
+        assert_eq!(run(&["serve", "--help"]), Ok(Command::Help));
+        assert_eq!(run(&["export", "-h"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn errors_name_the_argument() {
+        let cases: &[(&[&str], &str)] = &[
+            (&[], "missing command (serve or export)"),
+            (&["launch"], "unknown command `launch` (expected serve or export)"),
+            (
+                &["serve", "--db", "x", "--port", "1"],
+                "unknown flag `--port` for serve",
+            ),
+            (
+                &["export", "--db", "x", "--addr", "1"],
+                "unknown flag `--addr` for export",
+            ),
+            (&["serve", "--db"], "--db needs a value"),
+            (&["serve", "--db", "--verbose"], "--db needs a value"),
+            (&["serve", "--db="], "--db needs a non-empty value"),
+            (&["serve", "--addr", "127.0.0.1:8080"], "serve needs --db PATH"),
+            (&["export"], "export needs --db PATH"),
+            (&["serve", "--db", "x", "--db", "y"], "--db given more than once"),
+            (&["serve", "--db", "x", "extra"], "unexpected argument `extra`"),
+            (&["serve", "--db", "x", "--verbose=yes"], "--verbose takes no value"),
+        ];
+        for (args, expected) in cases {
+            assert_eq!(error(args), *expected, "{args:?}");
+        }
+        assert!(error(&["serve", "--db", "x", "--addr", "localhost:80"]).starts_with("--addr `localhost:80` is not"));
+        assert!(error(&["serve", "--db", "x", "--addr", "127.0.0.1"]).starts_with("--addr `127.0.0.1` is not"));
+    }
+
+    #[test]
+    fn origins_must_be_bare_origins() {
+        for good in [
+            "*",
+            "https://shop.example",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_origin(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "shop.example",
+            "https://shop.example/",
+            "https://",
+            "://x",
+            "https://a/b",
+            "null",
+        ] {
+            assert!(check_origin(bad).is_err(), "{bad}");
+        }
+        assert!(error(&["serve", "--db", "x", "--allow-origin", "http://a.example/"]).contains("no path"));
+    }
+}
