@@ -3,6 +3,9 @@
 //! Unknown options are errors rather than silently ignored: a typo such as `flushat` would
 //! otherwise leave a shop running on defaults without knowing it.
 
+use crate::core::num;
+use crate::core::prelude::*;
+
 use crate::core::error::Error;
 use crate::core::json::{self, Value};
 
@@ -77,22 +80,81 @@ impl Default for Config {
 
 const SUBJECT: &str = "init";
 
-fn integer(key: &str, value: &Value, min: f64, max: f64, problem: &str) -> Result<f64, Error> {
-    match value.as_f64() {
-        Some(x) if x.fract() == 0.0 && (min..=max).contains(&x) => Ok(x),
-        _ => Err(Error::new(SUBJECT, key, problem)),
-    }
+/// What an option must be.
+#[derive(Clone, Copy)]
+enum Rule {
+    Url,
+    Text,
+    Currency,
+    Flag,
+    /// A whole number in this range.
+    Whole(u64, u64),
+    /// One of these strings.
+    Choice(&'static [&'static str]),
 }
 
-fn boolean(key: &str, value: &Value) -> Result<bool, Error> {
-    value
-        .as_bool()
-        .ok_or_else(|| Error::new(SUBJECT, key, "must be true or false"))
+const CONSENT: &[&str] = &["granted", "pending", "denied"];
+const STORAGE: &[&str] = &["local", "memory"];
+
+/// Every option, table-driven: one loop instead of a branch per option keeps the wasm small.
+const OPTIONS: [(&str, Rule); 11] = [
+    ("endpoint", Rule::Url),
+    ("writeKey", Rule::Text),
+    ("currency", Rule::Currency),
+    ("consent", Rule::Choice(CONSENT)),
+    ("autocapture", Rule::Flag),
+    ("respectPrivacySignals", Rule::Flag),
+    ("flushAt", Rule::Whole(1, 500)),
+    ("flushInterval", Rule::Whole(0, 3_600_000)),
+    ("sessionTimeout", Rule::Whole(1000, 86_400_000)),
+    ("maxQueue", Rule::Whole(1, 10_000)),
+    ("storage", Rule::Choice(STORAGE)),
+];
+
+/// Checks `value` against `rule`; the problem, if any.
+fn check(rule: Rule, value: &Value) -> Result<(), String> {
+    let ok = match rule {
+        Rule::Url => value.as_str().is_some_and(|s| !json::is_blank(s)),
+        Rule::Text => value.as_str().is_some(),
+        Rule::Currency => value
+            .as_str()
+            .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())),
+        Rule::Flag => value.as_bool().is_some(),
+        Rule::Whole(min, max) => value
+            .as_f64()
+            .is_some_and(|x| num::fract(x) == 0.0 && x >= min as f64 && x <= max as f64),
+        Rule::Choice(choices) => value.as_str().is_some_and(|s| choices.contains(&s)),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match rule {
+        Rule::Url => String::from("must be a non-empty URL string"),
+        Rule::Text => String::from("must be a string"),
+        Rule::Currency => String::from("must be an ISO 4217 code such as \"EUR\""),
+        Rule::Flag => String::from("must be true or false"),
+        Rule::Whole(min, max) => {
+            let mut problem = String::from("must be a whole number from ");
+            json::push_u64(&mut problem, min);
+            problem.push_str(" to ");
+            json::push_u64(&mut problem, max);
+            problem
+        }
+        Rule::Choice(choices) => {
+            let mut problem = String::from("must be one of");
+            for (i, choice) in choices.iter().enumerate() {
+                problem.push_str(if i == 0 { " '" } else { ", '" });
+                problem.push_str(choice);
+                problem.push('\'');
+            }
+            problem
+        }
+    })
 }
 
 impl Config {
     /// Reads the options object, given as JSON. Options the JSON cannot carry (callbacks) are
-    /// the wrapper's business and never reach here.
+    /// the shell's business and never reach here.
     pub fn parse(options_json: &str) -> Result<Config, Error> {
         let options = json::parse(options_json).map_err(|e| {
             Error::new(
@@ -106,80 +168,38 @@ impl Config {
         };
         let mut config = Config::default();
         for (key, value) in members {
-            if *value == Value::Null {
+            if matches!(value, Value::Null) {
                 continue; // `undefined` and `null` both mean "use the default"
             }
-            match key.as_str() {
-                "endpoint" => {
-                    config.endpoint = value
-                        .as_str()
-                        .filter(|s| !s.trim().is_empty())
-                        .ok_or_else(|| Error::new(SUBJECT, key, "must be a non-empty URL string"))?
-                        .into();
+            let Some((index, (_, rule))) = OPTIONS.iter().enumerate().find(|(_, (name, _))| name == key) else {
+                return Err(Error::new(SUBJECT, key, "is not a known option"));
+            };
+            check(*rule, value).map_err(|problem| Error::new(SUBJECT, key, &problem))?;
+            let text = value.as_str().unwrap_or("");
+            let number = value.as_f64().unwrap_or(0.0);
+            let flag = value.as_bool().unwrap_or(false);
+            match index {
+                0 => config.endpoint = text.into(),
+                1 => config.write_key = text.into(),
+                2 => config.currency = Some(text.into()),
+                3 => config.consent = Consent::parse(text).unwrap_or(Consent::Granted),
+                4 => config.autocapture = flag,
+                5 => config.respect_privacy_signals = flag,
+                6 => config.flush_at = number as usize,
+                7 => config.flush_interval = number,
+                8 => config.session_timeout = number,
+                9 => config.max_queue = number as usize,
+                _ => {
+                    config.storage = if text == "memory" {
+                        StorageKind::Memory
+                    } else {
+                        StorageKind::Local
+                    }
                 }
-                "writeKey" => {
-                    config.write_key = value
-                        .as_str()
-                        .ok_or_else(|| Error::new(SUBJECT, key, "must be a string"))?
-                        .into();
-                }
-                "currency" => {
-                    let code = value
-                        .as_str()
-                        .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
-                    let code =
-                        code.ok_or_else(|| Error::new(SUBJECT, key, "must be an ISO 4217 code such as \"EUR\""))?;
-                    config.currency = Some(code.into());
-                }
-                "consent" => {
-                    config.consent = value
-                        .as_str()
-                        .and_then(Consent::parse)
-                        .ok_or_else(|| Error::new(SUBJECT, key, "must be 'granted', 'pending' or 'denied'"))?;
-                }
-                "autocapture" => config.autocapture = boolean(key, value)?,
-                "respectPrivacySignals" => config.respect_privacy_signals = boolean(key, value)?,
-                "flushAt" => {
-                    config.flush_at = integer(key, value, 1.0, 500.0, "must be an integer from 1 to 500")? as usize;
-                }
-                "flushInterval" => {
-                    config.flush_interval = integer(
-                        key,
-                        value,
-                        0.0,
-                        3_600_000.0,
-                        "must be a whole number of ms from 0 to 3600000",
-                    )?;
-                }
-                "sessionTimeout" => {
-                    config.session_timeout = integer(
-                        key,
-                        value,
-                        1000.0,
-                        86_400_000.0,
-                        "must be a whole number of ms from 1000 to 86400000",
-                    )?;
-                }
-                "maxQueue" => {
-                    config.max_queue =
-                        integer(key, value, 1.0, 10_000.0, "must be an integer from 1 to 10000")? as usize;
-                }
-                "storage" => {
-                    config.storage = match value.as_str() {
-                        Some("local") => StorageKind::Local,
-                        Some("memory") => StorageKind::Memory,
-                        _ => return Err(Error::new(SUBJECT, key, "must be 'local' or 'memory'")),
-                    };
-                }
-                _ => return Err(Error::new(SUBJECT, key, "is not a known option")),
             }
         }
         if config.endpoint.is_empty() {
-            return Err(Error::new(
-                SUBJECT,
-                "endpoint",
-                "is required (the URL of a /v1/batch endpoint)",
-            ));
+            return Err(Error::new(SUBJECT, "endpoint", "is required"));
         }
         Ok(config)
     }
@@ -227,35 +247,35 @@ mod tests {
     #[test]
     fn bad_options_name_the_option() {
         let cases: &[(&str, &str)] = &[
-            (r#"{}"#, "init: endpoint is required (the URL of a /v1/batch endpoint)"),
+            (r#"{}"#, "init: endpoint is required"),
             (r#"{"endpoint":""}"#, "init: endpoint must be a non-empty URL string"),
             (
                 r#"{"endpoint":"/b","flushAt":0}"#,
-                "init: flushAt must be an integer from 1 to 500",
+                "init: flushAt must be a whole number from 1 to 500",
             ),
             (
                 r#"{"endpoint":"/b","flushAt":2.5}"#,
-                "init: flushAt must be an integer from 1 to 500",
+                "init: flushAt must be a whole number from 1 to 500",
             ),
             (
                 r#"{"endpoint":"/b","flushInterval":-1}"#,
-                "init: flushInterval must be a whole number of ms from 0 to 3600000",
+                "init: flushInterval must be a whole number from 0 to 3600000",
             ),
             (
                 r#"{"endpoint":"/b","sessionTimeout":"30m"}"#,
-                "init: sessionTimeout must be a whole number of ms from 1000 to 86400000",
+                "init: sessionTimeout must be a whole number from 1000 to 86400000",
             ),
             (
                 r#"{"endpoint":"/b","maxQueue":100000}"#,
-                "init: maxQueue must be an integer from 1 to 10000",
+                "init: maxQueue must be a whole number from 1 to 10000",
             ),
             (
                 r#"{"endpoint":"/b","consent":"yes"}"#,
-                "init: consent must be 'granted', 'pending' or 'denied'",
+                "init: consent must be one of 'granted', 'pending', 'denied'",
             ),
             (
                 r#"{"endpoint":"/b","storage":"cookie"}"#,
-                "init: storage must be 'local' or 'memory'",
+                "init: storage must be one of 'local', 'memory'",
             ),
             (
                 r#"{"endpoint":"/b","currency":"eur"}"#,

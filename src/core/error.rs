@@ -3,6 +3,8 @@
 //! number` or `init: flushAt must be an integer from 1 to 500`. The bindings pass the message
 //! through unchanged as a JavaScript `Error`.
 
+use crate::core::prelude::*;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     /// What was being processed: an event name, `init`, `identify`, `batch[3]`…
@@ -40,7 +42,7 @@ impl core::fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,9 @@
 //!
 //! Must not touch: queueing, identity or anything about where the event goes next.
 
+use crate::core::num;
+use crate::core::prelude::*;
+
 use crate::core::error::Error;
 use crate::core::json::{self, Value};
 
@@ -69,10 +72,10 @@ pub fn is_spec_event(name: &str) -> bool {
 
 /// Checks an event name (or other caller-supplied id, named by `what`): 1 to 256 characters.
 pub fn check_name(subject: &str, what: &str, name: &str) -> Result<(), Error> {
-    if name.trim().is_empty() {
+    if json::is_blank(name) {
         return Err(Error::new(subject, what, "is missing"));
     }
-    if name.chars().count() > MAX_ID_CHARS {
+    if json::char_count(name) > MAX_ID_CHARS {
         return Err(Error::new(subject, what, "must be at most 256 characters"));
     }
     Ok(())
@@ -148,7 +151,7 @@ fn check_fields(event: &str, prefix: &str, object: &Value, needs_product_id: boo
     for (key, value) in object.as_object().unwrap_or(&[]) {
         if key.ends_with("_id") || key == "sku" {
             match value {
-                Value::String(s) if s.chars().count() > MAX_ID_CHARS => {
+                Value::String(s) if json::char_count(s) > MAX_ID_CHARS => {
                     return Err(Error::new(event, &field(key), "must be at most 256 characters"));
                 }
                 Value::String(_) | Value::Null => {}
@@ -174,7 +177,7 @@ fn check_fields(event: &str, prefix: &str, object: &Value, needs_product_id: boo
                 Value::Null => true,
                 Value::Number(n) => {
                     let x = n.as_f64();
-                    x.fract() == 0.0 && x >= 1.0 && x <= 9_007_199_254_740_991.0
+                    num::fract(x) == 0.0 && x >= 1.0 && x <= 9_007_199_254_740_991.0
                 }
                 _ => false,
             };

@@ -9,6 +9,9 @@
 //!
 //! Must not touch: anything browser- or I/O-related.
 
+use crate::core::num;
+use crate::core::prelude::*;
+
 /// Nesting deeper than this is rejected rather than risking the stack on hostile input.
 pub const MAX_DEPTH: usize = 64;
 
@@ -52,52 +55,35 @@ impl core::fmt::Display for JsonError {
 
 impl Number {
     /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
-    /// Integers are exact; other values keep six decimals, which is more than money or scores need.
+    /// Integers are exact up to 10^15; other values keep six decimals, which is more than
+    /// money or scores need, and beyond 10^15 the fraction is dropped.
     pub fn from_f64(x: f64) -> Option<Number> {
         if !x.is_finite() {
             return None;
         }
         let mut text = String::new();
-        if x < 0.0 {
+        let magnitude = num::abs(x);
+        let micros = num::round(magnitude * 1e6);
+        if micros >= 1.0 && x < 0.0 {
             text.push('-');
         }
-        let magnitude = x.abs();
-        if magnitude >= 1e18 {
-            // Too large for u64 digits: 15 significant digits and a decimal exponent.
-            let mut exponent = 0;
-            let mut scaled = magnitude;
-            while scaled >= 1e15 {
-                scaled /= 10.0;
-                exponent += 1;
-            }
-            push_u64(&mut text, scaled.round() as u64);
-            text.push('e');
-            push_u64(&mut text, exponent);
-        } else if magnitude.fract() == 0.0 || magnitude >= 1e15 {
-            push_u64(&mut text, magnitude.round() as u64);
+        if magnitude >= 1e15 {
+            push_u64(&mut text, num::round(magnitude) as u64);
         } else {
-            let micros = (magnitude * 1e6).round() as u64;
+            let micros = micros as u64;
             push_u64(&mut text, micros / 1_000_000);
             let mut frac = micros % 1_000_000;
             if frac != 0 {
                 text.push('.');
-                let mut digits = 6;
-                while frac % 10 == 0 {
-                    frac /= 10;
-                    digits -= 1;
+                let mut scale = 100_000;
+                while frac != 0 {
+                    text.push(char::from(b'0' + (frac / scale) as u8));
+                    frac %= scale;
+                    scale /= 10;
                 }
-                let mut buf = [b'0'; 6];
-                for slot in buf[..digits].iter_mut().rev() {
-                    *slot = b'0' + (frac % 10) as u8;
-                    frac /= 10;
-                }
-                text.push_str(core::str::from_utf8(&buf[..digits]).unwrap_or("0"));
             }
         }
-        if text == "-0" {
-            text = String::from("0");
-        }
-        Some(Number(text.into_boxed_str()))
+        Some(Number(text.into()))
     }
 
     pub fn from_u64(x: u64) -> Number {
@@ -109,6 +95,7 @@ impl Number {
     /// Accepts `text` only if it is a complete JSON number.
     pub fn parse(text: &str) -> Option<Number> {
         let mut parser = Parser {
+            text,
             bytes: text.as_bytes(),
             pos: 0,
         };
@@ -169,28 +156,23 @@ impl Number {
             }
             exponent = exponent.saturating_add(if exp_negative { -e } else { e });
         }
+        // Powers of ten up to 10^22 are exact, so for mantissas below 2^53 this is one correctly
+        // rounded operation (the fast path of decimal conversion).
         let m = mantissa as f64;
-        let value = if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
-            if exponent >= 0 {
-                m * POW10[exponent as usize]
-            } else {
-                m / POW10[(-exponent) as usize]
-            }
+        let value = if mantissa == 0 {
+            0.0
         } else if exponent > 400 {
-            if mantissa == 0 { 0.0 } else { f64::INFINITY }
+            f64::INFINITY
         } else if exponent < -400 {
             0.0
+        } else if exponent >= 0 {
+            m * num::powi(10.0, exponent)
         } else {
-            m * 10f64.powi(exponent)
+            m / num::powi(10.0, -exponent)
         };
         if negative { -value } else { value }
     }
 }
-
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
-    1e21, 1e22,
-];
 
 impl Value {
     pub fn number(x: f64) -> Value {
@@ -307,35 +289,44 @@ pub fn write_string(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[plain_from..i]);
+        out.push_str(s.get(plain_from..i).unwrap_or(""));
         if escape.is_empty() {
             out.push_str("\\u00");
-            out.push(HEX[usize::from(byte >> 4)] as char);
-            out.push(HEX[usize::from(byte & 15)] as char);
+            out.push(digit(byte >> 4));
+            out.push(digit(byte & 15));
         } else {
             out.push_str(escape);
         }
         plain_from = i + 1;
     }
-    out.push_str(&s[plain_from..]);
+    out.push_str(s.get(plain_from..).unwrap_or(""));
     out.push('"');
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Digits 0-9, then a-z, then A-Z: one table for hexadecimal, base 36 and base 62.
+pub const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// The digit for `value` (below 62) from [`DIGITS`].
+pub fn digit(value: u8) -> char {
+    char::from(DIGITS.get(usize::from(value)).copied().unwrap_or(b'0'))
+}
 
 /// Appends the decimal digits of `n`; the core avoids `format!` to keep the wasm small.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    out.push_str(core::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// Characters in `s`, counted without the standard library's Unicode machinery.
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
+}
+
+/// Whether `s` is empty or only ASCII whitespace.
+pub fn is_blank(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_whitespace())
 }
 
 /// Builds a JSON object member by member, for wire items assembled from parts that are
@@ -374,6 +365,29 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// An amount of money, rounded to thousandths (enough for every ISO 4217 currency) and
+    /// written without a general float formatter. Negative or non-finite amounts write 0.
+    pub fn money(&mut self, key: &str, value: f64) -> &mut Self {
+        let thousandths = if value.is_finite() && value > 0.0 {
+            (value * 1000.0 + 0.5) as u64
+        } else {
+            0
+        };
+        let out = self.key(key);
+        push_u64(out, thousandths / 1000);
+        let mut fraction = thousandths % 1000;
+        let mut scale = 100;
+        if fraction != 0 {
+            out.push('.');
+        }
+        while fraction != 0 {
+            out.push(char::from(b'0' + (fraction / scale) as u8));
+            fraction %= scale;
+            scale /= 10;
+        }
+        self
+    }
+
     pub fn uint(&mut self, key: &str, value: u64) -> &mut Self {
         let out = self.key(key);
         push_u64(out, value);
@@ -399,6 +413,20 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    /// Appends members already written as JSON: the inside of an object, braces included
+    /// (`{"a":1}` appends `"a":1`). An empty object appends nothing.
+    pub fn raw_members(&mut self, object_json: &str) -> &mut Self {
+        let inner = object_json.get(1..object_json.len().saturating_sub(1)).unwrap_or("");
+        if !inner.is_empty() {
+            if !self.empty {
+                self.out.push(',');
+            }
+            self.empty = false;
+            self.out.push_str(inner);
+        }
+        self
+    }
+
     /// Opens a nested object under `key`; finish it before writing to this one again.
     pub fn object(&mut self, key: &str) -> ObjectWriter<'_> {
         let out = self.key(key);
@@ -413,6 +441,7 @@ impl<'a> ObjectWriter<'a> {
 /// Parses one complete JSON text. Whitespace around the value is allowed; anything else is not.
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut parser = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -425,6 +454,7 @@ pub fn parse(text: &str) -> Result<Value, JsonError> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -459,15 +489,18 @@ impl Parser<'_> {
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.pos;
                 let end = self.number_end()?;
-                let text = core::str::from_utf8(&self.bytes[start..end]).unwrap_or("0");
-                Ok(Value::Number(Number(text.into())))
+                Ok(Value::Number(Number(self.text.get(start..end).unwrap_or("0").into())))
             }
             Some(_) => Err(self.error("unexpected character")),
         }
     }
 
     fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, JsonError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        if self
+            .bytes
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(word.as_bytes()))
+        {
             self.pos += word.len();
             Ok(value)
         } else {
@@ -577,7 +610,7 @@ impl Parser<'_> {
     /// as JavaScript's TextEncoder would make it.
     fn unicode_escape(&mut self) -> Result<char, JsonError> {
         let first = self.hex4()?;
-        if (0xD800..0xDC00).contains(&first) && self.bytes[self.pos..].starts_with(b"\\u") {
+        if (0xD800..0xDC00).contains(&first) && self.bytes.get(self.pos..).is_some_and(|r| r.starts_with(b"\\u")) {
             let save = self.pos;
             self.pos += 2;
             let second = self.hex4()?;
@@ -593,7 +626,7 @@ impl Parser<'_> {
     /// The input from `start` to the current position; both sit on ASCII bytes, so this is
     /// always a whole UTF-8 slice.
     fn slice(&self, start: usize) -> &str {
-        core::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or("")
+        self.text.get(start..self.pos).unwrap_or("")
     }
 
     fn array(&mut self, depth: usize) -> Result<Value, JsonError> {
@@ -744,8 +777,9 @@ mod tests {
             (-3.5, "-3.5"),
             (179.99, "179.99"),
             (0.1 + 0.2, "0.3"),
-            (1e20, "100000000000000e6"),
-            (1.5e300, "150000000000000e286"),
+            (1e16, "10000000000000000"),
+            (0.05, "0.05"),
+            (-0.0000004, "0"),
             (0.0000004, "0"),
         ];
         for (x, text) in cases {
@@ -763,6 +797,10 @@ mod tests {
             .uint("n", 7)
             .bool("ok", true)
             .number("x", 1.25);
+        w.money("m", 19.999)
+            .money("z", 0.1 + 0.2)
+            .money("neg", -1.0)
+            .money("w", 12.0);
         {
             let mut inner = w.object("context");
             inner.string("q", "a\"b");
@@ -772,7 +810,7 @@ mod tests {
         w.finish();
         assert_eq!(
             out,
-            r#"{"type":"track","n":7,"ok":true,"x":1.25,"context":{"q":"a\"b"},"properties":{"k":1}}"#
+            r#"{"type":"track","n":7,"ok":true,"x":1.25,"m":19.999,"z":0.3,"neg":0,"w":12,"context":{"q":"a\"b"},"properties":{"k":1}}"#
         );
         assert!(parse(&out).is_ok());
     }

@@ -8,25 +8,25 @@
 //! | module | owns |
 //! |---|---|
 //! | [`json`] | the JSON value, parser and writer |
+//! | [`num`] | float rounding without std |
 //! | [`time`] | ISO-8601 and `Retry-After` dates |
 //! | [`rng`] | seeded randomness for ids and jitter |
 //! | [`error`] | the one error type and its messages |
 //! | [`config`] | `init()` options |
 //! | [`event`] | the Segment e-commerce vocabulary and validation |
-//! | [`context`] | the page context and `context` object |
+//! | [`context`] | the `context` object of wire items |
 //! | [`session`] | sessions and the visitor history |
-//! | [`autocapture`] | what `data-cs-*` markup means |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
 //! | [`wire`] | validity of received batches (shared with the collector) |
 //! | [`tracker`] | the engine tying these together |
 
-pub mod autocapture;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod event;
 pub mod json;
+pub mod num;
 pub mod outbox;
 pub mod rng;
 pub mod session;
@@ -34,3 +34,11 @@ pub mod storage;
 pub mod time;
 pub mod tracker;
 pub mod wire;
+
+/// What every core module imports instead of std's prelude, so the same code builds with std
+/// (natively) and without it (the wasm build).
+pub(crate) mod prelude {
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}

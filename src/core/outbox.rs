@@ -13,10 +13,11 @@
 //! Must not touch: storage or the network. The tracker turns what this returns into storage
 //! operations, and the shell performs the requests.
 
-use std::collections::VecDeque;
+use crate::core::num;
+use crate::core::prelude::*;
 
-use crate::core::context::{LIBRARY_NAME, LIBRARY_VERSION};
-use crate::core::json::{self, ObjectWriter};
+use crate::core::context;
+use crate::core::json::ObjectWriter;
 use crate::core::rng::Rng;
 use crate::core::time::{self, Millis};
 
@@ -41,26 +42,26 @@ pub struct Queued {
     pub enqueued_at: Millis,
 }
 
-/// Counts of dropped events by reason (`queue_full`, `http_401`, `corrupt_storage`…).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Drops(pub Vec<(String, u64)>);
+/// Counts of dropped events by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drops {
+    /// Oldest events dropped to stay within `maxQueue`.
+    pub queue_full: u64,
+    /// Events the server refused with a 4xx other than 408 and 429.
+    pub rejected: u64,
+    /// Stored events that could not be read back.
+    pub corrupt_storage: u64,
+}
 
 impl Drops {
-    pub fn add(&mut self, reason: &str, count: u64) {
-        match self.0.iter_mut().find(|(r, _)| r == reason) {
-            Some(slot) => slot.1 += count,
-            None => self.0.push((reason.into(), count)),
-        }
-    }
-
     pub fn merge(&mut self, other: Drops) {
-        for (reason, count) in other.0 {
-            self.add(&reason, count);
-        }
+        self.queue_full += other.queue_full;
+        self.rejected += other.rejected;
+        self.corrupt_storage += other.corrupt_storage;
     }
 
     pub fn total(&self) -> u64 {
-        self.0.iter().map(|(_, n)| n).sum()
+        self.queue_full + self.rejected + self.corrupt_storage
     }
 }
 
@@ -92,7 +93,7 @@ pub struct Request {
 
 #[derive(Clone, Debug)]
 pub struct Outbox {
-    items: VecDeque<Queued>,
+    items: Vec<Queued>,
     next_seq: u64,
     next_request_id: u64,
     in_flight: Option<InFlight>,
@@ -111,7 +112,7 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(write_key: &str, flush_at: usize, flush_interval: Millis, max_queue: usize) -> Outbox {
         Outbox {
-            items: VecDeque::new(),
+            items: Vec::new(),
             next_seq: 1,
             next_request_id: 1,
             in_flight: None,
@@ -142,15 +143,16 @@ impl Outbox {
 
     /// Drops not yet acknowledged as reported.
     pub fn unreported_drops(&self) -> Drops {
-        let mut all = self.drops.clone();
+        let mut all = self.drops;
         if let Some(f) = &self.in_flight {
-            all.merge(f.drops.clone());
+            all.merge(f.drops);
         }
         all
     }
 
-    pub fn count_drop(&mut self, reason: &str, count: u64) {
-        self.drops.add(reason, count);
+    /// Counts stored events that could not be read back.
+    pub fn count_corrupt(&mut self, count: u64) {
+        self.drops.corrupt_storage += count;
     }
 
     /// The seq the next event will get; every event queued so far has a smaller one.
@@ -160,29 +162,37 @@ impl Outbox {
 
     /// Whether every event with a seq below `seq` has left the queue (acknowledged or dropped).
     pub fn settled_before(&self, seq: u64) -> bool {
-        self.items.front().is_none_or(|first| first.seq >= seq)
+        self.settled() >= seq
+    }
+
+    /// Every event with a seq below this has left the queue.
+    pub fn settled(&self) -> u64 {
+        self.items.first().map_or(self.next_seq, |first| first.seq)
     }
 
     /// Adds an event; returns the message ids of events dropped to stay within `maxQueue`.
     pub fn push(&mut self, message_id: String, json: String, now: Millis) -> Vec<String> {
-        self.items.push_back(Queued {
+        self.items.push(Queued {
             seq: self.next_seq,
             message_id,
             json,
             enqueued_at: now,
         });
         self.next_seq += 1;
-        let mut evicted = Vec::new();
-        // The oldest event not already in a request goes first: one in flight may yet arrive.
+        // The oldest events not already in a request go first: one in flight may yet arrive.
         let in_flight = self.in_flight.as_ref().map_or(0, |f| f.count);
-        while self.items.len() > self.max_queue && self.items.len() > in_flight {
-            if let Some(dropped) = self.items.remove(in_flight) {
-                evicted.push(dropped.message_id);
+        let excess = self.items.len().saturating_sub(self.max_queue.max(in_flight));
+        let mut evicted = Vec::new();
+        let mut index = 0;
+        self.items.retain(|item| {
+            index += 1;
+            let evict = index > in_flight && index <= in_flight + excess;
+            if evict {
+                evicted.push(item.message_id.clone());
             }
-        }
-        if !evicted.is_empty() {
-            self.drops.add("queue_full", evicted.len() as u64);
-        }
+            !evict
+        });
+        self.drops.queue_full += evicted.len() as u64;
         evicted
     }
 
@@ -209,14 +219,15 @@ impl Outbox {
             return None;
         }
         if !force {
-            let due = self.items.len() >= self.flush_at || now - self.items[0].enqueued_at >= self.flush_interval;
+            let oldest = self.items.first().map_or(now, |i| i.enqueued_at);
+            let due = self.items.len() >= self.flush_at || now - oldest >= self.flush_interval;
             if !due || now < self.not_before {
                 return None;
             }
         }
         let limit = self.batch_limit.min(self.flush_at).max(1);
         let mut bytes = 0;
-        let mut count = 0;
+        let mut count: usize = 0;
         for item in self.items.iter().take(limit) {
             if count > 0 && bytes + item.json.len() + 1 > MAX_BATCH_BYTES {
                 break;
@@ -225,13 +236,15 @@ impl Outbox {
             count += 1;
         }
         let drops = core::mem::take(&mut self.drops);
+        let first_seq = self.items.first().map_or(0, |i| i.seq);
+        let last_seq = self.items.get(count.saturating_sub(1)).map_or(0, |i| i.seq);
         let body = self.body(self.items.iter().take(count), now, &drops);
         let id = self.next_request_id;
         self.next_request_id += 1;
         self.in_flight = Some(InFlight {
             id,
-            first_seq: self.items[0].seq,
-            last_seq: self.items[count - 1].seq,
+            first_seq,
+            last_seq,
             count,
             drops,
         });
@@ -254,23 +267,25 @@ impl Outbox {
             .string("writeKey", &self.write_key);
         {
             let mut context = w.object("context");
-            {
-                let mut library = context.object("library");
-                library.string("name", LIBRARY_NAME).string("version", LIBRARY_VERSION);
-                library.finish();
-            }
+            context::write_library(&mut context);
             if drops.total() > 0 {
                 context.uint("droppedEvents", drops.total());
                 let mut reasons = context.object("dropReasons");
-                for (reason, count) in &drops.0 {
-                    reasons.uint(reason, *count);
+                for (reason, count) in [
+                    ("queue_full", drops.queue_full),
+                    ("rejected", drops.rejected),
+                    ("corrupt_storage", drops.corrupt_storage),
+                ] {
+                    if count > 0 {
+                        reasons.uint(reason, count);
+                    }
                 }
                 reasons.finish();
             }
             context.finish();
         }
         w.finish();
-        out.push_str(&envelope[1..]);
+        out.push_str(envelope.get(1..).unwrap_or("}"));
         out
     }
 
@@ -308,9 +323,7 @@ impl Outbox {
                 self.failures = 0;
                 self.drops.merge(flight.drops);
                 let removed = self.remove_range(flight.first_seq, flight.last_seq);
-                let mut reason = String::from("http_");
-                json::push_u64(&mut reason, u64::from(status));
-                self.drops.add(&reason, removed.len() as u64);
+                self.drops.rejected += removed.len() as u64;
                 removed
             }
             _ => {
@@ -334,7 +347,7 @@ impl Outbox {
     /// pages that failed together do not retry together.
     fn backoff(&self, rng: &mut Rng) -> Millis {
         let exponent = self.failures.saturating_sub(1).min(16) as i32;
-        let step = (BACKOFF_BASE_MS * 2f64.powi(exponent)).min(BACKOFF_CAP_MS);
+        let step = (BACKOFF_BASE_MS * num::powi(2.0, exponent)).min(BACKOFF_CAP_MS);
         step * (0.5 + 0.5 * rng.next_f64())
     }
 
@@ -354,22 +367,23 @@ impl Outbox {
     /// event not yet handed to an earlier beacon. The events stay queued: a beacon's fate is
     /// unknown, so they are sent again later or by the next page, and the collector keeps one.
     pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
-        let fresh: Vec<&Queued> = self.items.iter().filter(|i| i.seq > self.beaconed_through).collect();
-        let mut bodies = Vec::new();
         let envelope_allowance = 200 + self.write_key.len();
-        let mut start = 0;
-        while start < fresh.len() {
-            let mut end = start;
-            let mut bytes = envelope_allowance;
-            while end < fresh.len() && (end == start || bytes + fresh[end].json.len() + 1 <= MAX_BEACON_BYTES) {
-                bytes += fresh[end].json.len() + 1;
-                end += 1;
+        let mut bodies = Vec::new();
+        let mut group: Vec<&Queued> = Vec::new();
+        let mut bytes = envelope_allowance;
+        for item in self.items.iter().filter(|i| i.seq > self.beaconed_through) {
+            if !group.is_empty() && bytes + item.json.len() + 1 > MAX_BEACON_BYTES {
+                bodies.push(self.body(group.drain(..), now, &Drops::default()));
+                bytes = envelope_allowance;
             }
-            bodies.push(self.body(fresh[start..end].iter().copied(), now, &Drops::default()));
-            start = end;
+            bytes += item.json.len() + 1;
+            group.push(item);
         }
-        if let Some(last) = fresh.last() {
-            self.beaconed_through = last.seq;
+        if !group.is_empty() {
+            bodies.push(self.body(group.drain(..), now, &Drops::default()));
+        }
+        if let Some(last) = self.items.last() {
+            self.beaconed_through = self.beaconed_through.max(last.seq);
         }
         bodies
     }
@@ -379,7 +393,7 @@ impl Outbox {
         if self.in_flight.is_some() {
             return None;
         }
-        let first = self.items.front()?;
+        let first = self.items.first()?;
         let due = if self.items.len() >= self.flush_at {
             now
         } else {
@@ -392,6 +406,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
 
     fn outbox(flush_at: usize, max_queue: usize) -> Outbox {
         Outbox::new("wk", flush_at, 1000.0, max_queue)
@@ -540,7 +555,7 @@ mod tests {
             let Some(r) = o.next_request(0.0, true) else {
                 break;
             };
-            reported |= r.body.contains(r#""dropReasons":{"http_400":1}"#);
+            reported |= r.body.contains(r#""dropReasons":{"rejected":1}"#);
             let ids = ids_in(&r.body);
             let status = if ids.iter().any(|i| i == bad) { 400 } else { 200 };
             let removed = o.on_answer(r.id, Answer::Status(status), None, 0.0, &mut rng);

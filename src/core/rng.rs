@@ -5,12 +5,13 @@
 //! small, fast and well distributed; it is not a CSPRNG, and nothing here needs one: ids must
 //! be unique, not secret.
 
+use crate::core::json;
+use crate::core::prelude::*;
+
 #[derive(Clone, Debug)]
 pub struct Rng {
     s: [u32; 4],
 }
-
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 impl Rng {
     pub fn new(seed: [u32; 4]) -> Rng {
@@ -44,8 +45,12 @@ impl Rng {
     /// An RFC 4122 version-4 UUID, the form Segment's libraries use for `anonymousId`.
     pub fn uuid_v4(&mut self) -> String {
         let mut bytes = [0u8; 16];
-        for chunk in bytes.chunks_mut(4) {
-            chunk.copy_from_slice(&self.next_u32().to_le_bytes());
+        let mut word = 0;
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            if i % 4 == 0 {
+                word = self.next_u32();
+            }
+            *byte = (word >> (8 * (i % 4))) as u8;
         }
         bytes[6] = bytes[6] & 0x0f | 0x40;
         bytes[8] = bytes[8] & 0x3f | 0x80;
@@ -54,17 +59,15 @@ impl Rng {
             if matches!(i, 4 | 6 | 8 | 10) {
                 out.push('-');
             }
-            out.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-            out.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+            out.push(json::digit(byte >> 4));
+            out.push(json::digit(byte & 15));
         }
         out
     }
 
     /// `len` characters of base62: about 5.95 bits each.
     pub fn base62(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(BASE62[(self.next_u32() % 62) as usize]))
-            .collect()
+        (0..len).map(|_| json::digit((self.next_u32() % 62) as u8)).collect()
     }
 }
 
@@ -82,11 +85,11 @@ pub fn push_base36(out: &mut String, mut n: u64, width: usize) {
     let mut i = buf.len();
     while n > 0 && i > 0 {
         i -= 1;
-        buf[i] = b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize];
+        buf[i] = json::DIGITS[(n % 36) as usize];
         n /= 36;
     }
     let start = buf.len().saturating_sub(width).min(i);
-    out.push_str(core::str::from_utf8(&buf[start..]).unwrap_or("0"));
+    out.extend(buf.iter().skip(start).map(|&b| char::from(b)));
 }
 
 #[cfg(test)]

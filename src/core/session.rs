@@ -5,6 +5,8 @@
 //! Both persist as small JSON objects. Stored text that cannot be read is treated as absent:
 //! a visitor with a damaged history starts a new one rather than breaking the tracker.
 
+use crate::core::prelude::*;
+
 use crate::core::json::{self, ObjectWriter, Value};
 use crate::core::rng::Rng;
 use crate::core::time::Millis;
@@ -23,28 +25,25 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn to_json(&self) -> String {
-        let mut out = String::new();
-        let mut w = ObjectWriter::new(&mut out);
-        w.string("id", &self.id)
-            .number("startedAt", self.started_at)
-            .number("lastActivity", self.last_activity)
+    fn write(&self, w: &mut ObjectWriter) {
+        let mut o = w.object("session");
+        o.string("id", &self.id)
+            .uint("startedAt", self.started_at as u64)
+            .uint("lastActivity", self.last_activity as u64)
             .uint("events", self.events);
-        w.finish();
-        out
+        o.finish();
     }
 
-    pub fn from_json(text: &str) -> Option<Session> {
-        let value = json::parse(text).ok()?;
+    fn read(value: &Value) -> Option<Session> {
         let id = value
             .get("id")?
             .as_str()
             .filter(|id| !id.is_empty() && id.len() <= 64)?;
         Some(Session {
             id: id.into(),
-            started_at: finite(&value, "startedAt")?,
-            last_activity: finite(&value, "lastActivity")?,
-            events: finite(&value, "events").unwrap_or(0.0).max(0.0) as u64,
+            started_at: finite(value, "startedAt")?,
+            last_activity: finite(value, "lastActivity")?,
+            events: finite(value, "events").unwrap_or(0.0).max(0.0) as u64,
         })
     }
 
@@ -73,27 +72,33 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    pub fn to_json(&self) -> String {
+    /// The visitor and the current session, stored together as one entry: one write per event.
+    pub fn to_json(&self, session: Option<&Session>) -> String {
         let mut out = String::new();
         let mut w = ObjectWriter::new(&mut out);
         w.uint("visits", self.visits);
         if let Some(t) = self.first_seen {
-            w.number("firstSeen", t);
+            w.uint("firstSeen", t as u64);
         }
         if let Some(t) = self.last_seen {
-            w.number("lastSeen", t);
+            w.uint("lastSeen", t as u64);
         }
-        w.uint("orders", self.orders).number("revenue", self.revenue);
+        w.uint("orders", self.orders).money("revenue", self.revenue);
         if let Some(t) = self.last_order_at {
-            w.number("lastOrderAt", t);
+            w.uint("lastOrderAt", t as u64);
         }
         let ids = Value::Array(self.recent_order_ids.iter().map(|id| Value::string(id)).collect());
         w.value("recentOrderIds", &ids);
+        if let Some(s) = session {
+            s.write(&mut w);
+        }
         w.finish();
         out
     }
 
-    pub fn from_json(text: &str) -> Option<Visitor> {
+    /// Reads what [`Visitor::to_json`] wrote; unreadable text is `None`, unreadable fields
+    /// read as absent.
+    pub fn from_json(text: &str) -> Option<(Visitor, Option<Session>)> {
         let value = json::parse(text).ok()?;
         value.as_object()?;
         let count = |key| finite(&value, key).unwrap_or(0.0).max(0.0) as u64;
@@ -106,7 +111,7 @@ impl Visitor {
             .take(RECENT_ORDER_IDS)
             .map(String::from)
             .collect();
-        Some(Visitor {
+        let visitor = Visitor {
             visits: count("visits"),
             first_seen: finite(&value, "firstSeen"),
             last_seen: finite(&value, "lastSeen"),
@@ -114,7 +119,8 @@ impl Visitor {
             revenue: finite(&value, "revenue").unwrap_or(0.0).max(0.0),
             last_order_at: finite(&value, "lastOrderAt"),
             recent_order_ids,
-        })
+        };
+        Some((visitor, value.get("session").and_then(Session::read)))
     }
 
     pub fn has_order(&self, order_id: &str) -> bool {
@@ -128,9 +134,14 @@ impl Visitor {
         }
         self.last_order_at = Some(now);
         if let Some(id) = order_id {
-            if self.recent_order_ids.len() >= RECENT_ORDER_IDS {
-                self.recent_order_ids.remove(0);
-            }
+            // Forget the oldest; `retain` because `Vec::remove` would bring panic formatting
+            // into the wasm.
+            let excess = (self.recent_order_ids.len() + 1).saturating_sub(RECENT_ORDER_IDS);
+            let mut index = 0;
+            self.recent_order_ids.retain(|_| {
+                index += 1;
+                index > excess
+            });
             self.recent_order_ids.push(id.into());
         }
     }
@@ -211,24 +222,39 @@ mod tests {
         let session = Session {
             id: "abc".into(),
             started_at: 1.0,
-            last_activity: 2.5,
+            last_activity: 2.0,
             events: 3,
         };
-        assert_eq!(Session::from_json(&session.to_json()), Some(session));
         let mut visitor = Visitor::default();
         visitor.visits = 4;
         visitor.first_seen = Some(10.0);
         visitor.record_order(Some("o-1"), 99.5, 20.0);
         visitor.record_order(None, f64::NAN, 30.0);
-        assert_eq!(Visitor::from_json(&visitor.to_json()), Some(visitor.clone()));
+        assert_eq!(
+            Visitor::from_json(&visitor.to_json(Some(&session))),
+            Some((visitor.clone(), Some(session)))
+        );
+        assert_eq!(
+            Visitor::from_json(&visitor.to_json(None)),
+            Some((visitor.clone(), None))
+        );
         assert_eq!(visitor.orders, 2);
         assert_eq!(visitor.revenue, 99.5);
         assert!(visitor.has_order("o-1"));
-        for junk in ["", "{", "[]", "{\"id\":5}", "null"] {
-            assert_eq!(Session::from_json(junk), None, "{junk}");
+        for junk in [
+            r#"{"session":5}"#,
+            r#"{"session":{"id":5}}"#,
+            r#"{"session":{"id":"x"}}"#,
+        ] {
+            assert_eq!(Visitor::from_json(junk).unwrap().1, None, "{junk}");
         }
-        assert_eq!(Visitor::from_json("{\"visits\":\"x\"}"), Some(Visitor::default()));
-        assert_eq!(Visitor::from_json("nope"), None);
+        assert_eq!(
+            Visitor::from_json("{\"visits\":\"x\"}"),
+            Some((Visitor::default(), None))
+        );
+        for junk in ["", "{", "[]", "null", "nope"] {
+            assert_eq!(Visitor::from_json(junk), None, "{junk}");
+        }
     }
 
     #[test]

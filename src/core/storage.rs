@@ -6,11 +6,13 @@
 //! the page goes away, a crashed tab loses nothing, and a reload finds every event still owed.
 //! Message ids start with the time they were made, so sorting keys sorts events by age.
 
+use crate::core::prelude::*;
+
 /// Every key the tracker writes starts with this; clearing storage removes exactly these.
 pub const PREFIX: &str = "cartsense.";
 pub const ANONYMOUS_ID: &str = "cartsense.aid";
 pub const USER_ID: &str = "cartsense.uid";
-pub const SESSION: &str = "cartsense.session";
+/// The visitor history and the current session, together.
 pub const VISITOR: &str = "cartsense.visitor";
 pub const QUEUE_PREFIX: &str = "cartsense.q.";
 

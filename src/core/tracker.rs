@@ -1,16 +1,19 @@
 //! The engine behind one tracker: identity, consent, sessions, the visitor history and the
 //! outbox, driven by calls from the page and answers from the network.
 //!
-//! It is a state machine with no I/O. The shell feeds it the time, the page context and the
-//! answers to its requests; it hands back storage operations ([`Engine::take_storage_ops`]),
-//! requests to send ([`Engine::next_request`]) and when to wake it up ([`Engine::next_wake`]).
+//! It is a state machine with no I/O. The shell feeds it the time, the page context (the
+//! shell's part of each item's `context`, as JSON) and the answers to its requests; it hands
+//! back what to do, all at once from [`Engine::drain`]: storage operations, the batch to send,
+//! and when to wake it up.
 //! The same calls in the same order always give the same results, natively or in the browser.
 
+use crate::core::prelude::*;
+
 use crate::core::config::{Config, Consent, StorageKind};
-use crate::core::context::PageContext;
+use crate::core::context;
 use crate::core::error::Error;
 use crate::core::event::{self, MAX_PROPERTIES_BYTES};
-use crate::core::json::{ObjectWriter, Value};
+use crate::core::json::{self, ObjectWriter, Value};
 use crate::core::outbox::{Answer, Outbox, Request};
 use crate::core::rng::{self, Rng};
 use crate::core::session::{self, Session, Visitor};
@@ -31,13 +34,14 @@ pub struct Engine {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.trim().is_empty() && id.chars().count() <= event::MAX_ID_CHARS
+    !json::is_blank(id) && json::char_count(id) <= event::MAX_ID_CHARS
 }
 
 impl Engine {
     /// Starts a tracker. `stored` holds every storage entry whose key starts with
-    /// [`storage::PREFIX`]; `seed` is fresh randomness; `privacy_signal` says whether the
-    /// browser sends Global Privacy Control or Do Not Track.
+    /// [`storage::PREFIX`], sorted by key (so queued events come back oldest first); `seed` is
+    /// fresh randomness; `privacy_signal` says whether the browser sends Global Privacy Control
+    /// or Do Not Track.
     pub fn new(
         config: Config,
         stored: Vec<(String, String)>,
@@ -85,15 +89,18 @@ impl Engine {
         engine
     }
 
-    fn load(&mut self, mut stored: Vec<(String, String)>, now: Millis) {
-        stored.sort_by(|a, b| a.0.cmp(&b.0));
+    fn load(&mut self, stored: Vec<(String, String)>, now: Millis) {
         let mut queued = Vec::new();
         for (key, value) in stored {
             match key.as_str() {
                 storage::ANONYMOUS_ID if valid_id(&value) => self.anonymous_id = value,
                 storage::USER_ID if valid_id(&value) => self.user_id = Some(value),
-                storage::SESSION => self.session = Session::from_json(&value),
-                storage::VISITOR => self.visitor = Visitor::from_json(&value).unwrap_or_default(),
+                storage::VISITOR => {
+                    if let Some((visitor, session)) = Visitor::from_json(&value) {
+                        self.visitor = visitor;
+                        self.session = session;
+                    }
+                }
                 _ => {
                     if let Some(message_id) = key.strip_prefix(storage::QUEUE_PREFIX) {
                         queued.push((message_id.to_string(), value));
@@ -110,7 +117,7 @@ impl Engine {
             if intact {
                 restorable.push((message_id, json));
             } else {
-                self.outbox.count_drop("corrupt_storage", 1);
+                self.outbox.count_corrupt(1);
                 self.remove_stored(&message_id);
             }
         }
@@ -127,6 +134,11 @@ impl Engine {
         if self.persisting() {
             self.ops.push(StorageOp::Set(key.into(), value));
         }
+    }
+
+    fn write_visitor(&mut self) {
+        let text = self.visitor.to_json(self.session.as_ref());
+        self.write(storage::VISITOR, text);
     }
 
     fn remove_stored(&mut self, message_id: &str) {
@@ -187,8 +199,9 @@ impl Engine {
         id
     }
 
-    /// Builds the wire item around `fill` (which writes the type-specific members) and queues it.
-    fn enqueue(&mut self, now: Millis, page: &PageContext, kind: &str, fill: impl FnOnce(&mut ObjectWriter)) {
+    /// Builds the wire item of type `kind` around `members` (the type-specific members, as the
+    /// inside of a JSON object) and queues it.
+    fn enqueue(&mut self, now: Millis, page: &str, kind: &str, members: &str) {
         session::touch(
             &mut self.session,
             &mut self.visitor,
@@ -201,22 +214,17 @@ impl Engine {
         let mut item = String::new();
         let mut w = ObjectWriter::new(&mut item);
         w.string("type", kind);
-        fill(&mut w);
+        w.raw_members(members);
         w.string("anonymousId", &self.anonymous_id);
         if let Some(user_id) = &self.user_id {
             w.string("userId", user_id);
         }
         w.string("messageId", &message_id)
             .string("timestamp", &time::iso8601(now));
-        page.write_context(&mut w, &session_id);
+        context::write_context(&mut w, page, &session_id);
         w.finish();
 
-        if let Some(s) = &self.session {
-            let text = s.to_json();
-            self.write(storage::SESSION, text);
-        }
-        let visitor = self.visitor.to_json();
-        self.write(storage::VISITOR, visitor);
+        self.write_visitor();
         self.write(&storage::queue_key(&message_id), item.clone());
         for evicted in self.outbox.push(message_id, item, now) {
             self.remove_stored(&evicted);
@@ -226,26 +234,13 @@ impl Engine {
     /// `track(event, properties)`. Returns whether the event was queued: it is not while
     /// consent is denied, nor for an `Order Completed` whose `order_id` was already tracked
     /// (a reloaded confirmation page must not count an order twice).
-    pub fn track(
-        &mut self,
-        now: Millis,
-        page: &PageContext,
-        event: &str,
-        properties_json: &str,
-    ) -> Result<bool, Error> {
+    pub fn track(&mut self, now: Millis, page: &str, event: &str, properties_json: &str) -> Result<bool, Error> {
         event::check_name("track", "event name", event)?;
         let properties = event::parse_object(event, "properties", properties_json)?;
         self.track_value(now, page, event, properties)
     }
 
-    /// `track` with properties already parsed (autocapture builds them from markup).
-    pub fn track_value(
-        &mut self,
-        now: Millis,
-        page: &PageContext,
-        event: &str,
-        mut properties: Value,
-    ) -> Result<bool, Error> {
+    fn track_value(&mut self, now: Millis, page: &str, event: &str, mut properties: Value) -> Result<bool, Error> {
         event::normalize_track(event, &mut properties, self.config.currency.as_deref())?;
         let properties_json = properties.to_json();
         if properties_json.len() > MAX_PROPERTIES_BYTES {
@@ -266,61 +261,38 @@ impl Engine {
             self.visitor
                 .record_order(order_id.as_deref(), order_revenue(&properties), now);
         }
-        self.enqueue(now, page, "track", |w| {
-            w.string("event", event).raw("properties", &properties_json);
-        });
+        let mut members = String::new();
+        let mut w = ObjectWriter::new(&mut members);
+        w.string("event", event).raw("properties", &properties_json);
+        w.finish();
+        self.enqueue(now, page, "track", &members);
         Ok(true)
     }
 
-    /// `page(name?, properties?)`: Segment's page call, whose properties start from the page's
-    /// own fields (path, referrer, search, title, url) and take the caller's on top.
-    pub fn page(
-        &mut self,
-        now: Millis,
-        page: &PageContext,
-        name: Option<&str>,
-        properties_json: &str,
-    ) -> Result<bool, Error> {
+    /// `page(name?, properties?)`: Segment's page call. The shell puts the page's own fields
+    /// (path, referrer, search, title, url) into `properties` under the caller's.
+    pub fn page(&mut self, now: Millis, page: &str, name: Option<&str>, properties_json: &str) -> Result<bool, Error> {
         let name = name.filter(|n| !n.is_empty());
         if let Some(n) = name {
             event::check_name("page", "name", n)?;
         }
-        let extra = event::parse_object("page", "properties", properties_json)?;
-        let mut fields = String::new();
-        let mut w = ObjectWriter::new(&mut fields);
-        page.write_page_fields(&mut w);
-        w.finish();
-        let mut properties = crate::core::json::parse(&fields).unwrap_or(Value::Object(Vec::new()));
-        if let Some(n) = name {
-            properties.set("name", Value::string(n));
-        }
-        for (key, value) in extra.as_object().unwrap_or(&[]) {
-            properties.set(key, value.clone());
-        }
-        let properties_json = properties.to_json();
-        if properties_json.len() > MAX_PROPERTIES_BYTES {
-            return Err(Error::new("page", "properties", "must be at most 32 KB of JSON"));
-        }
+        let properties = event::parse_object("page", "properties", properties_json)?;
         if self.consent == Consent::Denied {
             return Ok(false);
         }
-        self.enqueue(now, page, "page", |w| {
-            if let Some(n) = name {
-                w.string("name", n);
-            }
-            w.raw("properties", &properties_json);
-        });
+        let mut members = String::new();
+        let mut w = ObjectWriter::new(&mut members);
+        if let Some(n) = name {
+            w.string("name", n);
+        }
+        w.value("properties", &properties);
+        w.finish();
+        self.enqueue(now, page, "page", &members);
         Ok(true)
     }
 
     /// `identify(userId, traits?)`: later events carry the `userId` too.
-    pub fn identify(
-        &mut self,
-        now: Millis,
-        page: &PageContext,
-        user_id: &str,
-        traits_json: &str,
-    ) -> Result<bool, Error> {
+    pub fn identify(&mut self, now: Millis, page: &str, user_id: &str, traits_json: &str) -> Result<bool, Error> {
         event::check_name("identify", "userId", user_id)?;
         let traits = event::parse_object("identify", "traits", traits_json)?;
         if self.consent == Consent::Denied {
@@ -328,10 +300,11 @@ impl Engine {
         }
         self.user_id = Some(user_id.into());
         self.write(storage::USER_ID, user_id.into());
-        let traits_json = traits.to_json();
-        self.enqueue(now, page, "identify", |w| {
-            w.raw("traits", &traits_json);
-        });
+        let mut members = String::new();
+        let mut w = ObjectWriter::new(&mut members);
+        w.value("traits", &traits);
+        w.finish();
+        self.enqueue(now, page, "identify", &members);
         Ok(true)
     }
 
@@ -353,12 +326,7 @@ impl Engine {
                 if let Some(user_id) = self.user_id.clone() {
                     self.write(storage::USER_ID, user_id);
                 }
-                if let Some(s) = &self.session {
-                    let text = s.to_json();
-                    self.write(storage::SESSION, text);
-                }
-                let visitor = self.visitor.to_json();
-                self.write(storage::VISITOR, visitor);
+                self.write_visitor();
                 let items: Vec<(String, String)> = self
                     .outbox
                     .items()
@@ -385,7 +353,7 @@ impl Engine {
         self.forget_visitor();
         self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
         if self.persisting() {
-            for key in [storage::USER_ID, storage::SESSION, storage::VISITOR] {
+            for key in [storage::USER_ID, storage::VISITOR] {
                 self.ops.push(StorageOp::Remove(key.into()));
             }
         }
@@ -400,10 +368,10 @@ impl Engine {
     }
 
     /// The answer to request `id`: an HTTP status (`None` for a network error) and the
-    /// response's `Retry-After` header, if any.
+    /// response's `Retry-After` in seconds, if any.
     pub fn on_answer(&mut self, id: u64, status: Option<u16>, retry_after: Option<&str>, now: Millis) {
         let answer = status.map_or(Answer::NetworkError, Answer::Status);
-        let wait = retry_after.and_then(|h| time::retry_after_ms(h, now));
+        let wait = retry_after.and_then(time::retry_after_ms);
         for message_id in self.outbox.on_answer(id, answer, wait, now, &mut self.rng) {
             self.remove_stored(&message_id);
         }
@@ -423,6 +391,76 @@ impl Engine {
             return None;
         }
         self.outbox.next_wake(now)
+    }
+
+    /// Everything the shell must do now, as one JSON object:
+    /// `{"ops": [["s", key, value] | ["r", key] | ["c"]…], "send": [id, body]?, "wake": ms?,
+    /// "next": n, "settled": n, "pending": n, "ids": [3 strings]}` — storage operations in order (set, remove, clear
+    /// all `cartsense.` keys), the batch to POST if one is due (`force`: an explicit flush is
+    /// waiting), in how many ms to call again, where `flush()` stands (a flush that started
+    /// when `next` was N resolves once `settled` ≥ N), the events waiting, and
+    /// `"ids": [anonymousId, userId, sessionId]` (empty strings for none).
+    pub fn drain(&mut self, now: Millis, force: bool) -> String {
+        let request = self.next_request(now, force);
+        let wake = self.next_wake(now);
+        let mut out = String::from("{\"ops\":[");
+        for (i, op) in self.take_storage_ops().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let parts: &[&str] = match op {
+                StorageOp::Set(key, value) => &["s", key, value],
+                StorageOp::Remove(key) => &["r", key],
+                StorageOp::Clear => &["c"],
+            };
+            out.push('[');
+            for (j, part) in parts.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                json::write_string(&mut out, part);
+            }
+            out.push(']');
+        }
+        out.push(']');
+        if let Some(request) = request {
+            out.push_str(",\"send\":[");
+            json::push_u64(&mut out, request.id);
+            out.push(',');
+            json::write_string(&mut out, &request.body);
+            out.push(']');
+        }
+        if let Some(at) = wake {
+            out.push_str(",\"wake\":");
+            json::push_u64(&mut out, (at - now).max(0.0) as u64);
+        }
+        // For flush(): every event queued before `next` was queued before this drain; those
+        // below `settled` have left the queue (or nothing can be sent at all).
+        let next = self.flush_mark();
+        let settled = if self.consent == Consent::Granted {
+            self.outbox.settled()
+        } else {
+            next
+        };
+        for (key, value) in [
+            ("next", next),
+            ("settled", settled),
+            ("pending", self.outbox.len() as u64),
+        ] {
+            out.push_str(",\"");
+            out.push_str(key);
+            out.push_str("\":");
+            json::push_u64(&mut out, value);
+        }
+        // The ids the page may read (`tracker.anonymousId`…), so it never has to ask.
+        out.push_str(",\"ids\":[");
+        json::write_string(&mut out, &self.anonymous_id);
+        for id in [self.user_id.as_deref(), self.session.as_ref().map(|s| s.id.as_str())] {
+            out.push(',');
+            json::write_string(&mut out, id.unwrap_or(""));
+        }
+        out.push_str("]}");
+        out
     }
 
     /// A mark for `flush()`: everything queued so far was queued before it.

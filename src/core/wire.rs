@@ -5,6 +5,8 @@
 //! "writeKey"?, "context"?}`. Every item needs a known `type`, a `messageId`, and an
 //! `anonymousId` or a `userId`; a `track` needs its `event`.
 
+use crate::core::prelude::*;
+
 use crate::core::error::Error;
 use crate::core::json::{self, Value};
 
@@ -55,7 +57,7 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
     };
     let message_id = match item.get("messageId") {
         None | Some(Value::Null) => return Err(Error::new(&subject, "messageId", "is missing")),
-        Some(Value::String(id)) if !id.is_empty() && id.chars().count() <= MAX_MESSAGE_ID_CHARS => id.as_str(),
+        Some(Value::String(id)) if !id.is_empty() && json::char_count(id) <= MAX_MESSAGE_ID_CHARS => id.as_str(),
         Some(_) => {
             return Err(Error::new(
                 &subject,
@@ -82,7 +84,7 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
     for object_field in ["properties", "traits", "context"] {
         if item
             .get(object_field)
-            .is_some_and(|v| v.as_object().is_none() && *v != Value::Null)
+            .is_some_and(|v| v.as_object().is_none() && !matches!(v, Value::Null))
         {
             return Err(Error::new(&subject, object_field, "must be an object"));
         }

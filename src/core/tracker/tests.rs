@@ -9,16 +9,9 @@ use crate::core::wire;
 
 const T0: f64 = 1_795_592_979_000.0;
 
-fn page() -> PageContext {
-    PageContext {
-        url: "https://shop.example/p/1?utm_source=news".into(),
-        path: "/p/1".into(),
-        search: "?utm_source=news".into(),
-        title: "Phone".into(),
-        referrer: "https://google.com/".into(),
-        user_agent: "test".into(),
-        locale: "en-US".into(),
-    }
+/// The shell's part of `context`, as the browser shell builds it.
+fn page() -> String {
+    r#"{"page":{"path":"/p/1","referrer":"https://google.com/","search":"?utm_source=news","title":"Phone","url":"https://shop.example/p/1?utm_source=news"},"userAgent":"test","locale":"en-US","campaign":{"source":"news"}}"#.to_string()
 }
 
 /// localStorage and a collector that stores each messageId once, as the real one does.
@@ -117,7 +110,7 @@ fn an_event_is_persisted_sent_with_a_full_envelope_and_forgotten_once_acknowledg
     world.apply(&mut engine);
     assert_eq!(world.queued_keys(), 1, "persisted before anything is sent");
     assert!(world.storage.contains_key(storage::ANONYMOUS_ID));
-    assert!(world.storage.contains_key(storage::SESSION));
+    assert!(world.storage[storage::VISITOR].contains(r#""session":{"id":"#));
 
     assert_eq!(world.pump(&mut engine, T0 + 10.0, Some(200)), 1);
     assert_eq!(world.queued_keys(), 0, "acknowledged events leave storage");
@@ -399,7 +392,7 @@ fn identify_tags_later_events_and_reset_forgets_the_visitor() {
 }
 
 #[test]
-fn page_calls_carry_the_page_fields_and_the_callers_properties() {
+fn page_calls_carry_name_and_properties() {
     let mut world = World::default();
     let mut engine = world.engine(OPTIONS, 16, T0);
     engine
@@ -407,17 +400,23 @@ fn page_calls_carry_the_page_fields_and_the_callers_properties() {
             T0,
             &page(),
             Some("Product"),
-            r#"{"title":"Override","section":"phones"}"#,
+            r#"{"path":"/p/1","title":"Override","section":"phones"}"#,
         )
         .unwrap();
+    engine.page(T0, &page(), None, "{}").unwrap();
+    assert_eq!(
+        engine.page(T0, &page(), None, "[1]").unwrap_err().message(),
+        "page: properties must be an object"
+    );
     world.apply(&mut engine);
     world.pump(&mut engine, T0, Some(200));
     let item = &world.stored[0];
     assert_eq!(item.get("name").unwrap().as_str(), Some("Product"));
     assert_eq!(
         item.get("properties").unwrap().to_json(),
-        r#"{"path":"/p/1","referrer":"https://google.com/","search":"?utm_source=news","title":"Override","url":"https://shop.example/p/1?utm_source=news","name":"Product","section":"phones"}"#
+        r#"{"path":"/p/1","title":"Override","section":"phones"}"#
     );
+    assert_eq!(world.stored[1].get("name"), None);
 }
 
 #[test]
@@ -441,7 +440,7 @@ fn damaged_storage_is_dropped_counted_and_reported() {
     world
         .storage
         .insert("cartsense.q.liar".into(), r#"{"messageId":"other"}"#.into());
-    world.storage.insert(storage::SESSION.into(), "garbage".into());
+    world.storage.insert(storage::VISITOR.into(), "garbage".into());
     world.storage.insert(storage::ANONYMOUS_ID.into(), "   ".into());
     let mut engine = world.engine(OPTIONS, 18, T0);
     assert_eq!(engine.pending(), 0);
@@ -559,4 +558,60 @@ fn flush_marks_settle_when_everything_before_them_is_acknowledged() {
     let r = engine.next_request(T0 + 1000.0, true).unwrap();
     engine.on_answer(r.id, Some(200), None, T0 + 1000.0);
     assert!(engine.flushed(mark));
+}
+
+#[test]
+fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","flushAt":2,"flushInterval":1000}"#, 24, T0);
+    engine.take_storage_ops();
+    engine.track(T0, &page(), "Tick", r#"{"n":"a\"b"}"#).unwrap();
+    let effects = json::parse(&engine.drain(T0 + 100.0, false)).unwrap();
+    let ops = effects.get("ops").unwrap().as_array().unwrap();
+    let kinds: Vec<&str> = ops
+        .iter()
+        .map(|op| op.as_array().unwrap()[0].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["s", "s"], "the visitor with its session, and the event");
+    let stored_item = ops[1].as_array().unwrap()[2].as_str().unwrap();
+    assert!(
+        json::parse(stored_item).is_ok(),
+        "values arrive as the exact strings to store"
+    );
+    assert_eq!(effects.get("send"), None, "one event of two, and not yet old enough");
+    let field = |effects: &json::Value, key: &str| effects.get(key).and_then(json::Value::as_f64);
+    assert_eq!(
+        (
+            field(&effects, "next"),
+            field(&effects, "settled"),
+            field(&effects, "pending")
+        ),
+        (Some(2.0), Some(1.0), Some(1.0)),
+        "a flush now waits for event 1"
+    );
+    assert_eq!(effects.get("wake").unwrap().as_f64(), Some(900.0));
+
+    let effects = json::parse(&engine.drain(T0 + 100.0, true)).unwrap();
+    let send = effects.get("send").unwrap().as_array().unwrap();
+    let body = json::parse(send[1].as_str().unwrap()).unwrap();
+    assert_eq!(body.get("batch").unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(
+        effects.get("wake"),
+        None,
+        "nothing to wake for while a batch is in flight"
+    );
+    engine.on_answer(send[0].as_f64().unwrap() as u64, Some(200), None, T0 + 200.0);
+    let effects = json::parse(&engine.drain(T0 + 200.0, false)).unwrap();
+    assert_eq!(
+        effects.get("ops").unwrap().as_array().unwrap().len(),
+        1,
+        "the acknowledged event leaves storage"
+    );
+
+    engine.set_consent(Consent::Denied);
+    let anonymous_id = engine.anonymous_id().to_string();
+    assert_eq!(
+        engine.drain(T0 + 300.0, false),
+        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"ids":["{anonymous_id}","",""]}}"#)
+    );
 }

@@ -1,0 +1,110 @@
+/**
+ * cartsense: storefront behaviour tracking in WebAssembly, delivered to any Segment-compatible
+ * `/v1/batch` endpoint with nothing lost and nothing stored twice.
+ *
+ * @example
+ * ```ts
+ * import { init } from 'cartsense';
+ * const tracker = await init({ endpoint: 'https://collector.example/v1/batch', writeKey: 'shop-1', currency: 'EUR' });
+ * tracker.track('Product Added', { product_id: 'sku-42', price: 19.99, quantity: 1 });
+ * ```
+ */
+
+/** What the visitor agreed to. While `pending`, nothing is sent and nothing is written to
+ * storage; `denied` also clears what cartsense stored and sends nothing, ever. */
+export type Consent = 'granted' | 'pending' | 'denied';
+
+export interface Options {
+  /** URL of a Segment-compatible `/v1/batch` endpoint (the cartsense collector, Segment,
+   * RudderStack, Jitsu…). Required. */
+  endpoint: string;
+  /** Sent as HTTP Basic auth, and in the body of beacons (which cannot set headers). */
+  writeKey?: string;
+  /** ISO 4217 code (`"EUR"`) added to events that carry money but name no currency. */
+  currency?: string;
+  /** Default `'granted'`. Shops that must ask first pass `'pending'` and call
+   * {@link Tracker.setConsent} when the visitor answers. */
+  consent?: Consent;
+  /** Capture page views and the `data-cs-*` markup (see README). Default `false`. */
+  autocapture?: boolean;
+  /** Events per batch: a batch goes as soon as this many wait. 1–500, default 20. */
+  flushAt?: number;
+  /** Longest an event waits before its batch goes, in ms. Default 5000. */
+  flushInterval?: number;
+  /** Inactivity after which the next event starts a new session, in ms. Default 1 800 000 (30 min). */
+  sessionTimeout?: number;
+  /** Most events kept waiting; beyond it the oldest are dropped and the count reported in the
+   * next batch's `context.droppedEvents`. Default 1000. */
+  maxQueue?: number;
+  /** `'local'` (default): identity, session and pending events in first-party localStorage, so
+   * they survive reloads. `'memory'`: nothing persisted. */
+  storage?: 'local' | 'memory';
+  /** Treat the browser's Global Privacy Control or Do Not Track signal as a denial of consent.
+   * Default `false`. An explicit `setConsent('granted')` still wins. */
+  respectPrivacySignals?: boolean;
+  /** Where to load the `.wasm` file from, when it is not served next to this module (a CDN). */
+  wasmUrl?: string | URL;
+}
+
+/** Properties of an event: the Segment e-commerce spec's fields plus any of the shop's own,
+ * which pass through unchanged. At most 32 KB of JSON. */
+export type Properties = Record<string, unknown>;
+
+/** A product in spec events (`Product Viewed`, `Product Added`, and entries of `products`). */
+export interface Product {
+  product_id: string | number;
+  sku?: string;
+  name?: string;
+  category?: string;
+  brand?: string;
+  variant?: string;
+  /** A finite number, zero or more. */
+  price?: number;
+  /** A positive integer. */
+  quantity?: number;
+  coupon?: string;
+  position?: number;
+  url?: string;
+  image_url?: string;
+  [field: string]: unknown;
+}
+
+export interface Tracker {
+  /**
+   * Records an event. Spec events are validated: a mistake throws an `Error` naming the event
+   * and field (`"Product Added: price must be a finite, non-negative number"`) and the event
+   * is not queued; the tracker keeps working.
+   * @example tracker.track('Order Completed', { order_id: 'o-1', revenue: 42, products: [{ product_id: 'p1', price: 42, quantity: 1 }] })
+   */
+  track(event: string, properties?: Properties | Product): void;
+  /** Records a page view; properties start from the page's path, referrer, search, title and
+   * url. With autocapture on, the page's `data-cs-*` containers are read again (for SPAs). */
+  page(name?: string, properties?: Properties): void;
+  page(properties: Properties): void;
+  /** Ties later events to a known user. The user id is kept in storage. */
+  identify(userId: string, traits?: Properties): void;
+  /** The visitor answered the consent question. */
+  setConsent(state: Consent): void;
+  /** Resolves once every event queued before the call is acknowledged by the collector or
+   * dropped for good (a 4xx). It keeps waiting through an outage, retrying with backoff; it
+   * resolves at once while consent is not granted. */
+  flush(): Promise<void>;
+  /** A logout: new anonymous id, no user id, new session, empty visitor history. */
+  reset(): void;
+  /** Removes listeners and timers. Queued events stay stored and go with the next page. */
+  dispose(): void;
+  /** The visitor's random id (a UUID), kept in first-party localStorage. */
+  readonly anonymousId: string;
+  readonly userId: string | undefined;
+  /** The current session's id, once an event has started one. */
+  readonly sessionId: string | undefined;
+  /** Events waiting to be acknowledged. */
+  readonly pending: number;
+}
+
+/**
+ * Loads the WebAssembly module (once) and starts a tracker. Rejects with an `Error` naming the
+ * option at fault (`"init: flushAt must be an integer from 1 to 500"`), or when called without
+ * a browser (during server-side rendering: importing is safe, `init()` belongs on the client).
+ */
+export function init(options: Options): Promise<Tracker>;

@@ -1,0 +1,315 @@
+// cartsense browser shell, and the package's public API (the npm entry, built to pkg/index.js).
+//
+// Owns everything that touches the browser: loading the wasm module, localStorage, fetch and
+// sendBeacon, timers, the visibilitychange/pagehide/online listeners and reading the page
+// context; autocapture's reading of data-cs-* markup is in autocapture.js, loaded on demand. The Rust engine owns every decision:
+// validation, identity, sessions, consent, the wire format, what to store, when to send, what
+// to retry and what to drop. After each call the shell asks it what to do (Engine::drain) and
+// does exactly that. This plumbing lives in JavaScript because each web-sys call and Rust
+// closure costs glue on both sides of the boundary: the same shell written in Rust cost more
+// than the whole download budget (see DESIGN.md, "Where the shell lives").
+//
+// Import is side-effect free, so server-side rendering can import it; nothing touches window
+// or document until init() runs. Never an `unload` listener (it breaks the back/forward cache).
+import load, { Tracker as Engine } from './cartsense_wasm.js';
+
+const PREFIX = 'cartsense.';
+// Engine.run operations (src/wasm.rs, `op`).
+const STATUS = 0,
+  TRACK = 1,
+  PAGE = 2,
+  IDENTIFY = 3,
+  SET_CONSENT = 4,
+  RESET = 5,
+  DRAIN = 6,
+  ANSWER = 7,
+  UNLOAD = 8;
+let loading;
+// init() resolves once autocapture (when asked for) is listening.
+const started = new WeakMap();
+
+const warn = (message) => console.warn('cartsense: ' + message);
+
+// JSON for the engine. Non-finite numbers become strings so validation can name them
+// (JSON.stringify would silently turn NaN into null).
+const json = (value, subject, field) => {
+  if (value == null) return '{}';
+  try {
+    return JSON.stringify(value, (_, v) => (typeof v == 'number' && !isFinite(v) ? String(v) : v));
+  } catch (e) {
+    throw new Error(`${subject}: ${field} cannot be serialized (${e.message})`);
+  }
+};
+
+const text = (value) => String(value ?? '');
+
+// Segment's page fields, for context.page and the properties of page calls.
+const pageFields = () => ({
+  path: location.pathname,
+  referrer: document.referrer,
+  search: location.search,
+  title: document.title,
+  url: location.href,
+});
+
+// The shell's part of every item's `context`; the engine adds library and sessionId.
+const context = () => {
+  const query = new URLSearchParams(location.search);
+  const campaign = {};
+  for (const [utm, key] of [
+    ['source', 'source'],
+    ['medium', 'medium'],
+    ['campaign', 'name'],
+    ['term', 'term'],
+    ['content', 'content'],
+  ]) {
+    const value = query.get('utm_' + utm);
+    if (value) campaign[key] = value;
+  }
+  return JSON.stringify({
+    page: pageFields(),
+    userAgent: navigator.userAgent,
+    locale: navigator.language,
+    ...(Object.keys(campaign).length && { campaign }),
+  });
+};
+
+function openStorage(kind) {
+  if (kind == 'memory') return null;
+  try {
+    const store = window.localStorage;
+    store.getItem(PREFIX); // throws where storage is blocked
+    return store;
+  } catch {
+    warn('localStorage is unavailable; events are kept in memory only');
+    return null;
+  }
+}
+
+const basicAuth = (key) => {
+  try {
+    return 'Basic ' + btoa(String.fromCharCode(...new TextEncoder().encode(key + ':')));
+  } catch {
+    return '';
+  }
+};
+
+class Tracker {
+  #e;
+  #store;
+  #endpoint;
+  #auth;
+  #markup;
+  #timer;
+  #waiters = [];
+  #off = [];
+  #state = { pending: 0, ids: [] }; // the last drain: events waiting, [anonymousId, userId, sessionId]
+  #disposed = false;
+  #storageWarned = false;
+
+  constructor(engine, store, options) {
+    this.#e = engine;
+    this.#store = store;
+    this.#endpoint = options.endpoint;
+    this.#auth = basicAuth(options.writeKey || '');
+    const on = (target, type, listener, capture = false) => {
+      target.addEventListener(type, listener, capture);
+      this.#off.push(() => target.removeEventListener(type, listener, capture));
+    };
+    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#pump()));
+    on(window, 'pagehide', () => this.#hide());
+    on(window, 'online', () => this.#pump(true)); // back online: retry now, not after the backoff
+    if (options.autocapture) {
+      this.page(); // the first event goes before the autocapture module is even fetched
+      const capture = (event, properties) => {
+        try {
+          this.track(event, properties);
+        } catch (error) {
+          warn('autocapture: ' + error.message); // a markup mistake must not break the page
+        }
+      };
+      started.set(
+        this,
+        import('./autocapture.js').then((markup) => {
+          if (this.#disposed) return;
+          // Capture phase, so a shop handler that stops propagation cannot hide a click.
+          on(document, 'click', (event) => markup.click(event, capture, warn), true);
+          this.#markup = () => markup.scan(capture);
+          this.#markup();
+        }),
+      );
+    } else {
+      this.#pump();
+    }
+  }
+
+  /** One engine operation (see src/wasm.rs). */
+  #run(op, text = '', json = '', n = 0, m = 0) {
+    return this.#e.run(op, text, json, op < SET_CONSENT ? context() : '', n, m, Date.now());
+  }
+
+  /** Runs one call from the page, carries out what it asks for, and throws its error, if any. */
+  #call(op, text, json) {
+    if (this.#disposed) throw new Error('cartsense: this tracker was disposed');
+    const error = this.#run(op, text, json);
+    this.#pump();
+    if (error) throw new Error(error);
+  }
+
+  track(event, properties) {
+    event = text(event);
+    this.#call(TRACK, event, json(properties, event || 'track', 'properties'));
+  }
+
+  page(name, properties) {
+    if (typeof name == 'object' && name != null) [name, properties] = [undefined, name];
+    name = text(name);
+    // The page's own fields first, the caller's on top (anything but an object goes as it is,
+    // for the engine to reject).
+    const own = properties ?? {};
+    const merged = typeof own == 'object' && !Array.isArray(own) ? { ...pageFields(), ...(name && { name }), ...own } : own;
+    this.#call(PAGE, name, json(merged, 'page', 'properties'));
+    this.#markup?.();
+  }
+
+  identify(userId, traits) {
+    this.#call(IDENTIFY, text(userId), json(traits, 'identify', 'traits'));
+  }
+
+  setConsent(state) {
+    this.#call(SET_CONSENT, text(state));
+  }
+
+  reset() {
+    this.#call(RESET);
+  }
+
+  flush() {
+    if (this.#disposed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiters.push([null, resolve]); // its mark is the next drain's `next`
+      this.#pump(true);
+    });
+  }
+
+  dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#off.forEach((off) => off());
+    clearTimeout(this.#timer);
+    this.#waiters.forEach(([, resolve]) => resolve());
+    this.#waiters = [];
+  }
+
+  get anonymousId() {
+    return this.#state.ids[0];
+  }
+  get userId() {
+    return this.#state.ids[1] || undefined;
+  }
+  get sessionId() {
+    return this.#state.ids[2] || undefined;
+  }
+  get pending() {
+    return this.#state.pending;
+  }
+
+  /** Carries out the engine's effects: storage, the next batch, flushes that settled, the timer. */
+  #pump(force) {
+    const effects = JSON.parse(this.#run(DRAIN, '', '', !this.#disposed && (force || this.#waiters.length > 0) ? 1 : 0));
+    const store = this.#store;
+    for (const [op, key, value] of effects.ops) {
+      try {
+        if (op == 's') store?.setItem(key, value);
+        else if (op == 'r') store?.removeItem(key);
+        else {
+          const target = store || openStorage();
+          for (const k of Object.keys(target || {})) if (k.startsWith(PREFIX)) target.removeItem(k);
+        }
+      } catch {
+        // Full or blocked: the event stays in memory and is still sent.
+        if (!this.#storageWarned) warn('localStorage refused a write; pending events are kept in memory');
+        this.#storageWarned = true;
+      }
+    }
+    this.#state = effects;
+    if (this.#disposed) return; // answers still clean storage up; nothing new is sent
+    if (effects.send) this.#send(...effects.send);
+    this.#waiters = this.#waiters.filter((waiter) => {
+      waiter[0] ??= effects.next;
+      if (effects.settled < waiter[0]) return true;
+      waiter[1]();
+      return false;
+    });
+    clearTimeout(this.#timer);
+    if (effects.wake != null) this.#timer = setTimeout(() => this.#pump(), effects.wake);
+  }
+
+  #send(id, body) {
+    fetch(this.#endpoint, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: this.#auth },
+      body,
+    })
+      .then(
+        (response) => [response.status, response.headers.get('Retry-After')],
+        () => [0, null],
+      )
+      .then(([status, retryAfter]) => {
+        // Retry-After as seconds; the HTTP-date form is converted here, where Date.parse is.
+        if (retryAfter && !/^\s*\d+\s*$/.test(retryAfter)) {
+          const at = Date.parse(retryAfter);
+          retryAfter = isNaN(at) ? '' : String(Math.max(0, Math.ceil((at - Date.now()) / 1000)));
+        }
+        this.#run(ANSWER, retryAfter || '', '', id, status);
+        this.#pump();
+      });
+  }
+
+  /** The page is being hidden or left: beacons for what is not yet sent. Events stay stored
+   * until a normal request is acknowledged, here or on the next page. */
+  #hide() {
+    for (const body of this.#run(UNLOAD).split('\n')) {
+      // Beacons cannot set headers: the body carries the write key, as text/plain (no preflight).
+      if (body && !navigator.sendBeacon?.(this.#endpoint, body)) {
+        fetch(this.#endpoint, { method: 'POST', body, keepalive: true }).catch(() => {});
+      }
+    }
+    this.#pump();
+  }
+}
+
+export async function init(options) {
+  if (typeof window == 'undefined' || typeof document == 'undefined') {
+    throw new Error('cartsense: init() needs a browser; during server-side rendering, call it on the client');
+  }
+  const { wasmUrl, ...rest } = options || {};
+  // The wasm file sits next to this module; bundlers see and copy it through this URL.
+  loading ||= load({ module_or_path: wasmUrl || new URL('./cartsense_wasm_bg.wasm', import.meta.url) }).catch((error) => {
+    loading = undefined; // let a later init() try again
+    throw error;
+  });
+  await loading;
+  const settings = json(rest, 'init', 'options');
+  const store = openStorage(rest.storage);
+  const stored = {};
+  try {
+    // Sorted, so queued events come back oldest first (message ids start with their time).
+    for (const key of Object.keys(store || {}).sort()) {
+      if (key.startsWith(PREFIX)) stored[key] = store.getItem(key);
+    }
+  } catch {
+    // unreadable storage reads as empty
+  }
+  const privacySignal = navigator.globalPrivacyControl === true || navigator.doNotTrack == '1';
+  const seed = crypto.getRandomValues(new Uint32Array(4));
+  const engine = new Engine(settings, ...seed, privacySignal, JSON.stringify(stored), Date.now());
+  const problem = engine.run(STATUS, '', '', '', 0, 0, 0);
+  if (problem) {
+    engine.free();
+    throw new Error(problem);
+  }
+  const tracker = new Tracker(engine, store, rest);
+  await started.get(tracker);
+  return tracker;
+}
