@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release
+# No reference types in the shipped build: wasm-opt 108 (Debian's binaryen) mis-rewrites the
+# externref table wasm-bindgen would create (its export ends up pointing at the function
+# table and init() fails in Chromium), and without that table std's panic formatting code is
+# no longer kept alive through it. (The binding tests build with the defaults.)
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=-reference-types" \
+  cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf pkg && mkdir -p pkg
 # The precompiled std announces reference types in the target_features section even though
 # this crate is built without them (.cargo/config.toml); drop the section so wasm-bindgen

@@ -22,6 +22,7 @@ fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$\| $bindgen_version "; then
   say "installing wasm-bindgen-cli $bindgen_version (about 2 minutes)"
+  # Not --locked: its lock file names dependency versions the registry mirror here may lack.
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 

@@ -20,7 +20,7 @@ pub mod core;
 #[cfg(all(target_arch = "wasm32", not(test)))]
 mod heap;
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]
 #[global_allocator]

@@ -132,3 +132,170 @@ impl Tracker {
         }
     }
 }
+
+/// The bindings in a real browser (`cargo test --target wasm32-unknown-unknown`, headless
+/// Chromium): what the shell sees through `run`, and the same bytes as the native build.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::tracker::tests::{SCRIPTED_FINGERPRINT, fnv1a, scripted_bytes};
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    const T0: f64 = 1_795_592_979_000.0;
+    const PAGE: &str = r#"{"page":{"path":"/p/1"}}"#;
+
+    fn tracker(options: &str) -> Tracker {
+        Tracker::new(options, 1, 2, 3, 4, false, "{}", T0)
+    }
+
+    fn effects(tracker: &mut Tracker, now: f64, force: bool) -> Value {
+        json::parse(&tracker.run(op::DRAIN, "", "", "", if force { 1.0 } else { 0.0 }, 0.0, now)).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_same_inputs_give_the_same_bytes_as_natively() {
+        assert_eq!(fnv1a(&scripted_bytes()), SCRIPTED_FINGERPRINT);
+    }
+
+    #[wasm_bindgen_test]
+    fn invalid_options_leave_an_inert_tracker_that_says_why() {
+        let mut t = tracker(r#"{"endpoint":"/v1/batch","flushAt":0}"#);
+        assert_eq!(
+            t.run(op::STATUS, "", "", "", 0.0, 0.0, T0),
+            "init: flushAt must be a whole number from 1 to 500"
+        );
+        assert_eq!(
+            t.run(op::TRACK, "E", "{}", PAGE, 0.0, 0.0, T0),
+            "init: flushAt must be a whole number from 1 to 500"
+        );
+        assert_eq!(
+            tracker(r#"{"endpoint":"/v1/batch"}"#).run(op::STATUS, "", "", "", 0.0, 0.0, T0),
+            ""
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn calls_return_validation_errors_and_queue_nothing_for_them() {
+        let mut t = tracker(r#"{"endpoint":"/v1/batch"}"#);
+        let error = t.run(
+            op::TRACK,
+            "Product Added",
+            r#"{"product_id":"p","price":"NaN"}"#,
+            PAGE,
+            0.0,
+            0.0,
+            T0,
+        );
+        assert_eq!(error, "Product Added: price must be a finite, non-negative number");
+        assert_eq!(
+            effects(&mut t, T0, false).get("pending").and_then(Value::as_f64),
+            Some(0.0)
+        );
+        assert_eq!(
+            t.run(op::SET_CONSENT, "maybe", "", "", 0.0, 0.0, T0),
+            "setConsent: state must be 'granted', 'pending' or 'denied'"
+        );
+        assert_eq!(
+            t.run(
+                op::TRACK,
+                "Product Added",
+                r#"{"product_id":"p","price":2}"#,
+                PAGE,
+                0.0,
+                0.0,
+                T0
+            ),
+            ""
+        );
+        assert_eq!(
+            effects(&mut t, T0, false).get("pending").and_then(Value::as_f64),
+            Some(1.0)
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_batch_goes_out_is_answered_and_leaves_storage() {
+        let mut t = tracker(r#"{"endpoint":"/v1/batch","writeKey":"wk"}"#);
+        effects(&mut t, T0, false); // the anonymous id's write
+        assert_eq!(
+            t.run(op::TRACK, "Signed Up", r#"{"plan":"pro"}"#, PAGE, 0.0, 0.0, T0),
+            ""
+        );
+        let first = effects(&mut t, T0, true);
+        let ops = first.get("ops").and_then(Value::as_array).unwrap();
+        let queued_key = ops
+            .last()
+            .and_then(Value::as_array)
+            .and_then(|op| op.get(1))
+            .and_then(Value::as_str)
+            .unwrap();
+        assert!(queued_key.starts_with("cartsense.q."), "{queued_key}");
+        let send = first.get("send").and_then(Value::as_array).unwrap();
+        let body = json::parse(send[1].as_str().unwrap()).unwrap();
+        let item = &body.get("batch").and_then(Value::as_array).unwrap()[0];
+        assert_eq!(item.get("event").and_then(Value::as_str), Some("Signed Up"));
+        assert_eq!(
+            item.get("context").and_then(|c| c.get("page")).unwrap().to_json(),
+            r#"{"path":"/p/1"}"#
+        );
+        let ids = first.get("ids").and_then(Value::as_array).unwrap();
+        assert_eq!(item.get("anonymousId"), ids.first());
+
+        // a 429 with Retry-After: nothing until it has passed
+        t.run(op::ANSWER, "2", "", "", send[0].as_f64().unwrap(), 429.0, T0 + 10.0);
+        let held = effects(&mut t, T0 + 1000.0, true);
+        assert_eq!(held.get("send"), None);
+        assert_eq!(held.get("wake").and_then(Value::as_f64), Some(1010.0));
+        let retry = effects(&mut t, T0 + 2010.0, true);
+        let send = retry.get("send").and_then(Value::as_array).unwrap();
+        t.run(op::ANSWER, "", "", "", send[0].as_f64().unwrap(), 200.0, T0 + 2020.0);
+        let done = effects(&mut t, T0 + 2030.0, false);
+        let removed = done.get("ops").and_then(Value::as_array).unwrap()[0].to_json();
+        assert_eq!(removed, format!(r#"["r","{queued_key}"]"#));
+        assert_eq!(done.get("settled"), done.get("next"), "a flush waiting on it resolves");
+    }
+
+    #[wasm_bindgen_test]
+    fn unload_bodies_carry_the_write_key_one_per_line() {
+        let mut t = tracker(r#"{"endpoint":"/v1/batch","writeKey":"wk"}"#);
+        for i in 0..3 {
+            let props = alloc::format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(30_000));
+            assert_eq!(t.run(op::TRACK, "Big", &props, PAGE, 0.0, 0.0, T0), "");
+        }
+        let bodies = t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + 1.0);
+        let lines: Vec<&str> = bodies.split('\n').collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "two 30 KB events fit one 64 KB beacon, the third needs another"
+        );
+        for line in lines {
+            assert!(line.len() <= 64_000);
+            assert_eq!(
+                json::parse(line).unwrap().get("writeKey").and_then(Value::as_str),
+                Some("wk")
+            );
+        }
+        assert_eq!(
+            t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + 2.0),
+            "",
+            "each event is beaconed once"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn stored_state_is_picked_up_and_consent_denial_clears_it() {
+        let stored = r#"{"cartsense.aid":"visitor-7","cartsense.uid":"user-9"}"#;
+        let mut t = Tracker::new(r#"{"endpoint":"/v1/batch"}"#, 1, 2, 3, 4, false, stored, T0);
+        let ids = effects(&mut t, T0, false).get("ids").unwrap().to_json();
+        assert_eq!(ids, r#"["visitor-7","user-9",""]"#);
+        assert_eq!(t.run(op::SET_CONSENT, "denied", "", "", 0.0, 0.0, T0), "");
+        let cleared = effects(&mut t, T0, false);
+        assert_eq!(cleared.get("ops").unwrap().to_json(), r#"[["c"]]"#);
+        let ids = cleared.get("ids").and_then(Value::as_array).unwrap();
+        assert_ne!(ids[0].as_str(), Some("visitor-7"));
+        assert_eq!(ids[1].as_str(), Some(""));
+    }
+}

@@ -255,12 +255,9 @@ impl App {
     /// The write key of a request: the Basic-auth username, else the body's `writeKey`.
     /// With `--write-key` configured only those are accepted; `''` stands for "no key".
     fn authorize(&self, header_key: Result<Option<String>, &'static str>, body: &Value) -> Result<String, ApiError> {
-        let body_key = match body.get("writeKey") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(key)) if key.is_empty() => None,
-            Some(Value::String(key)) => Some(key.clone()),
-            Some(_) => return Err(ApiError::bad_request("body: writeKey must be a string")),
-        };
+        let body_key = wire::write_key(body)
+            .map_err(|e| ApiError::bad_request(e.message()))?
+            .map(str::to_owned);
         let restricted = !self.write_keys.is_empty();
         let key = match header_key {
             Ok(Some(key)) => Some(key),
@@ -360,18 +357,13 @@ async fn accept_batch(app: &SharedApp, request: Request) -> Result<(), ApiError>
     let body = json::parse(text).map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
     // Authentication before validation, so an unknown client learns nothing about the format.
     let write_key = app.authorize(header_key, &body)?;
-    let items = wire::validate_batch(&body).map_err(|e| ApiError::bad_request(e.message()))?;
-    let batch_context = match body.get("context") {
-        None | Some(Value::Null) => &[][..],
-        Some(Value::Object(members)) => members.as_slice(),
-        Some(_) => return Err(ApiError::bad_request("body: context must be an object")),
-    };
+    let batch = wire::validate_batch(&body).map_err(|e| ApiError::bad_request(e.message()))?;
     let received_at = time::iso8601(now_ms());
-    let rows = items
+    let rows: Vec<NewItem> = batch
+        .items
         .iter()
-        .enumerate()
-        .map(|(index, item)| prepare_item(index, item, batch_context, &received_at))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(info, item)| prepare_item(info, item, batch.context, &received_at))
+        .collect();
 
     let app = Arc::clone(app);
     // If the client goes away meanwhile, the blocking task still finishes and commits; the
@@ -485,23 +477,16 @@ fn now_ms() -> f64 {
 
 /// One item as it will be stored: as received, with the batch `context` members it lacks
 /// and the server's `receivedAt`.
-fn prepare_item(
-    index: usize,
-    item: &Value,
-    batch_context: &[(String, Value)],
-    received_at: &str,
-) -> Result<NewItem, ApiError> {
-    // `validate_batch` has checked every item; this call is for the fields it found.
-    let info = wire::validate_item(index, item).map_err(|e| ApiError::bad_request(e.message()))?;
+fn prepare_item(info: &wire::ItemInfo, item: &Value, batch_context: &[(String, Value)], received_at: &str) -> NewItem {
     let mut stored = item.clone();
     merge_context(&mut stored, batch_context);
     stored.set("receivedAt", Value::string(received_at));
-    Ok(NewItem {
+    NewItem {
         message_id: info.message_id.to_owned(),
         kind: info.kind.to_owned(),
         event: info.event.filter(|_| info.kind == "track").map(str::to_owned),
         json: stored.to_json(),
-    })
+    }
 }
 
 /// Segment's semantics: batch-level `context` members apply to every item that does not

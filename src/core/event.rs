@@ -177,7 +177,7 @@ fn check_fields(event: &str, prefix: &str, object: &Value, needs_product_id: boo
                 Value::Null => true,
                 Value::Number(n) => {
                     let x = n.as_f64();
-                    num::fract(x) == 0.0 && x >= 1.0 && x <= 9_007_199_254_740_991.0
+                    num::fract(x) == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(&x)
                 }
                 _ => false,
             };

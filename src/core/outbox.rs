@@ -389,12 +389,15 @@ impl Outbox {
     }
 
     /// When the shell should next offer to send, if anything waits and nothing is in flight.
-    pub fn next_wake(&self, now: Millis) -> Option<Millis> {
+    /// With `force` (a flush is waiting) that is as soon as a server's `Retry-After` allows.
+    pub fn next_wake(&self, now: Millis, force: bool) -> Option<Millis> {
         if self.in_flight.is_some() {
             return None;
         }
         let first = self.items.first()?;
-        let due = if self.items.len() >= self.flush_at {
+        let due = if force {
+            return Some(now.max(self.server_hold_until));
+        } else if self.items.len() >= self.flush_at {
             now
         } else {
             first.enqueued_at + self.flush_interval
@@ -438,11 +441,16 @@ mod tests {
         let mut o = outbox(3, 100);
         push(&mut o, 2, 0.0);
         assert_eq!(o.next_request(500.0, false), None, "neither full nor old enough");
-        assert_eq!(o.next_wake(500.0), Some(1000.0));
+        assert_eq!(o.next_wake(500.0, false), Some(1000.0));
+        assert_eq!(
+            o.next_wake(500.0, true),
+            Some(500.0),
+            "a waiting flush does not wait for the interval"
+        );
         push(&mut o, 1, 600.0);
         let r = o.next_request(600.0, false).expect("full batch");
         assert_eq!(ids_in(&r.body), ["m1", "m2", "m3"]);
-        assert_eq!(o.next_wake(600.0), None, "nothing more while one is in flight");
+        assert_eq!(o.next_wake(600.0, false), None, "nothing more while one is in flight");
         push(&mut o, 1, 700.0);
         assert_eq!(o.next_request(700.0, true), None, "one request at a time");
         let removed = o.on_answer(r.id, Answer::Status(200), None, 800.0, &mut rng);
@@ -507,7 +515,7 @@ mod tests {
         for _ in 0..8 {
             let r = o.next_request(now, false).expect("due");
             o.on_answer(r.id, Answer::NetworkError, None, now, &mut rng);
-            let next = o.next_wake(now).unwrap();
+            let next = o.next_wake(now, false).unwrap();
             waits.push(next - now);
             assert_eq!(o.next_request(next - 1.0, false), None, "not before the backoff ends");
             now = next;
@@ -535,12 +543,13 @@ mod tests {
         let r = o.next_request(0.0, true).unwrap();
         o.on_answer(r.id, Answer::Status(429), Some(3000.0), 10.0, &mut rng);
         assert_eq!(o.next_request(3009.0, true), None);
-        assert_eq!(o.next_wake(20.0), Some(3010.0));
+        assert_eq!(o.next_wake(20.0, false), Some(3010.0));
+        assert_eq!(o.next_wake(20.0, true), Some(3010.0), "not even for a flush");
         let r = o.next_request(3010.0, true).unwrap();
         assert_eq!(ids_in(&r.body), ["m1", "m2"]);
         // Retry-After: 0 cannot cause a hot loop
         o.on_answer(r.id, Answer::Status(503), Some(0.0), 4000.0, &mut rng);
-        assert_eq!(o.next_wake(4000.0), Some(4000.0 + MIN_RETRY_MS));
+        assert_eq!(o.next_wake(4000.0, false), Some(4000.0 + MIN_RETRY_MS));
     }
 
     #[test]

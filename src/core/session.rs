@@ -225,9 +225,11 @@ mod tests {
             last_activity: 2.0,
             events: 3,
         };
-        let mut visitor = Visitor::default();
-        visitor.visits = 4;
-        visitor.first_seen = Some(10.0);
+        let mut visitor = Visitor {
+            visits: 4,
+            first_seen: Some(10.0),
+            ..Visitor::default()
+        };
         visitor.record_order(Some("o-1"), 99.5, 20.0);
         visitor.record_order(None, f64::NAN, 30.0);
         assert_eq!(

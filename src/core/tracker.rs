@@ -385,12 +385,13 @@ impl Engine {
         self.outbox.unload_bodies(now)
     }
 
-    /// When the shell should call [`Engine::next_request`] again, if anything waits.
-    pub fn next_wake(&self, now: Millis) -> Option<Millis> {
+    /// When the shell should call [`Engine::next_request`] again, if anything waits; `force` as
+    /// for [`Engine::next_request`].
+    pub fn next_wake(&self, now: Millis, force: bool) -> Option<Millis> {
         if self.consent != Consent::Granted {
             return None;
         }
-        self.outbox.next_wake(now)
+        self.outbox.next_wake(now, force)
     }
 
     /// Everything the shell must do now, as one JSON object:
@@ -402,7 +403,7 @@ impl Engine {
     /// `"ids": [anonymousId, userId, sessionId]` (empty strings for none).
     pub fn drain(&mut self, now: Millis, force: bool) -> String {
         let request = self.next_request(now, force);
-        let wake = self.next_wake(now);
+        let wake = self.next_wake(now, force);
         let mut out = String::from("{\"ops\":[");
         for (i, op) in self.take_storage_ops().iter().enumerate() {
             if i > 0 {
@@ -496,4 +497,4 @@ fn order_revenue(properties: &Value) -> f64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -76,10 +76,10 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
         "alias" => Some("previousId"),
         _ => None,
     };
-    if let Some(field) = required {
-        if non_empty_str(item, field).is_none() {
-            return Err(Error::new(&subject, field, "is missing"));
-        }
+    if let Some(field) = required
+        && non_empty_str(item, field).is_none()
+    {
+        return Err(Error::new(&subject, field, "is missing"));
     }
     for object_field in ["properties", "traits", "context"] {
         if item
@@ -99,18 +99,43 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
     })
 }
 
+/// A valid batch: its items with what was learnt checking them, and the batch-level
+/// `context` (Segment's semantics: its members apply to every item that lacks them).
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub items: Vec<(ItemInfo<'a>, &'a Value)>,
+    pub context: &'a [(String, Value)],
+}
+
 /// Checks a whole batch body; any invalid item makes the whole batch invalid.
-pub fn validate_batch(body: &Value) -> Result<&[Value], Error> {
+pub fn validate_batch(body: &Value) -> Result<Batch<'_>, Error> {
     if body.as_object().is_none() {
         return Err(Error::new("body", "", "must be a JSON object"));
     }
     let Some(items) = body.get("batch").and_then(Value::as_array) else {
         return Err(Error::new("body", "batch", "must be an array of events"));
     };
-    for (i, item) in items.iter().enumerate() {
-        validate_item(i, item)?;
+    let context = match body.get("context") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Object(members)) => members.as_slice(),
+        Some(_) => return Err(Error::new("body", "context", "must be an object")),
+    };
+    write_key(body)?;
+    let items = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| validate_item(i, item).map(|info| (info, item)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Batch { items, context })
+}
+
+/// The body's `writeKey` (beacons cannot send it as Basic auth); `None` when absent or empty.
+pub fn write_key(body: &Value) -> Result<Option<&str>, Error> {
+    match body.get("writeKey") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(key)) => Ok(Some(key.as_str()).filter(|k| !k.is_empty())),
+        Some(_) => Err(Error::new("body", "writeKey", "must be a string")),
     }
-    Ok(items)
 }
 
 #[cfg(test)]
@@ -119,7 +144,7 @@ mod tests {
 
     fn check(body: &str) -> Result<usize, String> {
         let value = json::parse(body).map_err(|e| e.message())?;
-        validate_batch(&value).map(<[Value]>::len).map_err(|e| e.message())
+        validate_batch(&value).map(|b| b.items.len()).map_err(|e| e.message())
     }
 
     #[test]
@@ -171,6 +196,18 @@ mod tests {
                 Err("batch[0]: timestamp must be an ISO-8601 string"),
             ),
             (r#"{"batch":[3]}"#.into(), Err("batch[0]: must be an object")),
+            (
+                r#"{"batch":[],"context":[]}"#.into(),
+                Err("body: context must be an object"),
+            ),
+            (
+                r#"{"batch":[],"writeKey":5}"#.into(),
+                Err("body: writeKey must be a string"),
+            ),
+            (
+                r#"{"batch":[],"writeKey":"wk","context":{"droppedEvents":2}}"#.into(),
+                Ok(0),
+            ),
         ];
         for (body, expected) in cases {
             assert_eq!(check(&body), expected.map_err(String::from), "{body}");

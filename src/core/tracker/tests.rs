@@ -64,8 +64,8 @@ impl World {
 
     fn receive(&mut self, body: &str) {
         let value = json::parse(body).unwrap();
-        let items = wire::validate_batch(&value).unwrap();
-        for item in items {
+        let batch = wire::validate_batch(&value).unwrap();
+        for (_, item) in batch.items {
             let id = item.get("messageId").unwrap().as_str().unwrap().to_string();
             if self.seen.insert(id) {
                 self.stored.push(item.clone());
@@ -614,4 +614,49 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
         engine.drain(T0 + 300.0, false),
         format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"ids":["{anonymous_id}","",""]}}"#)
     );
+}
+
+/// A fixed script of calls through the engine and the bytes it sends. The binding tests run
+/// the same script in a browser (src/wasm.rs) and compare with [`SCRIPTED_FINGERPRINT`]: the
+/// same inputs give the same bytes natively and in wasm.
+pub(crate) fn scripted_bytes() -> String {
+    let config = Config::parse(r#"{"endpoint":"/v1/batch","writeKey":"wk","currency":"EUR","flushAt":3}"#).unwrap();
+    let mut engine = Engine::new(config, Vec::new(), [11, 22, 33, 44], T0, false);
+    let mut out = String::new();
+    engine.page(T0, &page(), Some("Home"), r#"{"path":"/"}"#).unwrap();
+    engine
+        .track(
+            T0 + 1500.5,
+            &page(),
+            "Product Added",
+            r#"{"product_id":"p1","price":19.99,"quantity":2}"#,
+        )
+        .unwrap();
+    engine
+        .identify(T0 + 2000.0, &page(), "u-1", r#"{"vip":true,"score":1e3}"#)
+        .unwrap();
+    out.push_str(&engine.drain(T0 + 2001.0, false));
+    engine.on_answer(1, Some(500), None, T0 + 2100.0);
+    out.push_str(&engine.drain(T0 + 2200.0, true));
+    out.push_str(&engine.drain(T0 + 9_000.0, false));
+    out
+}
+
+/// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 15_493_707_782_114_364_633;
+
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn the_scripted_run_matches_its_recorded_fingerprint() {
+    let bytes = scripted_bytes();
+    assert!(
+        bytes.contains(r#""send":[1,"#) && bytes.contains(r#""send":[2,"#),
+        "{bytes}"
+    );
+    assert_eq!(fnv1a(&bytes), SCRIPTED_FINGERPRINT, "{bytes}");
 }

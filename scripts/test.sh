@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `npm test`: every test, from a fresh machine. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "the core stays pure"
+if grep -rnE 'wasm_bindgen|web_sys|js_sys' src/core; then
+  echo "src/core must not mention wasm_bindgen, web_sys or js_sys" >&2
+  exit 1
+fi
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (native and wasm)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+# Separately: the shipped no_std library, and the binding tests (which link std).
+cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --tests -- -D warnings
+
+step "native tests: core and collector"
+cargo test --quiet --workspace
+
+step "binding tests in headless Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --quiet --target wasm32-unknown-unknown --lib
+
+step "build the package and check its size"
+bash scripts/build.sh
+node scripts/size.mjs
+
+step "end-to-end and packaging tests (Playwright + Chromium against the collector)"
+cargo build --quiet --release -p cartsense-collector
+node --test --test-concurrency=1 tests/e2e/ tests/package/
+
+echo "test: all passed" >&2
