@@ -7,7 +7,7 @@
 // to retry and what to drop. After each call the shell asks it what to do (Engine::drain) and
 // does exactly that. This plumbing lives in JavaScript because each web-sys call and Rust
 // closure costs glue on both sides of the boundary: the same shell written in Rust cost more
-// than the whole download budget (see DESIGN.md, "Where the shell lives").
+// than the whole download budget (see docs/design.md, "Where the shell lives").
 //
 // Import is side-effect free, so server-side rendering can import it; nothing touches window
 // or document until init() runs. Never an `unload` listener (it breaks the back/forward cache).
