@@ -31,7 +31,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 const BUILD_HINT =
-  'build first: `bash scripts/build.sh && cargo build --release -p cartsense-collector` (or `npm test`, which does both)';
+  'build first: `bash scripts/build.sh && cargo build --release -p cartsense-collector`';
 
 /** Fails with a clear message when an artifact the tests need has not been built. */
 export function requireBuilt({ collector = true, pkg = true, demo = true, browser = true } = {}) {
@@ -362,17 +362,7 @@ export const storedKeys = (page) =>
 /** `window.cartsense.pending`, or null when there is no tracker. */
 export const pendingOf = (page) => page.evaluate(() => (window.cartsense ? window.cartsense.pending : null));
 
-/** A browser context whose pages are closed, and the browser with it, by `close()`. */
-export async function withBrowser(run) {
-  const browser = await launchBrowser();
-  try {
-    return await run(browser);
-  } finally {
-    await browser.close().catch(() => {});
-  }
-}
-
-// ---------- npm ----------
+// ---------- commands ----------
 
 /** Runs a command synchronously, throwing with its output when it fails. */
 export function run(command, args, options = {}) {
@@ -383,3 +373,54 @@ export function run(command, args, options = {}) {
   }
   return result.stdout;
 }
+
+// ---------- settling and negative checks ----------
+
+/**
+ * Waits until the number of stored items has stayed the same for `quiet` ms (whatever was in
+ * the air, a beacon or a retry, has landed), and returns the items.
+ */
+export async function settle(db, { quiet = 1500, timeout = 15_000 } = {}) {
+  let items = exportItems(db);
+  let last = items.length;
+  let since = Date.now();
+  await waitFor(
+    `the stored items to stop changing for ${quiet} ms`,
+    () => {
+      items = exportItems(db);
+      if (items.length != last) [last, since] = [items.length, Date.now()];
+      return Date.now() - since >= quiet;
+    },
+    { timeout },
+  );
+  return items;
+}
+
+/**
+ * For a negative check ("nothing is sent"): watches the store for `ms` and fails as soon as
+ * anything is stored. A bounded observation, not a sleep: it ends early on a failure.
+ */
+export async function assertNothingStoredFor(db, ms, why) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const items = exportItems(db);
+    assert.equal(items.length, 0, `${why}: yet the collector stored ${summarize(items)}`);
+    await sleep(200);
+  }
+}
+
+/** Every `/v1/batch` request a page (or its whole context) makes, for asserting on traffic. */
+export function recordBatchRequests(target) {
+  const seen = [];
+  target.on('request', (request) => {
+    if (new URL(request.url()).pathname.endsWith('/v1/batch')) seen.push({ at: Date.now(), type: request.resourceType() });
+  });
+  return seen;
+}
+
+/** `await window.cartsense.flush()` in the page, bounded by a timeout that says so. */
+export const flushPage = (page, timeout = 20_000) =>
+  within(`window.cartsense.flush() to resolve on ${page.url()}`, page.evaluate(() => window.cartsense.flush()), timeout);
+
+/** Per-test limit: a hung browser call fails the test instead of hanging the run. */
+export const TEST_TIMEOUT = { timeout: 120_000 };

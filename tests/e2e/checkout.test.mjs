@@ -1,0 +1,70 @@
+// Beyond the brief's scenarios: checkout and the order confirmation. The order is counted once,
+// even when the confirmation page is reloaded (the tracker remembers the order_id).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  WWW, requireBuilt, startCollector, launchBrowser, openDemo, waitForDemo, watchPage, waitForItems, waitFor, settle,
+  assertNoDuplicateIds, tracks, pages, summarize, flushPage, TEST_TIMEOUT,
+} from './harness.mjs';
+
+const PRODUCT = { id: '1004856', price: 130.76 };
+
+let collector, browser;
+before(async () => {
+  requireBuilt();
+  collector = await startCollector({ www: WWW });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await collector?.stop();
+});
+
+test('checkout: Checkout Started, then Order Completed once, even after a reload', TEST_TIMEOUT, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = watchPage(page);
+
+  await openDemo(page, `${collector.url}product.html?id=${PRODUCT.id}`);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitFor('#cart-count to show 1', async () => (await page.locator('#cart-count').textContent()) == '1');
+  await openDemo(page, `${collector.url}checkout.html`);
+  await page.getByLabel('Name').fill('Ada Lovelace');
+  await page.getByLabel('Email').fill('ada@example.com');
+  await Promise.all([page.waitForURL(/\/order\.html\?id=/), page.getByRole('button', { name: 'Place order' }).click()]);
+  await waitForDemo(page);
+  const orderId = await page.locator('#order-id').textContent();
+  await flushPage(page);
+  await page.reload({ waitUntil: 'load' });
+  await waitForDemo(page);
+  await flushPage(page);
+  await page.goto('about:blank');
+
+  await waitForItems(collector.db, 'two page views of the order page', (items) => pages(items, '/order.html').length >= 2);
+  const items = await settle(collector.db);
+  const detail = `stored: ${summarize(items)}\npage log: ${log.join('\n')}`;
+  assertNoDuplicateIds(items);
+
+  const [started, ...moreStarted] = tracks(items, 'Checkout Started');
+  assert.equal(moreStarted.length, 0, `one Checkout Started\n${detail}`);
+  assert.equal(started.properties.value, PRODUCT.price);
+  assert.deepEqual(started.properties.products.map((p) => [String(p.product_id), p.quantity]), [[PRODUCT.id, 1]]);
+
+  const completed = tracks(items, 'Order Completed');
+  assert.equal(completed.length, 1, `one Order Completed although the confirmation was loaded twice\n${detail}`);
+  const order = completed[0].properties;
+  assert.equal(order.order_id, orderId);
+  assert.equal(order.revenue, PRODUCT.price);
+  assert.equal(order.subtotal, PRODUCT.price);
+  // The demo's rules (shop.js): free shipping from $100, 8% tax.
+  const shipping = PRODUCT.price >= 100 ? 0 : 7.99;
+  const tax = Math.round(PRODUCT.price * 100 * 0.08) / 100;
+  assert.equal(order.shipping, shipping);
+  assert.equal(order.tax, tax);
+  assert.equal(order.total, Math.round((PRODUCT.price + shipping + tax) * 100) / 100, 'total = subtotal + shipping + tax');
+  assert.equal(order.currency, 'USD');
+  assert.deepEqual(order.products.map((p) => [String(p.product_id), p.quantity, p.price]), [[PRODUCT.id, 1, PRODUCT.price]]);
+  assert.equal(pages(items, '/order.html').length, 2, `the reload is a page view, not an order\n${detail}`);
+  await context.close();
+});
