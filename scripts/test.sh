@@ -33,8 +33,8 @@ step "build the package and check its size"
 bash scripts/build.sh
 node scripts/size.mjs
 
-step "end-to-end and packaging tests (Playwright + Chromium against the collector)"
+step "wire format against its JSON Schema; end-to-end and packaging tests (Playwright + Chromium)"
 cargo build --quiet --release -p cartsense-collector
-node --test --test-concurrency=1 tests/e2e/ tests/package/
+node --test --test-concurrency=1 tests/schema/ tests/e2e/ tests/package/
 
 echo "test: all passed" >&2

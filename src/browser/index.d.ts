@@ -104,7 +104,7 @@ export interface Tracker {
 
 /**
  * Loads the WebAssembly module (once) and starts a tracker. Rejects with an `Error` naming the
- * option at fault (`"init: flushAt must be an integer from 1 to 500"`), or when called without
+ * option at fault (`"init: flushAt must be a whole number from 1 to 500"`), or when called without
  * a browser (during server-side rendering: importing is safe, `init()` belongs on the client).
  */
 export function init(options: Options): Promise<Tracker>;

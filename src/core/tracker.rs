@@ -111,7 +111,7 @@ impl Engine {
         let mut restorable = Vec::new();
         for (message_id, json) in queued {
             // An entry that is not the item it claims to be would poison every batch it rides in.
-            let intact = crate::core::json::parse(&json)
+            let intact = json::parse(&json)
                 .ok()
                 .is_some_and(|item| item.get("messageId").and_then(Value::as_str) == Some(message_id.as_str()));
             if intact {

@@ -1,0 +1,82 @@
+// The wire format against its JSON Schema (schema/cartsense.v1.schema.json): drives the built
+// wasm engine in Node through the same Tracker.run operations the browser shell uses, and
+// validates every batch it would send — a mix of spec events, shop events, page and identify
+// calls, a retried batch with a drop report, and beacon bodies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { initSync, Tracker } from '../../pkg/cartsense_wasm.js';
+
+initSync({ module: readFileSync(new URL('../../pkg/cartsense_wasm_bg.wasm', import.meta.url)) });
+const schema = JSON.parse(readFileSync(new URL('../../schema/cartsense.v1.schema.json', import.meta.url)));
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+// Engine.run operations (src/wasm.rs).
+const [TRACK, PAGE, IDENTIFY, DRAIN, ANSWER, UNLOAD] = [1, 2, 3, 6, 7, 8];
+const context = JSON.stringify({
+  page: { path: '/p/1', referrer: '', search: '?utm_source=news', title: 'Phone', url: 'https://shop.example/p/1?utm_source=news' },
+  userAgent: 'node',
+  locale: 'en-US',
+  campaign: { source: 'news' },
+});
+
+function engine(options) {
+  const t = new Tracker(JSON.stringify(options), 1, 2, 3, 4, false, '{}', 1_795_592_979_000);
+  return { run: (op, text = '', json = '', n = 0, m = 0, now = 1_795_592_979_000) => t.run(op, text, json, context, n, m, now) };
+}
+
+function assertValid(body) {
+  const ok = validate(JSON.parse(body));
+  assert.ok(ok, JSON.stringify(validate.errors, null, 2) + '\n' + body.slice(0, 500));
+}
+
+test('every batch the engine sends matches the schema', () => {
+  const t = engine({ endpoint: '/v1/batch', writeKey: 'wk', currency: 'EUR', flushAt: 500, maxQueue: 3 });
+  const calls = [
+    [PAGE, 'Home', JSON.stringify({ path: '/', title: 'Home' })],
+    [TRACK, 'Product List Viewed', JSON.stringify({ list_id: 'home', products: [{ product_id: 'a', price: 1.5, position: 1 }] })],
+    [TRACK, 'Product Viewed', JSON.stringify({ product_id: 1004856, price: 130.76, name: 'Phone', my_field: { nested: [1, 'x'] } })],
+    [TRACK, 'Product Added', JSON.stringify({ product_id: 'p1', price: 19.99, quantity: 2, cart_id: 'c1' })],
+    [TRACK, 'Order Completed', JSON.stringify({ order_id: 'o1', revenue: 39.98, products: [{ product_id: 'p1', price: 19.99, quantity: 2 }] })],
+    [TRACK, 'Newsletter Signed Up', JSON.stringify({ source: 'footer', price: -1 })],
+    [IDENTIFY, 'user-1', JSON.stringify({ plan: 'gold' })],
+  ];
+  for (const [op, text, json] of calls) assert.equal(t.run(op, text, json), '', `${text} was accepted`);
+  // maxQueue 3: four events were dropped, and the next batch must report it
+  const effects = JSON.parse(t.run(DRAIN, '', '', 1));
+  const [id, body] = effects.send;
+  const batch = JSON.parse(body);
+  assert.equal(batch.batch.length, 3);
+  assert.equal(batch.context.droppedEvents, 4);
+  assertValid(body);
+  // a 503, then the retry: the same valid body with the same report
+  t.run(ANSWER, '', '', id, 503);
+  const retry = JSON.parse(t.run(DRAIN, '', '', 1, 0, 1_795_592_999_000));
+  assert.deepEqual(JSON.parse(retry.send[1]).batch, batch.batch);
+  assertValid(retry.send[1]);
+});
+
+test('every item type and beacon body matches the schema, one by one', () => {
+  const t = engine({ endpoint: '/v1/batch', writeKey: 'wk' });
+  t.run(PAGE, '', '{}');
+  t.run(TRACK, 'Cart Viewed', JSON.stringify({ cart_id: 'c1', products: [{ product_id: 'a', quantity: 3 }] }));
+  t.run(IDENTIFY, 'u-2', '{}');
+  const bodies = t.run(UNLOAD).split('\n');
+  assert.equal(bodies.length, 1);
+  assertValid(bodies[0]);
+  const items = JSON.parse(bodies[0]).batch;
+  assert.deepEqual(items.map((i) => i.type), ['page', 'track', 'identify']);
+  const validateItem = new Ajv2020({ strict: false }).addSchema(schema).getSchema(`${schema.$id}#/$defs/item`);
+  for (const item of items) assert.ok(validateItem(item), JSON.stringify(validateItem.errors));
+});
+
+test('the schema rejects what the engine refuses to send', () => {
+  const bad = {
+    batch: [{ type: 'track', event: 'Product Added', properties: { price: -1 }, anonymousId: 'a', messageId: 'm', timestamp: '2026-11-25T07:49:39.000Z', context: { library: { name: 'cartsense', version: '0.1.0' }, sessionId: 's', page: {} } }],
+    sentAt: '2026-11-25T07:49:39.000Z',
+    writeKey: '',
+    context: { library: { name: 'cartsense', version: '0.1.0' } },
+  };
+  assert.equal(validate(bad), false, 'a product event without product_id and with a negative price');
+});
