@@ -2,8 +2,8 @@
 //!
 //! Events come in as strings and numbers, decisions and wire bytes go out. Time and randomness
 //! are arguments, so the same inputs always give the same outputs, natively or in wasm, and
-//! every behaviour is tested with plain `cargo test`. Nothing here may mention wasm-bindgen,
-//! js-sys or web-sys (`! grep -rnE 'wasm_bindgen|web_sys|js_sys' src/core` holds).
+//! every behaviour is tested with plain `cargo test`. Nothing here may use the wasm binding
+//! crates or the browser; `scripts/test.sh` checks that no file here even names them.
 //!
 //! | module | owns |
 //! |---|---|
