@@ -27,7 +27,8 @@ step "native tests: core and collector"
 cargo test --quiet --workspace
 
 step "binding tests in headless Chromium (wasm-bindgen-test)"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --quiet --target wasm32-unknown-unknown --lib
+# (not --quiet: cargo hands it to wasm-bindgen-test-runner, which refuses it)
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --lib
 
 step "build the package and check its size"
 bash scripts/build.sh
