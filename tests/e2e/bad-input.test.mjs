@@ -1,29 +1,21 @@
 // Scenario 7: bad input is refused with a precise Error, and the tracker keeps working.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, within, settle, assertNoDuplicateIds, tracks,
-  summarize, pendingOf, flushPage, exportItems, TEST_TIMEOUT,
+  useDemo, openDemo, within, settle, assertNoDuplicateIds, tracks, summarize, pendingOf, flushPage,
+  exportItems, TEST_TIMEOUT,
 } from './harness.mjs';
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 test('bad input throws a precise Error, and the tracker keeps tracking', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await openDemo(page, collector.url);
+  await openDemo(page, demo.collector.url);
   await flushPage(page);
-  const before = exportItems(collector.db).length; // flush() resolved: acknowledged, so stored
+  const before = exportItems(demo.collector.db).length; // flush() resolved: acknowledged, so stored
 
   const outcome = await within(
     'the bad-input calls in the page',
@@ -56,7 +48,7 @@ test('bad input throws a precise Error, and the tracker keeps tracking', TEST_TI
   assert.equal(outcome.queuedByBadTrack, 0, 'the refused event is not queued');
   assert.deepEqual(outcome.init, { isError: true, message: 'init: flushAt must be a whole number from 1 to 500' });
 
-  const items = await settle(collector.db);
+  const items = await settle(demo.collector.db);
   assertNoDuplicateIds(items);
   assert.equal(tracks(items, 'After Bad Input').length, 1, `the valid event after the errors is stored once: ${summarize(items)}`);
   assert.equal(tracks(items, 'Product Added').length, 0, `the invalid event is not stored: ${summarize(items)}`);

@@ -1,36 +1,28 @@
 // Scenario 1: browse, add to cart and leave. Every event the visit produced is stored exactly
 // once, with the identity, session and page context it was made with.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, waitForDemo, watchPage, waitForItems, waitFor,
-  settle, assertNoDuplicateIds, tracks, pages, summarize, TEST_TIMEOUT,
+  useDemo, WWW, openDemo, waitForDemo, watchPage, waitForItems, waitFor, settle, assertNoDuplicateIds,
+  tracks, pages, summarize, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(join(WWW, 'catalog.json'), 'utf8'));
 const FIRST = { id: '1004856', price: 130.76, category: 'electronics.smartphone' };
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 test('browse, add to cart and leave: every event stored exactly once', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
   const log = watchPage(page);
 
   // home → first product card → product page → Add to cart → cart page → leave
-  await openDemo(page, collector.url);
+  await openDemo(page, demo.collector.url);
   const firstCard = page.locator('[data-cs-list] a.card').first();
   assert.equal(await firstCard.getAttribute('data-cs-product'), FIRST.id, 'the first card of the home page');
   await Promise.all([page.waitForURL(/\/product\.html\?id=1004856$/), firstCard.click()]);
@@ -44,13 +36,13 @@ test('browse, add to cart and leave: every event stored exactly once', TEST_TIME
   const homeLists = catalog.categories.map((c) => `home-${c.code}`);
   const expectedTotal = 3 /* page views */ + homeLists.length + 1 /* related list */ + 4; /* clicked, viewed, added, cart */
   await waitForItems(
-    collector.db,
+    demo.collector.db,
     `the ${expectedTotal} events of the visit`,
     (items) => items.length >= expectedTotal && tracks(items, 'Cart Viewed').length >= 1,
     { timeout: 20_000 },
   );
   // Whatever was still in the air (beacons, retries) has landed: the count holds for a while.
-  const final = await settle(collector.db);
+  const final = await settle(demo.collector.db);
   const detail = `stored: ${summarize(final)}\npage log: ${log.join('\n')}`;
 
   assertNoDuplicateIds(final);

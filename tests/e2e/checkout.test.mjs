@@ -1,35 +1,27 @@
 // Beyond the brief's scenarios: checkout and the order confirmation. The order is counted once,
 // even when the confirmation page is reloaded (the tracker remembers the order_id).
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, waitForDemo, watchPage, waitForItems, waitFor, settle,
-  assertNoDuplicateIds, tracks, pages, summarize, flushPage, TEST_TIMEOUT,
+  useDemo, openDemo, waitForDemo, watchPage, waitForItems, waitFor, settle, assertNoDuplicateIds, tracks,
+  pages, summarize, flushPage, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const PRODUCT = { id: '1004856', price: 130.76 };
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 test('checkout: Checkout Started, then Order Completed once, even after a reload', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
   const log = watchPage(page);
 
-  await openDemo(page, `${collector.url}product.html?id=${PRODUCT.id}`);
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await waitFor('#cart-count to show 1', async () => (await page.locator('#cart-count').textContent()) == '1');
-  await openDemo(page, `${collector.url}checkout.html`);
+  await openDemo(page, `${demo.collector.url}checkout.html`);
   await page.getByLabel('Name').fill('Ada Lovelace');
   await page.getByLabel('Email').fill('ada@example.com');
   await Promise.all([page.waitForURL(/\/order\.html\?id=/), page.getByRole('button', { name: 'Place order' }).click()]);
@@ -41,8 +33,8 @@ test('checkout: Checkout Started, then Order Completed once, even after a reload
   await flushPage(page);
   await page.goto('about:blank');
 
-  await waitForItems(collector.db, 'two page views of the order page', (items) => pages(items, '/order.html').length >= 2);
-  const items = await settle(collector.db);
+  await waitForItems(demo.collector.db, 'two page views of the order page', (items) => pages(items, '/order.html').length >= 2);
+  const items = await settle(demo.collector.db);
   const detail = `stored: ${summarize(items)}\npage log: ${log.join('\n')}`;
   assertNoDuplicateIds(items);
 

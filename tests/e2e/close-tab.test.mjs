@@ -1,31 +1,23 @@
 // Scenario 4: closing the tab right after tracking delivers the last events (sendBeacon or
 // fetch keepalive on pagehide); no flush(), no other page left to send them later.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, waitForItems, settle, assertNoDuplicateIds,
-  tracks, summarize, pendingOf, flushPage, exportItems, TEST_TIMEOUT,
+  useDemo, openDemo, waitForItems, settle, assertNoDuplicateIds, tracks, summarize, pendingOf, flushPage,
+  exportItems, TEST_TIMEOUT,
 } from './harness.mjs';
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 test('closing the tab delivers the events tracked just before', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await openDemo(page, collector.url);
+  await openDemo(page, demo.collector.url);
   // The page's own autocapture events first, so that what is left is only what we track.
   await flushPage(page);
-  const before = exportItems(collector.db).length; // flush() resolved: acknowledged, so stored
+  const before = exportItems(demo.collector.db).length; // flush() resolved: acknowledged, so stored
   assert.equal(await pendingOf(page), 0, 'nothing waits before the test events');
 
   // Track and, in the same task, read the ids they were queued with: nothing can be sent in
@@ -39,10 +31,10 @@ test('closing the tab delivers the events tracked just before', TEST_TIMEOUT, as
   const ids = queued.ids.map((key) => key.slice('cartsense.q.'.length));
   assert.equal(ids.length, 3);
 
-  await waitForItems(collector.db, 'the 3 Tab Closed events after the tab closed', (items) =>
+  await waitForItems(demo.collector.db, 'the 3 Tab Closed events after the tab closed', (items) =>
     ids.every((id) => items.some((item) => item.messageId == id)),
   );
-  const items = await settle(collector.db);
+  const items = await settle(demo.collector.db);
   assertNoDuplicateIds(items);
   const closed = tracks(items, 'Tab Closed');
   assert.deepEqual(closed.map((item) => item.properties.n).sort(), [1, 2, 3], `each once: ${summarize(items)}`);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COLLECTOR_BIN = join(REPO, 'target', 'release', 'cartsense-collector');
@@ -316,6 +317,22 @@ export async function startStaticServer(root, { proxyBatchTo } = {}) {
 // ---------- Chromium ----------
 
 /** Launches the system Chromium headless (never a downloaded browser). */
+/** A collector serving the demo shop and a browser, started before this file's tests and
+ * stopped after them: `demo.collector`, `demo.browser`. */
+export function useDemo() {
+  const demo = {};
+  before(async () => {
+    requireBuilt();
+    demo.collector = await startCollector({ www: WWW });
+    demo.browser = await launchBrowser();
+  });
+  after(async () => {
+    await demo.browser?.close().catch(() => {});
+    await demo.collector?.stop();
+  });
+  return demo;
+}
+
 export async function launchBrowser() {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });

@@ -1,28 +1,19 @@
 // Scenario 3: events that could not be delivered are kept in localStorage, and a reload delivers
 // them, exactly once, and then removes them from storage.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, watchPage, waitForItems, waitFor, settle,
-  assertNoDuplicateIds, tracks, summarize, storedKeys, exportItems, recordBatchRequests, flushPage,
-  TEST_TIMEOUT,
+  useDemo, WWW, openDemo, watchPage, waitForItems, waitFor, settle, assertNoDuplicateIds, tracks, summarize,
+  storedKeys, exportItems, recordBatchRequests, flushPage, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const catalog = JSON.parse(readFileSync(join(WWW, 'catalog.json'), 'utf8'));
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 /** The queued items in the page's localStorage, parsed, by messageId. */
 const queuedItems = (page) =>
@@ -33,7 +24,7 @@ const queuedItems = (page) =>
   );
 
 test('reload with events still pending: they arrive after the reload, once, and leave storage', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
   const log = watchPage(page);
   const attempts = recordBatchRequests(page);
@@ -45,7 +36,7 @@ test('reload with events still pending: they arrive after the reload, once, and 
   };
   await page.route('**/v1/batch', refuse);
 
-  await openDemo(page, collector.url);
+  await openDemo(page, demo.collector.url);
   await page.evaluate(() => {
     for (const n of [1, 2, 3]) window.cartsense.track('Reload Test', { n });
   });
@@ -61,7 +52,7 @@ test('reload with events still pending: they arrive after the reload, once, and 
     `the three events are in localStorage as cartsense.q.* (found ${queued.length} queued items)`,
   );
   for (const { id, item } of queued) assert.equal(item.messageId, id, 'a queue key names its item');
-  assert.equal(exportItems(collector.db).length, 0, 'nothing reached the collector while deliveries failed');
+  assert.equal(exportItems(demo.collector.db).length, 0, 'nothing reached the demo.collector while deliveries failed');
 
   await page.unroute('**/v1/batch', refuse);
   await page.reload({ waitUntil: 'load' });
@@ -69,7 +60,7 @@ test('reload with events still pending: they arrive after the reload, once, and 
 
   const queuedIds = queued.map(({ id }) => id);
   await waitForItems(
-    collector.db,
+    demo.collector.db,
     `the ${queuedIds.length} events queued before the reload`,
     (items) => queuedIds.every((id) => items.some((item) => item.messageId == id)),
     { timeout: 20_000 },
@@ -84,7 +75,7 @@ test('reload with events still pending: they arrive after the reload, once, and 
     (await storedKeys(page)).every((key) => !key.startsWith('cartsense.q.')),
   );
 
-  const final = await settle(collector.db);
+  const final = await settle(demo.collector.db);
   const detail = `stored: ${summarize(final)}\nbatch requests: ${attempts.length}\npage log: ${log.join('\n')}`;
   assertNoDuplicateIds(final);
   assert.equal(tracks(final, 'Reload Test').length, 3, `each Reload Test event exactly once\n${detail}`);

@@ -1,31 +1,23 @@
 // Scenario 5: a 500, then a 429 with Retry-After: 2, then the real collector. The event is
 // retried after the 500, waits the full 2 s the 429 asked for, and is stored exactly once.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  WWW, requireBuilt, startCollector, launchBrowser, openDemo, within, settle, assertNoDuplicateIds, tracks,
-  summarize, pendingOf, flushPage, exportItems, TEST_TIMEOUT,
+  useDemo, openDemo, within, settle, assertNoDuplicateIds, tracks, summarize, pendingOf, flushPage,
+  exportItems, TEST_TIMEOUT,
 } from './harness.mjs';
 
-let collector, browser;
-before(async () => {
-  requireBuilt();
-  collector = await startCollector({ www: WWW });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close().catch(() => {});
-  await collector?.stop();
-});
+// A collector serving the demo, and a browser, for every test in this file.
+const demo = useDemo();
 
 test('a 500, then a 429 with Retry-After: 2: retried, the wait honoured, stored once', TEST_TIMEOUT, async () => {
-  const context = await browser.newContext();
+  const context = await demo.browser.newContext();
   const page = await context.newPage();
-  await openDemo(page, collector.url);
+  await openDemo(page, demo.collector.url);
   await flushPage(page); // the page's own events are out of the way
   assert.equal(await pendingOf(page), 0);
-  const before = exportItems(collector.db).length; // flush() resolved: acknowledged, so stored
+  const before = exportItems(demo.collector.db).length; // flush() resolved: acknowledged, so stored
 
   const requests = [];
   await page.route('**/v1/batch', async (route) => {
@@ -62,7 +54,7 @@ test('a 500, then a 429 with Retry-After: 2: retried, the wait honoured, stored 
   const took = Date.now() - started;
   const timeline = requests.map((r) => `${r.status} at +${r.at - started} ms [${r.ids.join(',')}]`).join('; ');
 
-  const items = await settle(collector.db);
+  const items = await settle(demo.collector.db);
   assertNoDuplicateIds(items);
   const stored = tracks(items, 'Retry Test');
   assert.equal(stored.length, 1, `stored exactly once: ${summarize(items)}\nrequests: ${timeline}`);
