@@ -29,6 +29,14 @@ impl Consent {
     }
 }
 
+/// What is sent: everything, or only session summaries and identify calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    /// The privacy-friendly mode: no raw clickstream leaves the page.
+    Summary,
+}
+
 /// Where identity, session, visitor history and the pending queue are kept between pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StorageKind {
@@ -58,6 +66,19 @@ pub struct Config {
     pub storage: StorageKind,
     /// Treat Global Privacy Control or Do Not Track as a denial of consent.
     pub respect_privacy_signals: bool,
+    pub mode: Mode,
+    /// The shop's average order value, for the value segment.
+    pub average_order_value: Option<f64>,
+    /// Half-life of interest scores within a session, in ms.
+    pub interest_half_life: f64,
+    /// Weight of earlier sessions' interests in the profile (0–1).
+    pub interest_history_weight: f64,
+    /// Keys kept per interest dimension; also how many `profile()` reports.
+    pub profile_entries: usize,
+    /// The visitor's local time, in minutes east of UTC (the shell fills it in).
+    pub timezone_offset: f64,
+    /// A merchant's own intent model file (JSON text), instead of the compiled-in one.
+    pub model: Option<String>,
 }
 
 impl Default for Config {
@@ -74,6 +95,13 @@ impl Default for Config {
             max_queue: 1000,
             storage: StorageKind::Local,
             respect_privacy_signals: false,
+            mode: Mode::Full,
+            average_order_value: None,
+            interest_half_life: 15.0 * 60_000.0,
+            interest_history_weight: 0.3,
+            profile_entries: 20,
+            timezone_offset: 0.0,
+            model: None,
         }
     }
 }
@@ -89,15 +117,20 @@ enum Rule {
     Flag,
     /// A whole number in this range.
     Whole(u64, u64),
+    /// A number in this range.
+    Range(f64, f64),
+    /// A JSON object, or its text (the model file).
+    Document,
     /// One of these strings.
     Choice(&'static [&'static str]),
 }
 
 const CONSENT: &[&str] = &["granted", "pending", "denied"];
 const STORAGE: &[&str] = &["local", "memory"];
+const MODE: &[&str] = &["full", "summary"];
 
 /// Every option, table-driven: one loop instead of a branch per option keeps the wasm small.
-const OPTIONS: [(&str, Rule); 11] = [
+const OPTIONS: [(&str, Rule); 18] = [
     ("endpoint", Rule::Url),
     ("writeKey", Rule::Text),
     ("currency", Rule::Currency),
@@ -109,6 +142,13 @@ const OPTIONS: [(&str, Rule); 11] = [
     ("sessionTimeout", Rule::Whole(1000, 86_400_000)),
     ("maxQueue", Rule::Whole(1, 10_000)),
     ("storage", Rule::Choice(STORAGE)),
+    ("mode", Rule::Choice(MODE)),
+    ("averageOrderValue", Rule::Range(0.0, 1e12)),
+    ("interestHalfLife", Rule::Whole(1000, 2_592_000_000)),
+    ("interestHistoryWeight", Rule::Range(0.0, 1.0)),
+    ("profileEntries", Rule::Whole(1, 100)),
+    ("timezoneOffset", Rule::Range(-1440.0, 1440.0)),
+    ("model", Rule::Document),
 ];
 
 /// Checks `value` against `rule`; the problem, if any.
@@ -123,7 +163,9 @@ fn check(rule: Rule, value: &Value) -> Result<(), String> {
         Rule::Whole(min, max) => value
             .as_f64()
             .is_some_and(|x| num::fract(x) == 0.0 && x >= min as f64 && x <= max as f64),
+        Rule::Range(min, max) => value.as_f64().is_some_and(|x| x >= min && x <= max),
         Rule::Choice(choices) => value.as_str().is_some_and(|s| choices.contains(&s)),
+        Rule::Document => value.as_str().is_some() || value.as_object().is_some(),
     };
     if ok {
         return Ok(());
@@ -140,6 +182,20 @@ fn check(rule: Rule, value: &Value) -> Result<(), String> {
             json::push_u64(&mut problem, max);
             problem
         }
+        Rule::Range(min, max) => {
+            let mut problem = String::from("must be a number from ");
+            for (i, bound) in [min, max].into_iter().enumerate() {
+                if i == 1 {
+                    problem.push_str(" to ");
+                }
+                if bound < 0.0 {
+                    problem.push('-');
+                }
+                json::push_u64(&mut problem, num::abs(bound) as u64);
+            }
+            problem
+        }
+        Rule::Document => String::from("must be a model file: a JSON object or its text"),
         Rule::Choice(choices) => {
             let mut problem = String::from("must be one of");
             for (i, choice) in choices.iter().enumerate() {
@@ -189,13 +245,20 @@ impl Config {
                 7 => config.flush_interval = number,
                 8 => config.session_timeout = number,
                 9 => config.max_queue = number as usize,
-                _ => {
+                10 => {
                     config.storage = if text == "memory" {
                         StorageKind::Memory
                     } else {
                         StorageKind::Local
                     }
                 }
+                11 => config.mode = if text == "summary" { Mode::Summary } else { Mode::Full },
+                12 => config.average_order_value = Some(number),
+                13 => config.interest_half_life = number,
+                14 => config.interest_history_weight = number,
+                15 => config.profile_entries = number as usize,
+                16 => config.timezone_offset = number,
+                _ => config.model = Some(if text.is_empty() { value.to_json() } else { text.into() }),
             }
         }
         if config.endpoint.is_empty() {
@@ -240,6 +303,7 @@ mod tests {
             max_queue: 3,
             storage: StorageKind::Memory,
             respect_privacy_signals: true,
+            ..Config::default()
         };
         assert_eq!(config, expected);
     }
@@ -290,6 +354,22 @@ mod tests {
                 "init: flushat is not a known option",
             ),
             (r#"[]"#, "init: options must be an object"),
+            (
+                r#"{"endpoint":"/b","mode":"raw"}"#,
+                "init: mode must be one of 'full', 'summary'",
+            ),
+            (
+                r#"{"endpoint":"/b","interestHistoryWeight":2}"#,
+                "init: interestHistoryWeight must be a number from 0 to 1",
+            ),
+            (
+                r#"{"endpoint":"/b","timezoneOffset":-2000}"#,
+                "init: timezoneOffset must be a number from -1440 to 1440",
+            ),
+            (
+                r#"{"endpoint":"/b","model":5}"#,
+                "init: model must be a model file: a JSON object or its text",
+            ),
         ];
         for (options, message) in cases {
             assert_eq!(Config::parse(options).unwrap_err().message(), *message, "{options}");

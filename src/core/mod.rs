@@ -16,20 +16,34 @@
 //! | [`event`] | the Segment e-commerce vocabulary and validation |
 //! | [`context`] | the `context` object of wire items |
 //! | [`session`] | sessions and the visitor history |
+//! | [`signal`] | what an event means to session intelligence |
+//! | [`cart`] | the cart as the tracker sees it |
+//! | [`interest`] | the interest profile: bounded, decayed scores |
+//! | [`activity`] | what happened in the session: the counts behind features and summaries |
+//! | [`intent`] | intent and abandonment: features, the model file, probabilities |
+//! | [`insight`] | session intelligence, one signal at a time |
+//! | [`segment`] | lifecycle segments from the visitor history |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
 //! | [`wire`] | validity of received batches (shared with the collector) |
 //! | [`tracker`] | the engine tying these together |
 
+pub mod activity;
+pub mod cart;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod event;
+pub mod insight;
+pub mod intent;
+pub mod interest;
 pub mod json;
 pub mod num;
 pub mod outbox;
 pub mod rng;
+pub mod segment;
 pub mod session;
+pub mod signal;
 pub mod storage;
 pub mod time;
 pub mod tracker;

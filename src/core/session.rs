@@ -25,7 +25,8 @@ pub struct Session {
 }
 
 impl Session {
-    fn write(&self, w: &mut ObjectWriter) {
+    /// Writes `"session": {…}` into `w`.
+    pub fn write(&self, w: &mut ObjectWriter) {
         let mut o = w.object("session");
         o.string("id", &self.id)
             .uint("startedAt", self.started_at as u64)
@@ -34,7 +35,8 @@ impl Session {
         o.finish();
     }
 
-    fn read(value: &Value) -> Option<Session> {
+    /// Reads what [`Session::write`] wrote; `None` when it is not a usable session.
+    pub fn read(value: &Value) -> Option<Session> {
         let id = value
             .get("id")?
             .as_str()
@@ -69,13 +71,16 @@ pub struct Visitor {
     pub revenue: f64,
     pub last_order_at: Option<Millis>,
     pub recent_order_ids: Vec<String>,
+    /// An earlier session ended with a non-empty cart and no order (cleared by an order).
+    pub left_cart: bool,
+    /// An earlier session reached checkout and ended without an order (cleared by an order).
+    pub left_checkout: bool,
 }
 
 impl Visitor {
-    /// The visitor and the current session, stored together as one entry: one write per event.
-    pub fn to_json(&self, session: Option<&Session>) -> String {
-        let mut out = String::new();
-        let mut w = ObjectWriter::new(&mut out);
+    /// Writes the visitor's fields into `w` (the storage entry also holds the session and its
+    /// insight; the tracker puts them together).
+    pub fn write(&self, w: &mut ObjectWriter) {
         w.uint("visits", self.visits);
         if let Some(t) = self.first_seen {
             w.uint("firstSeen", t as u64);
@@ -89,19 +94,14 @@ impl Visitor {
         }
         let ids = Value::Array(self.recent_order_ids.iter().map(|id| Value::string(id)).collect());
         w.value("recentOrderIds", &ids);
-        if let Some(s) = session {
-            s.write(&mut w);
-        }
-        w.finish();
-        out
+        w.bool("leftCart", self.left_cart)
+            .bool("leftCheckout", self.left_checkout);
     }
 
-    /// Reads what [`Visitor::to_json`] wrote; unreadable text is `None`, unreadable fields
-    /// read as absent.
-    pub fn from_json(text: &str) -> Option<(Visitor, Option<Session>)> {
-        let value = json::parse(text).ok()?;
-        value.as_object()?;
-        let count = |key| finite(&value, key).unwrap_or(0.0).max(0.0) as u64;
+    /// Reads what [`Visitor::write`] wrote; unreadable fields read as absent.
+    pub fn read(value: &Value) -> Visitor {
+        let count = |key| finite(value, key).unwrap_or(0.0).max(0.0) as u64;
+        let flag = |key| value.get(key).and_then(Value::as_bool).unwrap_or(false);
         let recent_order_ids = value
             .get("recentOrderIds")
             .and_then(Value::as_array)
@@ -111,16 +111,17 @@ impl Visitor {
             .take(RECENT_ORDER_IDS)
             .map(String::from)
             .collect();
-        let visitor = Visitor {
+        Visitor {
             visits: count("visits"),
-            first_seen: finite(&value, "firstSeen"),
-            last_seen: finite(&value, "lastSeen"),
+            first_seen: finite(value, "firstSeen"),
+            last_seen: finite(value, "lastSeen"),
             orders: count("orders"),
-            revenue: finite(&value, "revenue").unwrap_or(0.0).max(0.0),
-            last_order_at: finite(&value, "lastOrderAt"),
+            revenue: finite(value, "revenue").unwrap_or(0.0).max(0.0),
+            last_order_at: finite(value, "lastOrderAt"),
             recent_order_ids,
-        };
-        Some((visitor, value.get("session").and_then(Session::read)))
+            left_cart: flag("leftCart"),
+            left_checkout: flag("leftCheckout"),
+        }
     }
 
     pub fn has_order(&self, order_id: &str) -> bool {
@@ -133,6 +134,8 @@ impl Visitor {
             self.revenue += revenue;
         }
         self.last_order_at = Some(now);
+        self.left_cart = false;
+        self.left_checkout = false;
         if let Some(id) = order_id {
             // Forget the oldest; `retain` because `Vec::remove` would bring panic formatting
             // into the wasm.
@@ -228,35 +231,28 @@ mod tests {
         let mut visitor = Visitor {
             visits: 4,
             first_seen: Some(10.0),
+            left_cart: true,
             ..Visitor::default()
         };
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        visitor.write(&mut w);
+        session.write(&mut w);
+        w.finish();
+        let value = json::parse(&out).unwrap();
+        assert_eq!(Visitor::read(&value), visitor);
+        assert_eq!(value.get("session").and_then(Session::read), Some(session));
         visitor.record_order(Some("o-1"), 99.5, 20.0);
         visitor.record_order(None, f64::NAN, 30.0);
-        assert_eq!(
-            Visitor::from_json(&visitor.to_json(Some(&session))),
-            Some((visitor.clone(), Some(session)))
-        );
-        assert_eq!(
-            Visitor::from_json(&visitor.to_json(None)),
-            Some((visitor.clone(), None))
-        );
-        assert_eq!(visitor.orders, 2);
-        assert_eq!(visitor.revenue, 99.5);
+        assert_eq!((visitor.orders, visitor.revenue, visitor.left_cart), (2, 99.5, false));
         assert!(visitor.has_order("o-1"));
-        for junk in [
-            r#"{"session":5}"#,
-            r#"{"session":{"id":5}}"#,
-            r#"{"session":{"id":"x"}}"#,
-        ] {
-            assert_eq!(Visitor::from_json(junk).unwrap().1, None, "{junk}");
+        for junk in ["5", r#"{"id":5}"#, r#"{"id":"x"}"#] {
+            assert_eq!(Session::read(&json::parse(junk).unwrap()), None, "{junk}");
         }
         assert_eq!(
-            Visitor::from_json("{\"visits\":\"x\"}"),
-            Some((Visitor::default(), None))
+            Visitor::read(&json::parse("{\"visits\":\"x\"}").unwrap()),
+            Visitor::default()
         );
-        for junk in ["", "{", "[]", "null", "nope"] {
-            assert_eq!(Visitor::from_json(junk), None, "{junk}");
-        }
     }
 
     #[test]

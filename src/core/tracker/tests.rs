@@ -612,7 +612,7 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
     let anonymous_id = engine.anonymous_id().to_string();
     assert_eq!(
         engine.drain(T0 + 300.0, false),
-        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"ids":["{anonymous_id}","",""]}}"#)
+        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"profile":true,"ids":["{anonymous_id}","",""]}}"#)
     );
 }
 
@@ -643,7 +643,7 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 15_493_707_782_114_364_633;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 2_590_666_567_288_534_385;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -658,5 +658,280 @@ fn the_scripted_run_matches_its_recorded_fingerprint() {
         bytes.contains(r#""send":[1,"#) && bytes.contains(r#""send":[2,"#),
         "{bytes}"
     );
-    assert_eq!(fnv1a(&bytes), SCRIPTED_FINGERPRINT, "{bytes}");
+    // When the wire or storage format changes on purpose, record the new fingerprint here.
+    assert_eq!(
+        fnv1a(&bytes),
+        SCRIPTED_FINGERPRINT,
+        "fingerprint of the scripted run changed"
+    );
+}
+
+fn summaries(world: &World) -> Vec<&json::Value> {
+    world
+        .stored
+        .iter()
+        .filter(|i| i.get("event").and_then(json::Value::as_str) == Some("Session Summarized"))
+        .collect()
+}
+
+const PHONE: &str =
+    r#"{"product_id":"p1","category":"electronics.smartphone","brand":"samsung","price":200,"quantity":1}"#;
+
+#[test]
+fn leaving_sends_one_summary_whose_figures_match_the_visit() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","currency":"USD","averageOrderValue":150}"#, 30, T0);
+    engine.visibility(true, T0);
+    engine.page(T0, &page(), None, "{}").unwrap();
+    engine.track(T0 + 1_000.0, &page(), "Product Viewed", PHONE).unwrap();
+    engine.track(T0 + 31_000.0, &page(), "Product Added", PHONE).unwrap();
+    engine
+        .track(T0 + 32_000.0, &page(), "Product Viewed", &PHONE.replace("p1", "p2"))
+        .unwrap();
+    engine.leave(T0 + 40_000.0, &page());
+    engine.leave(T0 + 41_000.0, &page()); // nothing new happened: no second summary
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0 + 42_000.0, Some(200));
+    let summaries = summaries(&world);
+    assert_eq!(summaries.len(), 1);
+    let summary = summaries[0];
+    let session_id = engine.session().unwrap().id.clone();
+    assert_eq!(
+        summary.get("messageId").unwrap().as_str(),
+        Some(format!("ss-{session_id}").as_str())
+    );
+    assert_eq!(
+        summary.get("context").unwrap().get("sessionId").unwrap().as_str(),
+        Some(session_id.as_str())
+    );
+    let p = summary.get("properties").unwrap();
+    let field = |k: &str| p.get(k).unwrap().to_json();
+    let expected: &[(&str, &str)] = &[
+        ("revision", "0"),
+        ("duration_seconds", "40"),
+        ("visible_seconds", "40"),
+        ("events", "4"),
+        ("pages", "1"),
+        ("product_views", "2"),
+        ("distinct_products", "2"),
+        ("distinct_categories", "1"),
+        ("cart_adds", "1"),
+        ("cart_removes", "0"),
+        ("cart_value", "200"),
+        ("cart_items", "1"),
+        ("currency", r#""USD""#),
+        ("checkout_reached", "false"),
+        ("ordered", "false"),
+        ("revenue", "0"),
+        ("top_categories", r#"["electronics","electronics.smartphone"]"#),
+        ("top_brands", r#"["samsung"]"#),
+        ("prompts_shown", "0"),
+    ];
+    for (key, value) in expected {
+        assert_eq!(field(key), *value, "{key}");
+    }
+    assert_eq!(
+        field("top_products"),
+        r#"["p1","p2"]"#,
+        "p1 was viewed, dwelt on and added"
+    );
+    let intent = p.get("intent").unwrap().as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&intent));
+    assert!(
+        p.get("abandonment").unwrap().as_f64().is_some(),
+        "the cart is not empty"
+    );
+    assert_eq!(
+        p.get("segment").unwrap().to_json(),
+        r#"{"visitor":"new","recency":"never","frequency":"none","value":"unknown","potential":null}"#
+    );
+}
+
+#[test]
+fn a_visitor_who_comes_back_within_the_session_gets_a_revised_summary() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 31, T0);
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    engine.leave(T0 + 1_000.0, &page());
+    engine.track(T0 + 60_000.0, &page(), "Product Added", PHONE).unwrap();
+    engine.leave(T0 + 61_000.0, &page());
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0 + 62_000.0, Some(200));
+    let revisions: Vec<(String, String)> = summaries(&world)
+        .iter()
+        .map(|s| {
+            let p = s.get("properties").unwrap();
+            (
+                s.get("messageId").unwrap().as_str().unwrap().to_string(),
+                p.get("cart_adds").unwrap().to_json(),
+            )
+        })
+        .collect();
+    let id = &engine.session().unwrap().id;
+    assert_eq!(
+        revisions,
+        [
+            (format!("ss-{id}"), "0".to_string()),
+            (format!("ss-{id}-1"), "1".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_timed_out_session_is_summarized_on_the_next_event_and_its_cart_remembered() {
+    let mut world = World::default();
+    let options = r#"{"endpoint":"/b","sessionTimeout":60000}"#;
+    let mut engine = world.engine(options, 32, T0);
+    engine.track(T0, &page(), "Product Added", PHONE).unwrap();
+    engine
+        .track(
+            T0 + 1000.0,
+            &page(),
+            "Checkout Started",
+            r#"{"products":[{"product_id":"p1","price":200}]}"#,
+        )
+        .unwrap();
+    let first_session = engine.session().unwrap().id.clone();
+    world.apply(&mut engine);
+    // the next page comes after the timeout
+    let mut engine = world.engine(options, 33, T0 + 10.0 * 60_000.0);
+    engine.page(T0 + 10.0 * 60_000.0, &page(), None, "{}").unwrap();
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0 + 11.0 * 60_000.0, Some(200));
+    let summary = summaries(&world)[0];
+    assert_eq!(
+        summary.get("context").unwrap().get("sessionId").unwrap().as_str(),
+        Some(first_session.as_str())
+    );
+    assert_eq!(
+        summary.get("timestamp").unwrap().as_str(),
+        Some(time::iso8601(T0 + 1000.0).as_str()),
+        "when it ended"
+    );
+    assert_eq!(
+        summary
+            .get("properties")
+            .unwrap()
+            .get("checkout_reached")
+            .unwrap()
+            .as_bool(),
+        Some(true)
+    );
+    assert!(engine.visitor().left_cart && engine.visitor().left_checkout);
+    let profile = json::parse(&engine.profile(T0 + 11.0 * 60_000.0)).unwrap();
+    assert_eq!(
+        profile.get("segment").unwrap().get("potential").unwrap().as_str(),
+        Some("checkout_abandoner")
+    );
+    assert_eq!(
+        profile.get("cart").unwrap().get("value").unwrap().as_f64(),
+        Some(200.0),
+        "the cart carried over"
+    );
+    assert_ne!(engine.session().unwrap().id, first_session);
+}
+
+#[test]
+fn summary_mode_sends_only_summaries_and_identify_calls() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","mode":"summary"}"#, 34, T0);
+    engine.page(T0, &page(), None, "{}").unwrap();
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    engine.track(T0, &page(), "Product Added", PHONE).unwrap();
+    engine.identify(T0, &page(), "u-9", "{}").unwrap();
+    engine.leave(T0 + 5000.0, &page());
+    world.apply(&mut engine);
+    world.pump(&mut engine, T0 + 6000.0, Some(200));
+    assert_eq!(world.events(), ["identify", "Session Summarized"]);
+    let p = world.stored[1].get("properties").unwrap();
+    assert_eq!(
+        (
+            p.get("product_views").unwrap().to_json(),
+            p.get("cart_adds").unwrap().to_json()
+        ),
+        ("1".into(), "1".into())
+    );
+    // validation still applies in summary mode
+    assert!(engine.track(T0, &page(), "Product Added", r#"{"price":-1}"#).is_err());
+}
+
+#[test]
+fn profile_reports_interests_scores_cart_and_session() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","currency":"USD","profileEntries":2}"#, 35, T0);
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    engine.track(T0, &page(), "Product Added", PHONE).unwrap();
+    let profile = json::parse(&engine.profile(T0)).unwrap();
+    let interests = profile.get("interests").unwrap();
+    assert_eq!(
+        interests.get("categories").unwrap().to_json(),
+        r#"[{"key":"electronics","score":4},{"key":"electronics.smartphone","score":4}]"#,
+        "at most profileEntries per dimension"
+    );
+    assert_eq!(
+        interests.get("priceBands").unwrap().to_json(),
+        r#"[{"key":"100-250","score":4}]"#
+    );
+    assert!(profile.get("intent").unwrap().as_f64().is_some());
+    assert!(profile.get("abandonment").unwrap().as_f64().is_some());
+    assert_eq!(
+        profile.get("cart").unwrap().to_json(),
+        r#"{"items":[{"product_id":"p1","quantity":1,"price":200}],"value":200,"currency":"USD"}"#
+    );
+    let session = profile.get("session").unwrap();
+    assert_eq!(
+        session.get("id").unwrap().as_str(),
+        Some(engine.session().unwrap().id.as_str())
+    );
+    assert_eq!(session.get("events").unwrap().as_f64(), Some(2.0));
+    engine
+        .track(
+            T0,
+            &page(),
+            "Order Completed",
+            r#"{"order_id":"o9","revenue":200,"products":[{"product_id":"p1","price":200}]}"#,
+        )
+        .unwrap();
+    let profile = json::parse(&engine.profile(T0)).unwrap();
+    assert_eq!(
+        profile.get("abandonment"),
+        Some(&json::Value::Null),
+        "empty cart, no abandonment"
+    );
+    assert_eq!(
+        profile.get("segment").unwrap().get("frequency").unwrap().as_str(),
+        Some("one")
+    );
+}
+
+#[test]
+fn a_bad_model_file_is_refused_with_a_warning_and_the_default_stays() {
+    let mut world = World::default();
+    let mut engine = world.engine(
+        r#"{"endpoint":"/b","model":{"format":"cartsense-intent-model","version":2}}"#,
+        36,
+        T0,
+    );
+    let effects = json::parse(&engine.drain(T0, false)).unwrap();
+    assert_eq!(
+        effects.get("warn").unwrap().to_json(),
+        r#"["model: version must be 1 (this cartsense reads version 1); the default model is used"]"#
+    );
+    assert_eq!(
+        json::parse(&engine.drain(T0, false)).unwrap().get("warn"),
+        None,
+        "said once"
+    );
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    let with_default = json::parse(&engine.profile(T0))
+        .unwrap()
+        .get("intent")
+        .unwrap()
+        .as_f64();
+    let mut plain = world.engine(r#"{"endpoint":"/b"}"#, 36, T0);
+    plain.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    assert_eq!(
+        json::parse(&plain.profile(T0)).unwrap().get("intent").unwrap().as_f64(),
+        with_default
+    );
 }

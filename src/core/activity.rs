@@ -1,0 +1,271 @@
+//! What happened in the current session: the counts behind the intent features and the
+//! session summary. Updated incrementally, one signal at a time; bounded whatever the length
+//! of the session (distinct products and categories are counted up to [`MAX_DISTINCT`]).
+
+use crate::core::json::{self, ObjectWriter, Value};
+use crate::core::prelude::*;
+use crate::core::signal::Signal;
+use crate::core::time::Millis;
+
+/// Distinct products (and categories) are counted exactly up to this many.
+pub const MAX_DISTINCT: usize = 256;
+
+/// A bounded set of 32-bit hashes: counts distinct keys, remembers whether one was seen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Distinct {
+    hashes: Vec<u32>,
+}
+
+fn fnv1a32(text: &str) -> u32 {
+    text.bytes()
+        .fold(0x811c_9dc5, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+impl Distinct {
+    /// Adds `key`; returns whether it was seen before.
+    pub fn insert(&mut self, key: &str) -> bool {
+        let hash = fnv1a32(key);
+        if self.hashes.contains(&hash) {
+            return true;
+        }
+        if self.hashes.len() < MAX_DISTINCT {
+            self.hashes.push(hash);
+        }
+        false
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    fn write(&self, w: &mut ObjectWriter, key: &str) {
+        let values = Value::Array(self.hashes.iter().map(|h| Value::number(f64::from(*h))).collect());
+        w.value(key, &values);
+    }
+
+    fn read(value: Option<&Value>) -> Distinct {
+        let items = value.and_then(Value::as_array).unwrap_or(&[]);
+        Distinct {
+            hashes: items
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(|h| h as u32)
+                .take(MAX_DISTINCT)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Activity {
+    pub events: u64,
+    pub pages: u64,
+    pub product_views: u64,
+    /// Views of a product already viewed in this session.
+    pub revisits: u64,
+    pub products: Distinct,
+    pub categories: Distinct,
+    pub cart_adds: u64,
+    pub cart_removes: u64,
+    pub saves: u64,
+    pub checkout_reached: bool,
+    pub ordered: bool,
+    pub order_id: Option<String>,
+    pub revenue: f64,
+    /// Time the page was visible during the session, in ms.
+    pub visible_ms: f64,
+    pub last_cart_change: Option<Millis>,
+    pub cart_value_at_start: f64,
+    pub intent_peak: f64,
+    pub abandonment_peak: f64,
+    pub prompts_shown: u64,
+    /// Session summaries sent so far (the next one is revision `summaries`).
+    pub summaries: u64,
+    /// Events counted when the last summary was made: a newer one is due only after more.
+    pub summarized_events: u64,
+}
+
+impl Activity {
+    /// Counts one signal. `cart_changed` says whether it changed the cart.
+    pub fn observe(&mut self, signal: &Signal, cart_changed: bool, now: Millis) {
+        self.events += 1;
+        match signal {
+            Signal::Page => self.pages += 1,
+            Signal::Viewed(product) => {
+                self.product_views += 1;
+                if self.products.insert(&product.id) {
+                    self.revisits += 1;
+                }
+                if let Some(category) = &product.category {
+                    self.categories.insert(category);
+                }
+            }
+            Signal::Added(_) => self.cart_adds += 1,
+            Signal::Removed(_) => self.cart_removes += 1,
+            Signal::Saved(_) => self.saves += 1,
+            Signal::CheckoutStarted(_) => self.checkout_reached = true,
+            Signal::Ordered { order_id, revenue, .. } => {
+                self.ordered = true;
+                self.checkout_reached = true;
+                self.order_id.clone_from(order_id);
+                self.revenue += revenue;
+            }
+            _ => {}
+        }
+        if cart_changed {
+            self.last_cart_change = Some(now);
+        }
+    }
+
+    pub fn write(&self, w: &mut ObjectWriter, key: &str) {
+        let mut o = w.object(key);
+        for (name, value) in [
+            ("events", self.events),
+            ("pages", self.pages),
+            ("productViews", self.product_views),
+            ("revisits", self.revisits),
+            ("cartAdds", self.cart_adds),
+            ("cartRemoves", self.cart_removes),
+            ("saves", self.saves),
+            ("promptsShown", self.prompts_shown),
+            ("summaries", self.summaries),
+            ("summarizedEvents", self.summarized_events),
+        ] {
+            o.uint(name, value);
+        }
+        self.products.write(&mut o, "products");
+        self.categories.write(&mut o, "categories");
+        o.bool("checkoutReached", self.checkout_reached)
+            .bool("ordered", self.ordered);
+        if let Some(id) = &self.order_id {
+            o.string("orderId", id);
+        }
+        o.money("revenue", self.revenue);
+        o.uint("visibleMs", self.visible_ms as u64);
+        if let Some(t) = self.last_cart_change {
+            o.uint("lastCartChange", t as u64);
+        }
+        o.money("cartValueAtStart", self.cart_value_at_start);
+        o.number("intentPeak", self.intent_peak)
+            .number("abandonmentPeak", self.abandonment_peak);
+        o.finish();
+    }
+
+    pub fn read(value: Option<&Value>) -> Activity {
+        let Some(value) = value else { return Activity::default() };
+        let number = |key| {
+            value
+                .get(key)
+                .and_then(Value::as_f64)
+                .filter(|x| x.is_finite() && *x >= 0.0)
+        };
+        let count = |key| number(key).unwrap_or(0.0) as u64;
+        let flag = |key| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        Activity {
+            events: count("events"),
+            pages: count("pages"),
+            product_views: count("productViews"),
+            revisits: count("revisits"),
+            products: Distinct::read(value.get("products")),
+            categories: Distinct::read(value.get("categories")),
+            cart_adds: count("cartAdds"),
+            cart_removes: count("cartRemoves"),
+            saves: count("saves"),
+            checkout_reached: flag("checkoutReached"),
+            ordered: flag("ordered"),
+            order_id: value.get("orderId").and_then(Value::as_str).map(String::from),
+            revenue: number("revenue").unwrap_or(0.0),
+            visible_ms: number("visibleMs").unwrap_or(0.0),
+            last_cart_change: number("lastCartChange"),
+            cart_value_at_start: number("cartValueAtStart").unwrap_or(0.0),
+            intent_peak: number("intentPeak").unwrap_or(0.0).min(1.0),
+            abandonment_peak: number("abandonmentPeak").unwrap_or(0.0).min(1.0),
+            prompts_shown: count("promptsShown"),
+            summaries: count("summaries"),
+            summarized_events: count("summarizedEvents"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::signal::Product;
+
+    fn viewed(id: &str, category: &str) -> Signal {
+        Signal::Viewed(Product {
+            id: id.into(),
+            category: Some(category.into()),
+            quantity: 1.0,
+            ..Product::default()
+        })
+    }
+
+    #[test]
+    fn counts_views_revisits_and_the_funnel() {
+        let mut a = Activity::default();
+        let steps: Vec<(Signal, bool)> = vec![
+            (Signal::Page, false),
+            (viewed("a", "x"), false),
+            (viewed("b", "x"), false),
+            (viewed("a", "y"), false),
+            (
+                Signal::Added(Product {
+                    id: "a".into(),
+                    quantity: 1.0,
+                    ..Product::default()
+                }),
+                true,
+            ),
+            (
+                Signal::Removed(Product {
+                    id: "a".into(),
+                    quantity: 1.0,
+                    ..Product::default()
+                }),
+                true,
+            ),
+            (Signal::CheckoutStarted(Vec::new()), false),
+            (
+                Signal::Ordered {
+                    order_id: Some("o".into()),
+                    revenue: 12.5,
+                    products: Vec::new(),
+                },
+                true,
+            ),
+        ];
+        for (i, (signal, changed)) in steps.iter().enumerate() {
+            a.observe(signal, *changed, i as f64);
+        }
+        assert_eq!((a.events, a.pages, a.product_views, a.revisits), (8, 1, 3, 1));
+        assert_eq!((a.products.len(), a.categories.len()), (2, 2));
+        assert_eq!((a.cart_adds, a.cart_removes), (1, 1));
+        assert!(a.checkout_reached && a.ordered);
+        assert_eq!(
+            (a.order_id.as_deref(), a.revenue, a.last_cart_change),
+            (Some("o"), 12.5, Some(7.0))
+        );
+    }
+
+    #[test]
+    fn distinct_counts_are_bounded_and_state_round_trips() {
+        let mut a = Activity::default();
+        for i in 0..1000 {
+            a.observe(&viewed(&i.to_string(), &(i % 300).to_string()), false, 0.0);
+        }
+        assert_eq!((a.products.len(), a.categories.len()), (MAX_DISTINCT, MAX_DISTINCT));
+        a.visible_ms = 1234.0;
+        a.intent_peak = 0.25;
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        a.write(&mut w, "a");
+        w.finish();
+        assert_eq!(Activity::read(json::parse(&out).unwrap().get("a")), a);
+        assert_eq!(Activity::read(None), Activity::default());
+    }
+}

@@ -1,0 +1,395 @@
+//! Purchase intent and cart abandonment, as probabilities:
+//!
+//! - `intent` = P(this session ends with an order);
+//! - `abandonment` = P(the session ends without an order | the cart is not empty now), absent
+//!   while the cart is empty.
+//!
+//! Both are logistic regressions over [`FEATURES`], computed from the session's activity, the
+//! cart and the visitor history on every event. The parameters live in a versioned model file
+//! (JSON, [`Model::parse`]); a default model trained on real sessions is compiled in
+//! (`models/intent.json`, made by `cartsense-lab train-intent`), and a shop can pass its own.
+//!
+//! Must not touch: how the activity is counted (`activity`) or where probabilities go next.
+
+use crate::core::activity::Activity;
+use crate::core::cart::Cart;
+use crate::core::error::Error;
+use crate::core::json::{self, Value};
+use crate::core::num;
+use crate::core::prelude::*;
+use crate::core::session::Visitor;
+use crate::core::time::Millis;
+
+/// The model file's `format` and `version`; a file with another is refused.
+pub const MODEL_FORMAT: &str = "cartsense-intent-model";
+pub const MODEL_VERSION: f64 = 1.0;
+
+/// The features, in the order of a model's weights. Counts and amounts enter as `ln(1 + x)`,
+/// durations in minutes, flags as 0 or 1, the hour of day on the unit circle.
+pub const FEATURES: [&str; 20] = [
+    "product_views",
+    "distinct_products",
+    "distinct_categories",
+    "cart_adds",
+    "cart_removes",
+    "saves",
+    "cart_value",
+    "cart_nonempty",
+    "cart_value_change",
+    "session_minutes",
+    "visible_minutes",
+    "pages",
+    "revisits",
+    "minutes_since_cart_change",
+    "checkout_reached",
+    "returning_visitor",
+    "earlier_orders",
+    "hour_sin",
+    "hour_cos",
+    "weekend",
+];
+
+pub const N_FEATURES: usize = FEATURES.len();
+
+/// sin and cos of 2π·h/24 for h = 0..24 (the core has no trigonometry: the wasm build is no_std).
+const HOUR_SIN: [f64; 24] = [
+    0.0,
+    0.258819045102521,
+    0.5,
+    0.707106781186548,
+    0.866025403784439,
+    0.965925826289068,
+    1.0,
+    0.965925826289068,
+    0.866025403784439,
+    0.707106781186548,
+    0.5,
+    0.258819045102521,
+    0.0,
+    -0.258819045102521,
+    -0.5,
+    -0.707106781186548,
+    -0.866025403784439,
+    -0.965925826289068,
+    -1.0,
+    -0.965925826289068,
+    -0.866025403784439,
+    -0.707106781186548,
+    -0.5,
+    -0.258819045102521,
+];
+
+/// Local hour of day (0–23) and weekday (0 = Sunday) of `now`, `utc_offset` minutes east of UTC.
+pub fn local_hour_and_weekday(now: Millis, utc_offset_minutes: f64) -> (usize, usize) {
+    let local = num::floor((now + utc_offset_minutes * 60_000.0) / 3_600_000.0);
+    let hours = local as i64;
+    let hour = hours.rem_euclid(24) as usize;
+    let day = hours.div_euclid(24);
+    // 1970-01-01 was a Thursday (4)
+    let weekday = (day + 4).rem_euclid(7) as usize;
+    (hour, weekday)
+}
+
+fn signed_ln1p(x: f64) -> f64 {
+    if x < 0.0 { -num::ln1p(-x) } else { num::ln1p(x) }
+}
+
+/// The features at `now`. `session_start` is when the session began; `utc_offset_minutes`
+/// gives the visitor's local time.
+pub fn features(
+    activity: &Activity,
+    cart: &Cart,
+    visitor: &Visitor,
+    session_start: Millis,
+    now: Millis,
+    utc_offset_minutes: f64,
+) -> [f64; N_FEATURES] {
+    let minutes = |ms: f64| (ms / 60_000.0).max(0.0);
+    let count = |n: u64| num::ln1p(n as f64);
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let cart_value = cart.value();
+    let (hour, weekday) = local_hour_and_weekday(now, utc_offset_minutes);
+    [
+        count(activity.product_views),
+        count(activity.products.len() as u64),
+        count(activity.categories.len() as u64),
+        count(activity.cart_adds),
+        count(activity.cart_removes),
+        count(activity.saves),
+        num::ln1p(cart_value),
+        flag(!cart.is_empty()),
+        signed_ln1p(cart_value - activity.cart_value_at_start),
+        num::ln1p(minutes(now - session_start)),
+        num::ln1p(minutes(activity.visible_ms)),
+        count(activity.pages),
+        count(activity.revisits),
+        activity.last_cart_change.map_or(0.0, |t| num::ln1p(minutes(now - t))),
+        flag(activity.checkout_reached),
+        flag(visitor.visits > 1),
+        count(visitor.orders),
+        HOUR_SIN.get(hour).copied().unwrap_or(0.0),
+        HOUR_SIN.get((hour + 6) % 24).copied().unwrap_or(1.0),
+        flag(weekday == 0 || weekday == 6),
+    ]
+}
+
+/// One logistic regression: `p = sigmoid(bias + Σ weight·feature)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logistic {
+    pub bias: f64,
+    pub weights: [f64; N_FEATURES],
+}
+
+impl Logistic {
+    pub fn probability(&self, x: &[f64; N_FEATURES]) -> f64 {
+        let z = self.weights.iter().zip(x).fold(self.bias, |z, (w, v)| z + w * v);
+        num::sigmoid(z)
+    }
+
+    fn read(model: &Value, name: &str) -> Result<Logistic, Error> {
+        let problem = |field: &str, what: &str| {
+            let mut f = String::from(name);
+            f.push('.');
+            f.push_str(field);
+            Error::new("model", &f, what)
+        };
+        let part = model.get(name).ok_or_else(|| Error::new("model", name, "is missing"))?;
+        let bias = part
+            .get("bias")
+            .and_then(Value::as_f64)
+            .filter(|b| b.is_finite())
+            .ok_or_else(|| problem("bias", "must be a finite number"))?;
+        let values = part
+            .get("weights")
+            .and_then(Value::as_array)
+            .filter(|w| w.len() == N_FEATURES)
+            .ok_or_else(|| problem("weights", "must be an array with one number per feature"))?;
+        let mut weights = [0.0; N_FEATURES];
+        for (slot, value) in weights.iter_mut().zip(values) {
+            *slot = value
+                .as_f64()
+                .filter(|w| w.is_finite())
+                .ok_or_else(|| problem("weights", "must be finite numbers"))?;
+        }
+        Ok(Logistic { bias, weights })
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str("{\"bias\":");
+        push_float(out, self.bias);
+        out.push_str(",\"weights\":[");
+        for (i, w) in self.weights.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_float(out, *w);
+        }
+        out.push_str("]}");
+    }
+}
+
+fn push_float(out: &mut String, x: f64) {
+    out.push_str(json::Number::from_f64(x).as_ref().map_or("0", json::Number::as_str));
+}
+
+/// Intent and abandonment models, as one file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub intent: Logistic,
+    pub abandonment: Logistic,
+}
+
+/// The default model, trained on the real sessions in the project's data by
+/// `cartsense-lab train-intent` (see README, "Session intelligence").
+pub const DEFAULT_MODEL: &str = include_str!("../../models/intent.json");
+
+impl Model {
+    /// Reads a model file. A file of another format or version, or made for other features
+    /// (names or order), is refused with an error naming what does not match.
+    pub fn parse(text: &str) -> Result<Model, Error> {
+        let model = json::parse(text)
+            .map_err(|e| Error::new("model", "", &(String::from("is not valid JSON: ") + &e.message())))?;
+        if model.get("format").and_then(Value::as_str) != Some(MODEL_FORMAT) {
+            return Err(Error::new("model", "format", "must be \"cartsense-intent-model\""));
+        }
+        if model.get("version").and_then(Value::as_f64) != Some(MODEL_VERSION) {
+            return Err(Error::new(
+                "model",
+                "version",
+                "must be 1 (this cartsense reads version 1)",
+            ));
+        }
+        let names = model.get("features").and_then(Value::as_array).unwrap_or(&[]);
+        let matches = names.len() == N_FEATURES && names.iter().zip(FEATURES).all(|(n, f)| n.as_str() == Some(f));
+        if !matches {
+            return Err(Error::new(
+                "model",
+                "features",
+                "do not match the features this cartsense computes",
+            ));
+        }
+        Ok(Model {
+            intent: Logistic::read(&model, "intent")?,
+            abandonment: Logistic::read(&model, "abandonment")?,
+        })
+    }
+
+    /// The compiled-in model ([`DEFAULT_MODEL`]); a test keeps it readable.
+    pub fn default_model() -> Model {
+        Model::parse(DEFAULT_MODEL).unwrap_or(Model {
+            intent: Logistic {
+                bias: 0.0,
+                weights: [0.0; N_FEATURES],
+            },
+            abandonment: Logistic {
+                bias: 0.0,
+                weights: [0.0; N_FEATURES],
+            },
+        })
+    }
+
+    /// The model file, with `about` (free text: the data and command it came from).
+    pub fn to_json(&self, about: &str) -> String {
+        let mut out = String::from("{\"format\":\"");
+        out.push_str(MODEL_FORMAT);
+        out.push_str("\",\"version\":1,\"about\":");
+        json::write_string(&mut out, about);
+        out.push_str(",\"features\":[");
+        for (i, name) in FEATURES.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(&mut out, name);
+        }
+        out.push_str("],\"intent\":");
+        self.intent.write(&mut out);
+        out.push_str(",\"abandonment\":");
+        self.abandonment.write(&mut out);
+        out.push('}');
+        out
+    }
+
+    /// `(intent, abandonment)`; abandonment is `None` while the cart is empty.
+    pub fn predict(&self, x: &[f64; N_FEATURES], cart_nonempty: bool) -> (f64, Option<f64>) {
+        let intent = self.intent.probability(x);
+        (intent, cart_nonempty.then(|| self.abandonment.probability(x)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::signal::Product;
+
+    #[test]
+    fn the_compiled_in_model_reads() {
+        assert!(Model::parse(DEFAULT_MODEL).is_ok(), "{:?}", Model::parse(DEFAULT_MODEL));
+    }
+
+    #[test]
+    fn model_files_round_trip_and_bad_ones_are_refused_by_name() {
+        let mut weights = [0.0; N_FEATURES];
+        weights[0] = 0.5;
+        weights[7] = -1.25;
+        let model = Model {
+            intent: Logistic { bias: -2.0, weights },
+            abandonment: Logistic {
+                bias: 1.0,
+                weights: [0.125; N_FEATURES],
+            },
+        };
+        let text = model.to_json("test");
+        assert_eq!(Model::parse(&text), Ok(model));
+        let cases: Vec<(String, &str)> = vec![
+            ("{".into(), "model: is not valid JSON: expected a string key at byte 1"),
+            (
+                text.replace("cartsense-intent-model", "other"),
+                "model: format must be \"cartsense-intent-model\"",
+            ),
+            (
+                text.replace("\"version\":1", "\"version\":2"),
+                "model: version must be 1 (this cartsense reads version 1)",
+            ),
+            (
+                text.replace("\"weekend\"", "\"weekday\""),
+                "model: features do not match the features this cartsense computes",
+            ),
+            (
+                text.replace("\"bias\":-2", "\"bias\":\"x\""),
+                "model: intent.bias must be a finite number",
+            ),
+            (
+                text.replace("[0.5,", "[0.5,1,"),
+                "model: intent.weights must be an array with one number per feature",
+            ),
+            (
+                text.replace(",\"abandonment\":", ",\"abandon\":"),
+                "model: abandonment is missing",
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(Model::parse(&text).unwrap_err().message(), message);
+        }
+    }
+
+    #[test]
+    fn local_time_follows_the_offset() {
+        // 2026-11-25T07:49:39Z is a Wednesday
+        let now = 1_795_592_979_000.0;
+        assert_eq!(local_hour_and_weekday(now, 0.0), (7, 3));
+        assert_eq!(local_hour_and_weekday(now, 480.0), (15, 3), "China time");
+        assert_eq!(
+            local_hour_and_weekday(now, -480.0),
+            (23, 2),
+            "the evening before in California"
+        );
+    }
+
+    #[test]
+    fn features_follow_the_session() {
+        let mut activity = Activity::default();
+        let mut cart = Cart::default();
+        let visitor = Visitor {
+            visits: 3,
+            orders: 2,
+            ..Visitor::default()
+        };
+        let t0 = 1_795_592_979_000.0;
+        let x = features(&activity, &cart, &visitor, t0, t0, 0.0);
+        assert_eq!(&x[..8], &[0.0; 8]);
+        assert_eq!((x[15], x[16]), (1.0, num::ln1p(2.0)));
+        cart.add(&Product {
+            id: "a".into(),
+            price: Some(99.0),
+            quantity: 1.0,
+            ..Product::default()
+        });
+        activity.cart_adds = 1;
+        activity.last_cart_change = Some(t0);
+        let x = features(&activity, &cart, &visitor, t0, t0 + 9.0 * 60_000.0, 0.0);
+        let index = |name| FEATURES.iter().position(|f| *f == name).unwrap();
+        assert!((x[index("cart_value")] - 100f64.ln()).abs() < 1e-12);
+        assert_eq!(x[index("cart_nonempty")], 1.0);
+        assert!((x[index("session_minutes")] - 10f64.ln()).abs() < 1e-12);
+        assert!((x[index("minutes_since_cart_change")] - 10f64.ln()).abs() < 1e-12);
+        for (h, s) in HOUR_SIN.iter().enumerate() {
+            assert!((s - (core::f64::consts::TAU * h as f64 / 24.0).sin()).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn abandonment_is_absent_while_the_cart_is_empty() {
+        let model = Model {
+            intent: Logistic {
+                bias: 0.0,
+                weights: [0.0; N_FEATURES],
+            },
+            abandonment: Logistic {
+                bias: 0.0,
+                weights: [0.0; N_FEATURES],
+            },
+        };
+        assert_eq!(model.predict(&[0.0; N_FEATURES], false), (0.5, None));
+        assert_eq!(model.predict(&[0.0; N_FEATURES], true), (0.5, Some(0.5)));
+    }
+}
