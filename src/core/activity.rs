@@ -2,7 +2,7 @@
 //! session summary. Updated incrementally, one signal at a time; bounded whatever the length
 //! of the session (distinct products and categories are counted up to [`MAX_DISTINCT`]).
 
-use crate::core::json::{self, ObjectWriter, Value};
+use crate::core::json::{ObjectWriter, Value};
 use crate::core::prelude::*;
 use crate::core::signal::Signal;
 use crate::core::time::Millis;
@@ -194,6 +194,7 @@ impl Activity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
     use crate::core::signal::Product;
 
     fn viewed(id: &str, category: &str) -> Signal {

@@ -4,7 +4,7 @@
 //!
 //! Bounded: a cart holds at most [`MAX_LINES`] lines; beyond that the oldest line goes.
 
-use crate::core::json::{self, ObjectWriter, Value};
+use crate::core::json::{ObjectWriter, Value};
 use crate::core::prelude::*;
 use crate::core::signal::Product;
 
@@ -133,6 +133,7 @@ impl Cart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
 
     fn p(id: &str, price: f64, quantity: f64) -> Product {
         Product {

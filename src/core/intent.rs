@@ -51,32 +51,17 @@ pub const FEATURES: [&str; 20] = [
 
 pub const N_FEATURES: usize = FEATURES.len();
 
-/// sin and cos of 2π·h/24 for h = 0..24 (the core has no trigonometry: the wasm build is no_std).
+const SIN_15: f64 = 0.258_819_045_102_521;
+const SIN_45: f64 = core::f64::consts::FRAC_1_SQRT_2;
+const SIN_60: f64 = 0.866_025_403_784_439;
+const SIN_75: f64 = 0.965_925_826_289_068;
+
+/// sin of 2π·h/24 for h = 0..24; cos is the same table six hours on (the core has no
+/// trigonometry: the wasm build is no_std).
+#[rustfmt::skip]
 const HOUR_SIN: [f64; 24] = [
-    0.0,
-    0.258819045102521,
-    0.5,
-    0.707106781186548,
-    0.866025403784439,
-    0.965925826289068,
-    1.0,
-    0.965925826289068,
-    0.866025403784439,
-    0.707106781186548,
-    0.5,
-    0.258819045102521,
-    0.0,
-    -0.258819045102521,
-    -0.5,
-    -0.707106781186548,
-    -0.866025403784439,
-    -0.965925826289068,
-    -1.0,
-    -0.965925826289068,
-    -0.866025403784439,
-    -0.707106781186548,
-    -0.5,
-    -0.258819045102521,
+    0.0, SIN_15, 0.5, SIN_45, SIN_60, SIN_75, 1.0, SIN_75, SIN_60, SIN_45, 0.5, SIN_15,
+    0.0, -SIN_15, -0.5, -SIN_45, -SIN_60, -SIN_75, -1.0, -SIN_75, -SIN_60, -SIN_45, -0.5, -SIN_15,
 ];
 
 /// Local hour of day (0–23) and weekday (0 = Sunday) of `now`, `utc_offset` minutes east of UTC.

@@ -95,7 +95,14 @@ mod tests {
             left_checkout,
             ..Visitor::default()
         };
-        let cases: &[(Visitor, Option<f64>, (&str, &str, &str, &str, Option<&str>))] = &[
+        type Expected = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+        );
+        let cases: &[(Visitor, Option<f64>, Expected)] = &[
             (
                 v(1, 0, 0.0, None, false, false),
                 Some(50.0),

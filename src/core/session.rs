@@ -7,7 +7,7 @@
 
 use crate::core::prelude::*;
 
-use crate::core::json::{self, ObjectWriter, Value};
+use crate::core::json::{ObjectWriter, Value};
 use crate::core::rng::Rng;
 use crate::core::time::Millis;
 
@@ -181,6 +181,7 @@ pub fn touch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
 
     const MIN: f64 = 60_000.0;
 
