@@ -1,35 +1,39 @@
 #!/usr/bin/env bash
-# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/):
-# cargo (size profile) → wasm-bindgen --target web → wasm-opt -Oz → the JS wrapper and types.
+# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): two wasm
+# modules from this crate — the tracker (what a page needs before its first event) and the
+# session intelligence (loaded after it) — each through cargo (size profile) → wasm-bindgen
+# --target web → wasm-opt; then the JS shell, minified, and the types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# No reference types in the shipped build: wasm-opt 108 (Debian's binaryen) mis-rewrites the
-# externref table wasm-bindgen would create (its export ends up pointing at the function
-# table and init() fails in Chromium), and without that table std's panic formatting code is
-# no longer kept alive through it. (The binding tests build with the defaults.)
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=-reference-types" \
-  cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf pkg && mkdir -p pkg
-# The precompiled std announces reference types in the target_features section even though
-# this crate is built without them (.cargo/config.toml); drop the section so wasm-bindgen
-# does not look for an externref table that is not there.
-wasm-opt --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals \
-  target/wasm32-unknown-unknown/wasm-release/cartsense.wasm -o target/cartsense.nofeatures.wasm
-wasm-bindgen target/cartsense.nofeatures.wasm \
-  --target web --out-dir pkg --out-name cartsense_wasm --no-typescript \
-  --encode-into always --omit-default-module-path
-# Rust's wasm output uses these post-MVP features; binaryen 108 must be told.
-# --flatten --rereloop before -Oz, run twice, measured 1% smaller gzip than a plain -Oz;
-# Rust's wasm32 layout leaves the first KB of memory unused (the stack starts at 1 MB), which
-# --low-memory-unused lets wasm-opt exploit.
-wasm-opt --flatten --rereloop -Oz -Oz --converge --low-memory-unused --zero-filled-memory \
-  --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-  pkg/cartsense_wasm_bg.wasm -o pkg/cartsense_wasm_bg.wasm
-cp src/browser/index.js src/browser/autocapture.js src/browser/index.d.ts pkg/
-node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/cartsense_wasm.js
+for module in tracker insight; do
+  # No reference types in the shipped build: wasm-opt 108 (Debian's binaryen) mis-rewrites the
+  # externref table wasm-bindgen would create (its export ends up pointing at the function
+  # table and init() fails in Chromium), and without that table std's panic formatting code is
+  # no longer kept alive through it. (The binding tests build with the defaults.)
+  RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=-reference-types" \
+    cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
+    --no-default-features --features "$module-module"
+  # The precompiled std announces reference types in the target_features section even though
+  # this crate is built without them; drop the section so wasm-bindgen does not look for an
+  # externref table that is not there.
+  wasm-opt --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals \
+    target/wasm32-unknown-unknown/wasm-release/cartsense.wasm -o "target/cartsense-$module.wasm"
+  wasm-bindgen "target/cartsense-$module.wasm" \
+    --target web --out-dir pkg --out-name "cartsense_$module" --no-typescript \
+    --encode-into always --omit-default-module-path
+  # --flatten --rereloop before -Oz, run twice, measured 1% smaller gzip than a plain -Oz;
+  # Rust's wasm32 layout leaves the first KB of memory unused (the stack starts at 1 MB), which
+  # --low-memory-unused lets wasm-opt exploit.
+  wasm-opt --flatten --rereloop -Oz -Oz --converge --low-memory-unused --zero-filled-memory \
+    --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "pkg/cartsense_${module}_bg.wasm" -o "pkg/cartsense_${module}_bg.wasm"
+done
+cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/index.d.ts pkg/
+node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/cartsense_tracker.js pkg/cartsense_insight.js
 
 rm -rf www/cartsense && cp -r pkg www/cartsense
 echo "build: pkg/ ready ($(du -sh pkg | cut -f1))" >&2

@@ -12,16 +12,19 @@ const measure = (files) =>
     const raw = readFileSync(file);
     return [file, raw.length, gzipSync(raw, { level: 9 }).length];
   });
-const initial = measure(['pkg/cartsense_wasm_bg.wasm', 'pkg/cartsense_wasm.js', 'pkg/index.js']);
-const later = measure(['pkg/autocapture.js']);
+const initial = measure(['pkg/cartsense_tracker_bg.wasm', 'pkg/cartsense_tracker.js', 'pkg/index.js']);
+const insight = measure(['pkg/cartsense_insight_bg.wasm', 'pkg/cartsense_insight.js', 'pkg/insight.js']);
+const autocapture = measure(['pkg/autocapture.js']);
+const later = [...insight, ...autocapture];
 const sum = (rows) => rows.reduce((total, [, , gz]) => total + gz, 0);
 const pad = (s, n) => String(s).padStart(n);
-const row = (label, raw, gz, note = '') => console.log(`${label.padEnd(40)}${pad(raw, 9)}${pad(gz, 9)}  ${note}`);
+const row = (label, raw, gz, note = '') => console.log(`${label.padEnd(34)}${pad(raw, 9)}${pad(gz, 9)}  ${note}`);
 
 row('file', 'bytes', 'gzip -9');
 initial.forEach(([file, raw, gz]) => row(file, raw, gz));
 row('before the first event', '', sum(initial), `budget ${budget.initialGzipBytes}`);
-later.forEach(([file, raw, gz]) => row(file, raw, gz, 'loaded on demand (autocapture: true)'));
+insight.forEach(([file, raw, gz]) => row(file, raw, gz, 'session intelligence, loaded after the first event'));
+autocapture.forEach(([file, raw, gz]) => row(file, raw, gz, 'loaded on demand (autocapture: true)'));
 row('everything the module can load', '', sum(initial) + sum(later), `ceiling ${budget.totalGzipBytes}`);
 
 let failed = false;

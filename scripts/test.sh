@@ -19,8 +19,10 @@ cargo fmt --all --check
 
 step "cargo clippy (native and wasm)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-# Separately: the shipped no_std library, and the binding tests (which link std).
-cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+# Separately: the two shipped no_std modules, and the binding tests (which link std).
+for module in tracker insight; do
+  cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features "$module-module" -- -D warnings
+done
 cargo clippy --quiet --target wasm32-unknown-unknown --tests -- -D warnings
 
 step "native tests: core and collector"

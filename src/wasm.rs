@@ -1,7 +1,10 @@
-//! Every `#[wasm_bindgen]` item: the `Tracker` handle that the browser shell
-//! (`src/browser/index.js`) drives.
+//! Every `#[wasm_bindgen]` item, for two wasm modules built from this crate:
 //!
-//! One constructor and one entry point, [`Tracker::run`], taking an operation code: each
+//! - `tracker-module`: the [`Tracker`] handle, everything a page needs before its first event;
+//! - `insight-module`: the [`Insight`] handle (session intelligence), which the shell loads after
+//!   the first event is queued and feeds the events the tracker accepted.
+//!
+//! Each has one constructor and one entry point, `run`, taking an operation code: each
 //! exported function and each value that is not a number or a string costs generated glue on
 //! both sides of the boundary, and the download budget (25 KB gzip for everything a page loads
 //! before its first event) has no room for a method per call. Page data crosses as JSON text,
@@ -11,126 +14,243 @@
 //! This is the package's internal interface; shops use the shell, typed in
 //! `src/browser/index.d.ts`.
 
-use alloc::string::String;
-use alloc::vec::Vec;
-use wasm_bindgen::prelude::*;
+pub use bindings::*;
 
-use crate::core::config::{Config, Consent};
-use crate::core::error::Error;
-use crate::core::json::{self, Value};
-use crate::core::tracker::Engine;
+/// The tracker handle (the `tracker-module` build).
+#[cfg(any(feature = "tracker-module", test))]
+pub(crate) mod tracker_bindings {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use wasm_bindgen::prelude::*;
 
-/// Operations of [`Tracker::run`]; `text`, `json` and `context` are its string arguments, `n`
-/// and `m` its numbers. The shell keeps the same table.
-pub mod op {
-    /// The options' error, or empty when `init()` may go on.
-    pub const STATUS: u8 = 0;
-    /// `text` event, `json` properties, `context` the shell's part of `context`.
-    pub const TRACK: u8 = 1;
-    /// `text` name (or empty), `json` properties, `context`.
-    pub const PAGE: u8 = 2;
-    /// `text` user id, `json` traits, `context`.
-    pub const IDENTIFY: u8 = 3;
-    /// `text` the consent state.
-    pub const SET_CONSENT: u8 = 4;
-    pub const RESET: u8 = 5;
-    /// What to do now, as JSON (`Engine::drain`); `n` is 1 when a flush is waiting.
-    pub const DRAIN: u8 = 6;
-    /// The answer to batch `n`: HTTP status `m` (0 for a network error), `text` the seconds of
-    /// its `Retry-After` (the shell turns an HTTP date into seconds), or empty.
-    pub const ANSWER: u8 = 7;
-    /// Beacon bodies for a page going away, one per line (JSON never holds a raw line break).
-    pub const UNLOAD: u8 = 8;
-}
+    use crate::core::config::{Config, Consent};
+    use crate::core::error::Error;
+    use crate::core::intelligence::Summary;
+    use crate::core::json::{self, Value};
+    use crate::core::tracker::Engine;
 
-#[wasm_bindgen]
-pub struct Tracker {
-    engine: Result<Engine, String>,
-}
+    /// Operations of [`Tracker::run`]; `text`, `json` and `context` are its string arguments, `n`
+    /// and `m` its numbers. The shell keeps the same table.
+    pub mod op {
+        /// The options' error, or empty when `init()` may go on.
+        pub const STATUS: u8 = 0;
+        /// `text` event, `json` properties, `context` the shell's part of `context`.
+        pub const TRACK: u8 = 1;
+        /// `text` name (or empty), `json` properties, `context`.
+        pub const PAGE: u8 = 2;
+        /// `text` user id, `json` traits, `context`.
+        pub const IDENTIFY: u8 = 3;
+        /// `text` the consent state.
+        pub const SET_CONSENT: u8 = 4;
+        pub const RESET: u8 = 5;
+        /// What to do now, as JSON (`Engine::drain`); `n` is 1 when a flush is waiting.
+        pub const DRAIN: u8 = 6;
+        /// The answer to batch `n`: HTTP status `m` (0 for a network error), `text` the seconds of
+        /// its `Retry-After` (the shell turns an HTTP date into seconds), or empty.
+        pub const ANSWER: u8 = 7;
+        /// Beacon bodies for a page going away, one per line (JSON never holds a raw line break).
+        pub const UNLOAD: u8 = 8;
+        /// Queue the `Session Summarized` the insight module made: `json` is the summary as
+        /// `Summary::to_json` wrote it, `context` as for calls.
+        pub const SUMMARY: u8 = 9;
+        /// Store the insight module's state (`json`), as consent allows.
+        pub const STORE: u8 = 10;
+    }
 
-fn message(result: Result<bool, Error>) -> String {
-    result.err().map(|e| e.message()).unwrap_or_default()
-}
+    #[wasm_bindgen]
+    pub struct Tracker {
+        engine: Result<Engine, String>,
+    }
 
-#[wasm_bindgen]
-impl Tracker {
-    /// `options`: the `init()` options as JSON (an invalid set leaves the tracker inert, and
-    /// `STATUS` says why). `seed_*`: four random u32 from `crypto.getRandomValues` (as numbers:
-    /// an array would need more glue).
-    /// `privacy_signal`: Global Privacy Control or Do Not Track is on. `stored`: a JSON object of
-    /// every `cartsense.*` localStorage entry, keys sorted. `now`: `Date.now()`.
-    #[wasm_bindgen(constructor)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        options: &str,
-        seed_0: u32,
-        seed_1: u32,
-        seed_2: u32,
-        seed_3: u32,
-        privacy_signal: bool,
-        stored: &str,
-        now: f64,
-    ) -> Tracker {
-        let words = [seed_0, seed_1, seed_2, seed_3];
-        let entries: Vec<(String, String)> = match json::parse(stored) {
-            Ok(Value::Object(members)) => members
-                .into_iter()
-                .filter_map(|(key, value)| match value {
-                    Value::String(text) => Some((key, text)),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        Tracker {
-            engine: Config::parse(options)
-                .map(|config| Engine::new(config, entries, words, now, privacy_signal))
-                .map_err(|e| e.message()),
+    /// What a call returns: empty when the event was accepted, [`NOT_ACCEPTED`] when it was
+    /// valid but not taken (consent denied, an order already counted), else the error message.
+    fn message(result: Result<bool, Error>) -> String {
+        match result {
+            Ok(true) => String::new(),
+            Ok(false) => String::from(NOT_ACCEPTED),
+            Err(e) => e.message(),
         }
     }
 
-    /// Runs operation `op` (see [`op`]). Returns its result, or its error message.
-    #[allow(clippy::too_many_arguments)]
-    pub fn run(&mut self, op: u8, text: &str, json: &str, context: &str, n: f64, m: f64, now: f64) -> String {
-        let engine = match &mut self.engine {
-            Ok(engine) => engine,
-            Err(problem) => return problem.clone(),
-        };
-        match op {
-            op::TRACK => message(engine.track(now, context, text, json)),
-            op::PAGE => message(engine.page(now, context, Some(text), json)),
-            op::IDENTIFY => message(engine.identify(now, context, text, json)),
-            op::SET_CONSENT => match Consent::parse(text) {
-                Some(consent) => {
-                    engine.set_consent(consent);
+    /// See [`message`]: no error message is this short.
+    pub const NOT_ACCEPTED: &str = "-";
+
+    #[wasm_bindgen]
+    impl Tracker {
+        /// `options`: the `init()` options as JSON (an invalid set leaves the tracker inert, and
+        /// `STATUS` says why). `seed_*`: four random u32 from `crypto.getRandomValues` (as numbers:
+        /// an array would need more glue).
+        /// `privacy_signal`: Global Privacy Control or Do Not Track is on. `stored`: a JSON object of
+        /// every `cartsense.*` localStorage entry, keys sorted. `now`: `Date.now()`.
+        #[wasm_bindgen(constructor)]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            options: &str,
+            seed_0: u32,
+            seed_1: u32,
+            seed_2: u32,
+            seed_3: u32,
+            privacy_signal: bool,
+            stored: &str,
+            now: f64,
+        ) -> Tracker {
+            let words = [seed_0, seed_1, seed_2, seed_3];
+            let entries: Vec<(String, String)> = match json::parse(stored) {
+                Ok(Value::Object(members)) => members
+                    .into_iter()
+                    .filter_map(|(key, value)| match value {
+                        Value::String(text) => Some((key, text)),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Tracker {
+                engine: Config::parse(options)
+                    .map(|config| Engine::new(config, entries, words, now, privacy_signal))
+                    .map_err(|e| e.message()),
+            }
+        }
+
+        /// Runs operation `op` (see [`op`]). Returns its result, or its error message.
+        #[allow(clippy::too_many_arguments)]
+        pub fn run(&mut self, op: u8, text: &str, json: &str, context: &str, n: f64, m: f64, now: f64) -> String {
+            let engine = match &mut self.engine {
+                Ok(engine) => engine,
+                Err(problem) => return problem.clone(),
+            };
+            match op {
+                op::TRACK => message(engine.track(now, context, text, json)),
+                op::PAGE => message(engine.page(now, context, Some(text), json)),
+                op::IDENTIFY => message(engine.identify(now, context, text, json)),
+                op::SET_CONSENT => match Consent::parse(text) {
+                    Some(consent) => {
+                        engine.set_consent(consent);
+                        String::new()
+                    }
+                    None => Error::new("setConsent", "state", "must be 'granted', 'pending' or 'denied'").message(),
+                },
+                op::RESET => {
+                    engine.reset();
                     String::new()
                 }
-                None => Error::new("setConsent", "state", "must be 'granted', 'pending' or 'denied'").message(),
-            },
-            op::RESET => {
-                engine.reset();
-                String::new()
-            }
-            op::DRAIN => engine.drain(now, n != 0.0),
-            op::ANSWER => {
-                let status = (m != 0.0).then_some(m as u16);
-                engine.on_answer(n as u64, status, (!text.is_empty()).then_some(text), now);
-                String::new()
-            }
-            op::UNLOAD => {
-                let mut out = String::new();
-                for body in engine.unload_bodies(now) {
-                    if !out.is_empty() {
-                        out.push('\n');
-                    }
-                    out.push_str(&body);
+                op::DRAIN => engine.drain(now, n != 0.0),
+                op::ANSWER => {
+                    let status = (m != 0.0).then_some(m as u16);
+                    engine.on_answer(n as u64, status, (!text.is_empty()).then_some(text), now);
+                    String::new()
                 }
-                out
+                op::UNLOAD => {
+                    let mut out = String::new();
+                    for body in engine.unload_bodies(now) {
+                        if !out.is_empty() {
+                            out.push('\n');
+                        }
+                        out.push_str(&body);
+                    }
+                    out
+                }
+                op::SUMMARY => {
+                    if let Some(summary) = Summary::parse(json) {
+                        engine.queue_summary(context, &summary);
+                    }
+                    String::new()
+                }
+                op::STORE => {
+                    engine.store_insight(json.into());
+                    String::new()
+                }
+                op::STATUS => String::new(), // the options were accepted
+                _ => String::new(),
             }
-            op::STATUS => String::new(), // the options were accepted
-            _ => String::new(),
         }
     }
+}
+
+/// The session-intelligence handle (the `insight-module` build).
+#[cfg(any(feature = "insight-module", test))]
+pub(crate) mod insight_bindings {
+    use alloc::string::String;
+    use wasm_bindgen::prelude::*;
+
+    use crate::core::config::Config;
+    use crate::core::intelligence::Intelligence;
+    use crate::core::json::{self, Value};
+
+    /// Operations of [`Insight::run`]; `session`, `event` and `json` are its strings, `n` its number.
+    pub mod insight_op {
+        /// An event the tracker accepted into `session`: `event` (empty for a page view) with its
+        /// properties `json`. Returns the summary of a session that ended (as the tracker's
+        /// `SUMMARY` takes it), or empty.
+        pub const OBSERVE: u8 = 0;
+        /// The page became visible (`n` = 1) or hidden (`n` = 0).
+        pub const VISIBILITY: u8 = 1;
+        /// The visitor is leaving the site: the session's summary, or empty.
+        pub const LEAVE: u8 = 2;
+        /// `profile()`, as JSON.
+        pub const PROFILE: u8 = 3;
+        /// The state to store (`cartsense.insight`), as JSON.
+        pub const STATE: u8 = 4;
+        /// Forget everything (consent denied, `reset()`).
+        pub const RESET: u8 = 5;
+        /// Warnings since the last call, as a JSON array (a refused model file).
+        pub const WARNINGS: u8 = 6;
+    }
+
+    /// The session-intelligence handle (the `insight-module` build).
+    #[wasm_bindgen]
+    pub struct Insight {
+        intelligence: Intelligence,
+    }
+
+    #[wasm_bindgen]
+    impl Insight {
+        /// `options`: the `init()` options as JSON, which the tracker already accepted; `stored`:
+        /// the stored state (`cartsense.insight`), or empty.
+        #[wasm_bindgen(constructor)]
+        pub fn new(options: &str, stored: &str) -> Insight {
+            let config = Config::parse(options).unwrap_or_default();
+            let stored = (!stored.is_empty()).then_some(stored);
+            Insight {
+                intelligence: Intelligence::new(&config, stored),
+            }
+        }
+
+        /// Runs operation `op` (see [`insight_op`]). Returns its result, or an empty string.
+        pub fn run(&mut self, op: u8, session: &str, event: &str, json: &str, n: f64, now: f64) -> String {
+            let intelligence = &mut self.intelligence;
+            let summary = match op {
+                insight_op::OBSERVE => {
+                    let properties = json::parse(json).unwrap_or(Value::Null);
+                    intelligence.observe(session, now, event, &properties)
+                }
+                insight_op::VISIBILITY => {
+                    intelligence.visibility(n != 0.0, now);
+                    None
+                }
+                insight_op::LEAVE => intelligence.leave(now),
+                insight_op::PROFILE => return intelligence.profile(now),
+                insight_op::STATE => return intelligence.state(),
+                insight_op::RESET => {
+                    intelligence.reset();
+                    None
+                }
+                insight_op::WARNINGS => {
+                    let warnings = intelligence.take_warnings();
+                    return Value::Array(warnings.into_iter().map(Value::String).collect()).to_json();
+                }
+                _ => None,
+            };
+            summary.map(|s| s.to_json()).unwrap_or_default()
+        }
+    }
+}
+
+mod bindings {
+    #[cfg(any(feature = "insight-module", test))]
+    pub use super::insight_bindings::Insight;
+    #[cfg(any(feature = "tracker-module", test))]
+    pub use super::tracker_bindings::Tracker;
 }
 
 /// The bindings in a real browser (`cargo test --target wasm32-unknown-unknown`, headless
@@ -138,7 +258,10 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::{self, Value};
     use crate::core::tracker::tests::{SCRIPTED_FINGERPRINT, fnv1a, scripted_bytes};
+    use crate::wasm::insight_bindings::insight_op;
+    use crate::wasm::tracker_bindings::op;
     use wasm_bindgen_test::*;
 
     wasm_bindgen_test_configure!(run_in_browser);
@@ -157,6 +280,68 @@ mod tests {
     #[wasm_bindgen_test]
     fn the_same_inputs_give_the_same_bytes_as_natively() {
         assert_eq!(fnv1a(&scripted_bytes()), SCRIPTED_FINGERPRINT);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_insight_handle_gives_the_same_profiles_as_natively() {
+        use crate::core::intelligence::{SCRIPTED_PROFILE_FINGERPRINT, scripted_options, scripted_visit};
+        let mut insight = Insight::new(&scripted_options(), "");
+        let mut out = scripted_visit(|session, now, event, props| {
+            insight.run(insight_op::OBSERVE, session, event, props, 0.0, now)
+        });
+        let later = 1_795_592_979_000.0 + 3_700_000.0;
+        out.push_str(&insight.run(insight_op::PROFILE, "", "", "", 0.0, later));
+        out.push_str(&insight.run(insight_op::STATE, "", "", "", 0.0, later));
+        assert_eq!(fnv1a(&out), SCRIPTED_PROFILE_FINGERPRINT);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_summary_crosses_from_insight_to_the_tracker_and_a_bad_model_warns() {
+        let options = r#"{"endpoint":"/v1/batch","model":"{\"format\":\"x\"}"}"#;
+        let mut insight = Insight::new(options, "");
+        assert_eq!(
+            insight.run(insight_op::WARNINGS, "", "", "", 0.0, T0),
+            r#"["model: format must be \"cartsense-intent-model\"; the default model is used"]"#
+        );
+        let product = r#"{"product_id":"p1","price":10}"#;
+        assert_eq!(
+            insight.run(insight_op::OBSERVE, "s1", "Product Added", product, 0.0, T0),
+            ""
+        );
+        let summary = insight.run(insight_op::LEAVE, "", "", "", 0.0, T0 + 5000.0);
+        assert!(
+            summary.starts_with(r#"{"messageId":"ss-s1","sessionId":"s1""#),
+            "{summary}"
+        );
+        assert_eq!(
+            insight.run(insight_op::LEAVE, "", "", "", 0.0, T0 + 6000.0),
+            "",
+            "nothing new"
+        );
+        let mut t = tracker(r#"{"endpoint":"/v1/batch","mode":"summary"}"#);
+        assert_eq!(
+            t.run(op::TRACK, "Product Added", product, PAGE, 0.0, 0.0, T0),
+            "",
+            "accepted, not sent"
+        );
+        t.run(op::SUMMARY, "", &summary, PAGE, 0.0, 0.0, T0 + 5000.0);
+        let send = effects(&mut t, T0 + 5001.0, true);
+        let body = json::parse(send.get("send").and_then(Value::as_array).unwrap()[1].as_str().unwrap()).unwrap();
+        let items = body.get("batch").and_then(Value::as_array).unwrap();
+        assert_eq!(items.len(), 1, "summary mode: only the summary");
+        assert_eq!(items[0].get("messageId").and_then(Value::as_str), Some("ss-s1"));
+        assert_eq!(
+            items[0]
+                .get("context")
+                .unwrap()
+                .get("sessionId")
+                .and_then(Value::as_str),
+            Some("s1")
+        );
+        let state = insight.run(insight_op::STATE, "", "", "", 0.0, T0);
+        t.run(op::STORE, "", &state, "", 0.0, 0.0, T0);
+        let stored = effects(&mut t, T0, false).get("ops").unwrap().to_json();
+        assert!(stored.contains(r#"["s","cartsense.insight","#), "{stored}");
     }
 
     #[wasm_bindgen_test]
@@ -226,12 +411,10 @@ mod tests {
         let first = effects(&mut t, T0, true);
         let ops = first.get("ops").and_then(Value::as_array).unwrap();
         let queued_key = ops
-            .last()
-            .and_then(Value::as_array)
-            .and_then(|op| op.get(1))
-            .and_then(Value::as_str)
-            .unwrap();
-        assert!(queued_key.starts_with("cartsense.q."), "{queued_key}");
+            .iter()
+            .filter_map(|op| op.as_array()?.get(1)?.as_str())
+            .find(|key| key.starts_with("cartsense.q."))
+            .expect("the event is stored as soon as it is queued");
         let send = first.get("send").and_then(Value::as_array).unwrap();
         let body = json::parse(send[1].as_str().unwrap()).unwrap();
         let item = &body.get("batch").and_then(Value::as_array).unwrap()[0];

@@ -27,6 +27,8 @@ const TRACKER_OPTIONS = { endpoint: '/v1/batch', writeKey: 'demo', currency: 'US
 const params = new URLSearchParams(location.search);
 const pageName = document.body.dataset.page || 'home';
 const consentParam = ['pending', 'denied', 'granted'].includes(params.get('consent')) ? params.get('consent') : null;
+// ?mode=summary: the privacy-friendly mode, where only session summaries and identify calls are sent.
+const modeParam = params.get('mode') === 'summary' ? 'summary' : null;
 let consentChoice = null; // a banner choice made before the tracker was ready
 
 // ---------- pages ----------
@@ -325,6 +327,7 @@ function applyConsent() {
 async function startTracker() {
   const options = { ...TRACKER_OPTIONS };
   if (consentParam) options.consent = consentParam;
+  if (modeParam) options.mode = modeParam;
   let step = 'load ./cartsense/index.js (is the package built? the build copies it into www/cartsense/)';
   try {
     const { init } = await import('./cartsense/index.js');

@@ -42,8 +42,54 @@ export interface Options {
   /** Treat the browser's Global Privacy Control or Do Not Track signal as a denial of consent.
    * Default `false`. An explicit `setConsent('granted')` still wins. */
   respectPrivacySignals?: boolean;
-  /** Where to load the `.wasm` file from, when it is not served next to this module (a CDN). */
+  /** Where to load the tracker's `.wasm` file from, when it is not served next to this module (a CDN). */
   wasmUrl?: string | URL;
+  /** Where to load the session intelligence's `.wasm` file from, likewise. */
+  insightWasmUrl?: string | URL;
+  /** `'full'` (default) sends every event; `'summary'` sends only `Session Summarized` and
+   * identify calls: no raw clickstream leaves the page, the scores are still computed on it. */
+  mode?: 'full' | 'summary';
+  /** A merchant's own intent model file (made by `cartsense-lab train-intent`), as the parsed
+   * JSON object or its text. A corrupt or mismatched file is refused with a console warning
+   * naming the problem, and the compiled-in model stays in use. */
+  model?: object | string;
+  /** The shop's average order value, for the `value` segment (above or below it). */
+  averageOrderValue?: number;
+  /** Half-life of interest scores within a session, in ms. Default 900 000 (15 min). */
+  interestHalfLife?: number;
+  /** Weight of earlier sessions' interests in the profile, 0–1. Default 0.3. */
+  interestHistoryWeight?: number;
+  /** Keys kept per interest dimension, and how many `profile()` reports. 1–100, default 20. */
+  profileEntries?: number;
+  /** The visitor's time zone, in minutes east of UTC. Default: the browser's. */
+  timezoneOffset?: number;
+}
+
+/** An interest: a category path, brand, product id or price band, and its score. */
+export interface Interest {
+  key: string;
+  score: number;
+}
+
+/** The lifecycle segment (README, "Lifecycle segments"). */
+export interface Segment {
+  visitor: 'new' | 'returning';
+  recency: 'active' | 'cooling' | 'at_risk' | 'lapsed' | 'never';
+  frequency: 'none' | 'one' | 'two' | 'three_plus';
+  value: 'above' | 'below' | 'unknown';
+  potential: 'cart_abandoner' | 'checkout_abandoner' | null;
+}
+
+/** What cartsense knows about the visitor and this session, computed on the device. */
+export interface Profile {
+  interests: { categories: Interest[]; brands: Interest[]; products: Interest[]; priceBands: Interest[] };
+  /** P(this session ends with an order). */
+  intent: number;
+  /** P(the session ends without an order | the cart is not empty now); null with an empty cart. */
+  abandonment: number | null;
+  segment: Segment;
+  cart: { items: { product_id: string; quantity: number; price?: number }[]; value: number; currency: string | null };
+  session: { id: string | null; startedAt: string | null; events: number; visibleMs: number };
 }
 
 /** Properties of an event: the Segment e-commerce spec's fields plus any of the shop's own,
@@ -93,6 +139,17 @@ export interface Tracker {
   reset(): void;
   /** Removes listeners and timers. Queued events stay stored and go with the next page. */
   dispose(): void;
+  /**
+   * The visitor's interests, intent and abandonment probabilities, segment, cart and session,
+   * computed on the device. `null` for the moment after `init()` while the session
+   * intelligence module loads (it never delays the first event); `onProfile` calls back once
+   * it is there.
+   * @example if ((tracker.profile()?.abandonment ?? 0) > 0.7) showReminder();
+   */
+  profile(): Profile | null;
+  /** Calls `listener` with the profile after it changes, at most once per animation frame and
+   * never from inside a tracker call. Returns a function that stops it. */
+  onProfile(listener: (profile: Profile) => void): () => void;
   /** The visitor's random id (a UUID), kept in first-party localStorage. */
   readonly anonymousId: string;
   readonly userId: string | undefined;

@@ -1,8 +1,12 @@
 // cartsense browser shell, and the package's public API (the npm entry, built to pkg/index.js).
 //
-// Owns everything that touches the browser: loading the wasm module, localStorage, fetch and
+// Owns everything that touches the browser: loading the wasm modules, localStorage, fetch and
 // sendBeacon, timers, the visibilitychange/pagehide/online listeners and reading the page
-// context; autocapture's reading of data-cs-* markup is in autocapture.js, loaded on demand. The Rust engine owns every decision:
+// context; autocapture's reading of data-cs-* markup is in autocapture.js, loaded on demand.
+// Two engines, both Rust: the tracker (validation, sessions, delivery), which a page needs
+// before its first event, and the session intelligence (insight.js, loaded right after), which
+// the shell feeds every event the tracker accepted and whose summaries and state it hands back
+// to the tracker to send and store. The Rust engine owns every decision:
 // validation, identity, sessions, consent, the wire format, what to store, when to send, what
 // to retry and what to drop. After each call the shell asks it what to do (Engine::drain) and
 // does exactly that. This plumbing lives in JavaScript because each web-sys call and Rust
@@ -11,7 +15,7 @@
 //
 // Import is side-effect free, so server-side rendering can import it; nothing touches window
 // or document until init() runs. Never an `unload` listener (it breaks the back/forward cache).
-import load, { Tracker as Engine } from './cartsense_wasm.js';
+import load, { Tracker as Engine } from './cartsense_tracker.js';
 
 const PREFIX = 'cartsense.';
 // Engine.run operations (src/wasm.rs, `op`).
@@ -23,7 +27,25 @@ const STATUS = 0,
   RESET = 5,
   DRAIN = 6,
   ANSWER = 7,
-  UNLOAD = 8;
+  UNLOAD = 8,
+  SUMMARY = 9,
+  STORE = 10;
+// Insight.run operations (src/wasm.rs, `insight_op`).
+const OBSERVE = 0,
+  VISIBILITY = 1,
+  LEAVE = 2,
+  PROFILE = 3,
+  STATE = 4,
+  FORGET = 5,
+  WARNINGS = 6;
+// What a call returns for a valid event that was not taken (consent denied, an order already
+// counted): nothing for the intelligence to learn.
+const NOT_ACCEPTED = '-';
+// Events kept for the intelligence until its module is ready.
+const BACKLOG_LIMIT = 1000;
+// A hide this soon after a click on a link of this site, or a form submitted, is a move to
+// another page of the shop, not the visitor leaving: no session summary for it.
+const NAVIGATION_WINDOW_MS = 5000;
 let loading;
 // init() resolves once autocapture (when asked for) is listening.
 const started = new WeakMap();
@@ -101,6 +123,11 @@ class Tracker {
   #auth;
   #markup;
   #timer;
+  #frame = 0;
+  #watchers = [];
+  #insight; // the intelligence module's handle, once loaded
+  #backlog = []; // [op, session, event, json, n, now] until then
+  #navigating = -Infinity;
   #waiters = [];
   #off = [];
   #state = { pending: 0, ids: [] }; // the last drain: events waiting, [anonymousId, userId, sessionId]
@@ -116,9 +143,18 @@ class Tracker {
       target.addEventListener(type, listener, capture);
       this.#off.push(() => target.removeEventListener(type, listener, capture));
     };
-    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#pump()));
+    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#visible(true)));
     on(window, 'pagehide', () => this.#hide());
     on(window, 'online', () => this.#pump(true)); // back online: retry now, not after the backoff
+    // Moves to another page of the shop, so that leaving and navigating can be told apart.
+    const navigation = (event) => {
+      const link = event.type == 'submit' ? event.target : event.target?.closest?.('a[href]');
+      const inside = link && (event.type == 'submit' || (link.origin == location.origin && !link.target && !link.hasAttribute('download')));
+      if (inside && !event.defaultPrevented) this.#navigating = Date.now();
+    };
+    on(document, 'click', navigation);
+    on(document, 'submit', navigation);
+    this.#visible(!document.hidden);
     if (options.autocapture) {
       this.page(); // the first event goes before the autocapture module is even fetched
       const capture = (event, properties) => {
@@ -143,17 +179,66 @@ class Tracker {
     }
   }
 
-  /** One engine operation (see src/wasm.rs). */
-  #run(op, text = '', json = '', n = 0, m = 0) {
-    return this.#e.run(op, text, json, op < SET_CONSENT ? context() : '', n, m, Date.now());
+  /** One tracker operation (see src/wasm.rs). */
+  #run(op, text = '', json = '', n = 0, m = 0, now = Date.now()) {
+    return this.#e.run(op, text, json, op < SET_CONSENT || op == SUMMARY ? context() : '', n, m, now);
   }
 
-  /** Runs one call from the page, carries out what it asks for, and throws its error, if any. */
+  /** Runs one call from the page, carries out what it asks for, and throws its error, if any.
+   * An accepted track or page event goes on to the intelligence. */
   #call(op, text, json) {
     if (this.#disposed) throw new Error('cartsense: this tracker was disposed');
-    const error = this.#run(op, text, json);
+    const now = Date.now();
+    const result = this.#run(op, text, json, 0, 0, now);
     this.#pump();
-    if (error) throw new Error(error);
+    if (result && result != NOT_ACCEPTED) throw new Error(result);
+    if (!result && op < IDENTIFY) this.#learn(OBSERVE, this.#state.ids[2], op == TRACK ? text : '', json, 0, now);
+  }
+
+  /** One intelligence operation; before the module is ready, it waits in the backlog. A summary
+   * it returns goes to the tracker to send; its state, to store. */
+  #learn(op, session = '', event = '', json = '', n = 0, now = Date.now()) {
+    if (!this.#insight) {
+      if (this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
+      return;
+    }
+    const summary = this.#insight.run(op, session, event, json, n, now);
+    if (summary) this.#run(SUMMARY, '', summary);
+    this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, now));
+    this.#pump();
+    this.#changed();
+  }
+
+  /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
+   * so that only init() reaches it.) */
+  static attach(tracker, insight) {
+    tracker.#attach(insight);
+  }
+
+  #attach(insight) {
+    if (this.#disposed) return insight.free();
+    this.#insight = insight;
+    JSON.parse(insight.run(WARNINGS, '', '', '', 0, 0)).forEach(warn);
+    const backlog = this.#backlog;
+    this.#backlog = [];
+    backlog.forEach((entry) => this.#learn(...entry));
+    this.#changed();
+  }
+
+  /** Tells `onProfile` listeners, once per frame, outside any tracker call. */
+  #changed() {
+    if (!this.#watchers.length || this.#frame || !this.#insight) return;
+    this.#frame = requestAnimationFrame(() => {
+      this.#frame = 0;
+      const profile = this.profile();
+      for (const watcher of this.#watchers) {
+        try {
+          watcher(profile);
+        } catch (error) {
+          warn('onProfile listener threw: ' + error.message);
+        }
+      }
+    });
   }
 
   track(event, properties) {
@@ -178,10 +263,12 @@ class Tracker {
 
   setConsent(state) {
     this.#call(SET_CONSENT, text(state));
+    if (state == 'denied') this.#learn(FORGET);
   }
 
   reset() {
     this.#call(RESET);
+    this.#learn(FORGET);
   }
 
   flush() {
@@ -197,8 +284,23 @@ class Tracker {
     this.#disposed = true;
     this.#off.forEach((off) => off());
     clearTimeout(this.#timer);
+    cancelAnimationFrame(this.#frame);
     this.#waiters.forEach(([, resolve]) => resolve());
     this.#waiters = [];
+  }
+
+  /** The session's picture: interests, intent, abandonment, segment, cart, session; null
+   * until the intelligence module has loaded (moments after init). */
+  profile() {
+    return this.#insight ? JSON.parse(this.#insight.run(PROFILE, '', '', '', 0, Date.now())) : null;
+  }
+
+  /** Calls `listener(profile)` after changes, at most once per animation frame; returns a
+   * function that stops it. */
+  onProfile(listener) {
+    this.#watchers.push(listener);
+    this.#changed();
+    return () => (this.#watchers = this.#watchers.filter((w) => w != listener));
   }
 
   get anonymousId() {
@@ -266,9 +368,16 @@ class Tracker {
       });
   }
 
-  /** The page is being hidden or left: beacons for what is not yet sent. Events stay stored
+  #visible(visible) {
+    this.#learn(VISIBILITY, '', '', '', visible ? 1 : 0);
+  }
+
+  /** The page is being hidden or left: unless it is a move to another page of the shop, the
+   * session's summary is made; then beacons carry what is not yet sent. Events stay stored
    * until a normal request is acknowledged, here or on the next page. */
   #hide() {
+    if (Date.now() - this.#navigating < NAVIGATION_WINDOW_MS) this.#visible(false);
+    else this.#learn(LEAVE);
     for (const body of this.#run(UNLOAD).split('\n')) {
       // Beacons cannot set headers: the body carries the write key, as text/plain (no preflight).
       if (body && !navigator.sendBeacon?.(this.#endpoint, body)) {
@@ -283,9 +392,11 @@ export async function init(options) {
   if (typeof window == 'undefined' || typeof document == 'undefined') {
     throw new Error('cartsense: init() needs a browser; during server-side rendering, call it on the client');
   }
-  const { wasmUrl, ...rest } = options || {};
+  const { wasmUrl, insightWasmUrl, ...rest } = options || {};
+  // The visitor's local time, for the hour and weekday the intent model looks at.
+  rest.timezoneOffset ??= -new Date().getTimezoneOffset();
   // The wasm file sits next to this module; bundlers see and copy it through this URL.
-  loading ||= load({ module_or_path: wasmUrl || new URL('./cartsense_wasm_bg.wasm', import.meta.url) }).catch((error) => {
+  loading ||= load({ module_or_path: wasmUrl || new URL('./cartsense_tracker_bg.wasm', import.meta.url) }).catch((error) => {
     loading = undefined; // let a later init() try again
     throw error;
   });
@@ -310,6 +421,12 @@ export async function init(options) {
     throw new Error(problem);
   }
   const tracker = new Tracker(engine, store, rest);
+  // The intelligence loads now, after the first event is queued; until it is ready, the events
+  // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
+  import('./insight.js')
+    .then((module) => module.start(settings, stored['cartsense.insight'], insightWasmUrl))
+    .then((insight) => Tracker.attach(tracker, insight))
+    .catch((error) => warn('session intelligence is unavailable: ' + error.message));
   await started.get(tracker);
   return tracker;
 }

@@ -239,14 +239,27 @@ impl Interests {
                 }
             }
         }
-        let mut scored: Vec<(String, f64)> = keys
+        let mut scored: Vec<(&str, f64)> = keys
             .into_iter()
-            .map(|k| (k.to_string(), self.score(dimension, k, now, config)))
+            .map(|k| (k, self.score(dimension, k, now, config)))
             .filter(|(_, s)| *s > 1e-9)
             .collect();
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        scored.truncate(n);
-        scored
+        // Selection rather than a sort: at most 2 × max_entries keys, and the standard
+        // library's sorts cost the wasm build 4 KB.
+        let mut top = Vec::new();
+        while top.len() < n {
+            let best = scored
+                .iter()
+                .enumerate()
+                .fold(None, |best: Option<(usize, &(&str, f64))>, (i, candidate)| match best {
+                    Some((_, b)) if b.1 > candidate.1 || (b.1 == candidate.1 && b.0 <= candidate.0) => best,
+                    _ => Some((i, candidate)),
+                });
+            let Some((index, &(key, score))) = best else { break };
+            top.push((key.to_string(), score));
+            scored.swap_remove(index);
+        }
+        top
     }
 
     /// `{"categories": [{"key", "score"}…], "brands": …}`: the top `n` of each dimension.

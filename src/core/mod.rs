@@ -22,6 +22,7 @@
 //! | [`activity`] | what happened in the session: the counts behind features and summaries |
 //! | [`intent`] | intent and abandonment: features, the model file, probabilities |
 //! | [`insight`] | session intelligence, one signal at a time |
+//! | [`intelligence`] | the intelligence engine: sessions, summaries, profile, its state |
 //! | [`segment`] | lifecycle segments from the visitor history |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
@@ -35,6 +36,7 @@ pub mod context;
 pub mod error;
 pub mod event;
 pub mod insight;
+pub mod intelligence;
 pub mod intent;
 pub mod interest;
 pub mod json;

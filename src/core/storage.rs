@@ -14,6 +14,8 @@ pub const ANONYMOUS_ID: &str = "cartsense.aid";
 pub const USER_ID: &str = "cartsense.uid";
 /// The visitor history and the current session, together.
 pub const VISITOR: &str = "cartsense.visitor";
+/// The session intelligence's state (interests, cart, activity, its visitor history).
+pub const INSIGHT: &str = "cartsense.insight";
 pub const QUEUE_PREFIX: &str = "cartsense.q.";
 
 #[derive(Clone, Debug, PartialEq, Eq)]

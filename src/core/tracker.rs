@@ -13,15 +13,13 @@ use crate::core::config::{Config, Consent, Mode, StorageKind};
 use crate::core::context;
 use crate::core::error::Error;
 use crate::core::event::{self, MAX_PROPERTIES_BYTES};
-use crate::core::insight::{Insight, InsightConfig};
-use crate::core::intent::Model;
-use crate::core::interest::InterestConfig;
+#[cfg(feature = "insight")]
+use crate::core::intelligence::Intelligence;
+use crate::core::intelligence::Summary;
 use crate::core::json::{self, ObjectWriter, Value};
 use crate::core::outbox::{Answer, Outbox, Request};
 use crate::core::rng::{self, Rng};
-use crate::core::segment;
 use crate::core::session::{self, Session, Visitor};
-use crate::core::signal::{self, Signal};
 use crate::core::storage::{self, StorageOp};
 use crate::core::time::{self, Millis};
 
@@ -36,13 +34,19 @@ pub struct Engine {
     rng: Rng,
     ops: Vec<StorageOp>,
     message_counter: u64,
-    insight: Insight,
-    insight_config: InsightConfig,
-    model: Model,
-    /// Problems worth a console warning that did not stop anything (a refused model file).
-    warnings: Vec<String>,
-    /// Whether the profile may have changed since the shell last heard.
-    profile_changed: bool,
+    /// The session intelligence, fed directly: natively (tests, the lab). In the browser it
+    /// is a separate module the shell feeds; see `intelligence`.
+    #[cfg(feature = "insight")]
+    intelligence: Intelligence,
+}
+
+/// The stored intelligence state, among the entries a page found.
+#[cfg(feature = "insight")]
+fn stored_insight(stored: &[(String, String)]) -> Option<&str> {
+    stored
+        .iter()
+        .find(|(k, _)| k == storage::INSIGHT)
+        .map(|(_, v)| v.as_str())
 }
 
 fn valid_id(id: &str) -> bool {
@@ -62,6 +66,8 @@ impl Engine {
         privacy_signal: bool,
     ) -> Engine {
         let mut rng = Rng::new(seed);
+        #[cfg(feature = "insight")]
+        let config_for_insight = config.clone();
         let consent = if config.respect_privacy_signals && privacy_signal {
             Consent::Denied
         } else {
@@ -73,25 +79,6 @@ impl Engine {
             config.flush_interval,
             config.max_queue,
         );
-        let insight_config = InsightConfig {
-            interest: InterestConfig {
-                half_life: config.interest_half_life,
-                history_weight: config.interest_history_weight,
-                max_entries: config.profile_entries,
-            },
-            utc_offset_minutes: config.timezone_offset,
-        };
-        let mut warnings = Vec::new();
-        let model = match config.model.as_deref().map(Model::parse) {
-            None => Model::default_model(),
-            Some(Ok(model)) => model,
-            Some(Err(error)) => {
-                let mut warning = error.message();
-                warning.push_str("; the default model is used");
-                warnings.push(warning);
-                Model::default_model()
-            }
-        };
         let mut engine = Engine {
             anonymous_id: rng.uuid_v4(),
             config,
@@ -103,11 +90,8 @@ impl Engine {
             rng,
             ops: Vec::new(),
             message_counter: 0,
-            insight: Insight::default(),
-            insight_config,
-            model,
-            warnings,
-            profile_changed: true,
+            #[cfg(feature = "insight")]
+            intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored)),
         };
         if consent == Consent::Denied {
             engine.clear_storage();
@@ -135,9 +119,6 @@ impl Engine {
                     if let Ok(state) = json::parse(&value) {
                         self.visitor = Visitor::read(&state);
                         self.session = state.get("session").and_then(Session::read);
-                        if let Some(insight) = state.get("insight") {
-                            self.insight = Insight::read(insight, &self.insight_config);
-                        }
                     }
                 }
                 _ => {
@@ -182,11 +163,6 @@ impl Engine {
         self.visitor.write(&mut w);
         if let Some(session) = &self.session {
             session.write(&mut w);
-        }
-        {
-            let mut insight = w.object("insight");
-            self.insight.write(&mut insight);
-            insight.finish();
         }
         w.finish();
         self.write(storage::VISITOR, text);
@@ -250,107 +226,16 @@ impl Engine {
         id
     }
 
-    /// Brings the session up to `now`: an earlier session that timed out is finished (and
-    /// summarized) first; then the event counts in the current one, or starts a new one.
-    fn begin(&mut self, now: Millis, page: &str) {
-        let timeout = self.config.session_timeout;
-        if let Some(ended) = self.session.clone().filter(|s| !s.is_live(now, timeout)) {
-            self.finish_session(&ended, page);
-        }
-        if session::touch(&mut self.session, &mut self.visitor, now, timeout, &mut self.rng) {
-            self.insight.start_session(now);
-        }
-        self.profile_changed = true;
-    }
-
-    /// `session` is over: its summary goes out if anything happened since the last one, the
-    /// visitor history learns whether it left a cart or a checkout behind, and its interests
-    /// join the history.
-    fn finish_session(&mut self, session: &Session, page: &str) {
-        let end = session.last_activity;
-        self.summarize(session, end, page);
-        let activity = &self.insight.activity;
-        if !activity.ordered {
-            self.visitor.left_cart |= !self.insight.cart.is_empty();
-            self.visitor.left_checkout |= activity.checkout_reached;
-        }
-        self.insight.end_session(end, &self.insight_config);
-    }
-
-    /// Queues a `Session Summarized` for `session` at `at`, if events came since the last one.
-    /// Its message id derives from the session id (and the revision after the first), so a
-    /// summary re-sent (a beacon, then the next page) is stored once.
-    fn summarize(&mut self, session: &Session, at: Millis, page: &str) {
-        let activity = &self.insight.activity;
-        if activity.events <= activity.summarized_events || self.consent == Consent::Denied {
-            return;
-        }
-        let revision = activity.summaries;
-        let mut message_id = String::from("ss-");
-        message_id.push_str(&session.id);
-        if revision > 0 {
-            message_id.push('-');
-            json::push_u64(&mut message_id, revision);
-        }
-        let properties = self.summary_properties(session, at, revision);
-        let mut members = String::new();
-        let mut w = ObjectWriter::new(&mut members);
-        w.string("event", "Session Summarized").raw("properties", &properties);
-        w.finish();
-        self.queue_item(at, page, "track", &members, message_id, &session.id);
-        let activity = &mut self.insight.activity;
-        activity.summaries += 1;
-        activity.summarized_events = activity.events;
-    }
-
-    /// The properties of a `Session Summarized` (documented in schema/ and README).
-    fn summary_properties(&self, session: &Session, at: Millis, revision: u64) -> String {
-        let (insight, config) = (&self.insight, &self.insight_config.interest);
-        let activity = &insight.activity;
-        let mut out = String::new();
-        let mut w = ObjectWriter::new(&mut out);
-        w.string("session_id", &session.id)
-            .uint("revision", revision)
-            .string("started_at", &time::iso8601(session.started_at))
-            .string("ended_at", &time::iso8601(at))
-            .uint("duration_seconds", ((at - session.started_at).max(0.0) / 1000.0) as u64)
-            .uint("visible_seconds", (activity.visible_ms / 1000.0) as u64)
-            .uint("events", activity.events)
-            .uint("pages", activity.pages)
-            .uint("product_views", activity.product_views)
-            .uint("distinct_products", activity.products.len() as u64)
-            .uint("distinct_categories", activity.categories.len() as u64)
-            .uint("cart_adds", activity.cart_adds)
-            .uint("cart_removes", activity.cart_removes)
-            .money("cart_value", insight.cart.value())
-            .money("cart_items", insight.cart.items());
-        if let Some(currency) = &self.config.currency {
-            w.string("currency", currency);
-        }
-        w.bool("checkout_reached", activity.checkout_reached)
-            .bool("ordered", activity.ordered);
-        if let Some(order_id) = &activity.order_id {
-            w.string("order_id", order_id);
-        }
-        w.money("revenue", activity.revenue);
-        for (dimension, key) in ["top_categories", "top_brands", "top_products"].iter().enumerate() {
-            let top = insight.interests.top(dimension, 3, at, config);
-            w.value(
-                key,
-                &Value::Array(top.into_iter().map(|(k, _)| Value::String(k)).collect()),
-            );
-        }
-        w.number("intent", round4(insight.intent))
-            .number("intent_peak", round4(activity.intent_peak));
-        match insight.abandonment {
-            Some(p) => w.number("abandonment", round4(p)),
-            None => w.raw("abandonment", "null"),
-        };
-        w.number("abandonment_peak", round4(activity.abandonment_peak));
-        segment::segment(&self.visitor, at, self.config.average_order_value).write(&mut w, "segment");
-        w.uint("prompts_shown", activity.prompts_shown);
-        w.finish();
-        out
+    /// Brings the session up to `now`: the event counts in the current session, or starts a
+    /// new one after `sessionTimeout` of inactivity.
+    fn begin(&mut self, now: Millis) {
+        session::touch(
+            &mut self.session,
+            &mut self.visitor,
+            now,
+            self.config.session_timeout,
+            &mut self.rng,
+        );
     }
 
     /// Queues an item of type `kind` around `members` (the type-specific members, as the
@@ -380,16 +265,51 @@ impl Engine {
         }
     }
 
-    /// The session's intelligence learns of `signal`.
-    fn observe(&mut self, signal: &Signal, now: Millis) {
-        self.insight
-            .observe(signal, now, &self.visitor, &self.model, &self.insight_config);
-    }
-
     /// Whether raw events (not only summaries and identify calls) are sent.
     fn sends_clickstream(&self) -> bool {
         self.config.mode == Mode::Full
     }
+
+    /// Queues a `Session Summarized` the intelligence made (in any mode: summaries are what
+    /// `mode: 'summary'` sends), dated when its figures held.
+    pub fn queue_summary(&mut self, page: &str, summary: &Summary) {
+        if self.consent == Consent::Denied {
+            return;
+        }
+        let mut members = String::new();
+        let mut w = ObjectWriter::new(&mut members);
+        w.string("event", "Session Summarized")
+            .raw("properties", &summary.properties);
+        w.finish();
+        self.queue_item(
+            summary.at,
+            page,
+            "track",
+            &members,
+            summary.message_id.clone(),
+            &summary.session_id,
+        );
+    }
+
+    /// Stores the intelligence's state (`cartsense.insight`), as consent allows.
+    pub fn store_insight(&mut self, state: String) {
+        self.write(storage::INSIGHT, state);
+    }
+
+    /// After an accepted event: natively, the intelligence learns of it right away (the
+    /// browser shell does the same across modules). `event` is empty for a page view.
+    #[cfg(feature = "insight")]
+    fn inform(&mut self, now: Millis, page: &str, event: &str, properties: &Value) {
+        let session_id = self.session.as_ref().map_or(String::new(), |s| s.id.clone());
+        if let Some(summary) = self.intelligence.observe(&session_id, now, event, properties) {
+            self.queue_summary(page, &summary);
+        }
+        let state = self.intelligence.state();
+        self.store_insight(state);
+    }
+
+    #[cfg(not(feature = "insight"))]
+    fn inform(&mut self, _now: Millis, _page: &str, _event: &str, _properties: &Value) {}
 
     /// `track(event, properties)`. Returns whether the event was queued: it is not while
     /// consent is denied, nor for an `Order Completed` whose `order_id` was already tracked
@@ -421,10 +341,8 @@ impl Engine {
             self.visitor
                 .record_order(order_id.as_deref(), order_revenue(&properties), now);
         }
-        self.begin(now, page);
-        self.observe(&signal::from_track(event, &properties), now);
-        let sent = self.sends_clickstream();
-        if sent {
+        self.begin(now);
+        if self.sends_clickstream() {
             let mut members = String::new();
             let mut w = ObjectWriter::new(&mut members);
             w.string("event", event).raw("properties", &properties_json);
@@ -432,7 +350,8 @@ impl Engine {
             self.enqueue(now, page, "track", &members);
         }
         self.write_visitor();
-        Ok(sent)
+        self.inform(now, page, event, &properties);
+        Ok(true)
     }
 
     /// `page(name?, properties?)`: Segment's page call. The shell puts the page's own fields
@@ -446,10 +365,8 @@ impl Engine {
         if self.consent == Consent::Denied {
             return Ok(false);
         }
-        self.begin(now, page);
-        self.observe(&Signal::Page, now);
-        let sent = self.sends_clickstream();
-        if sent {
+        self.begin(now);
+        if self.sends_clickstream() {
             let mut members = String::new();
             let mut w = ObjectWriter::new(&mut members);
             if let Some(n) = name {
@@ -460,7 +377,8 @@ impl Engine {
             self.enqueue(now, page, "page", &members);
         }
         self.write_visitor();
-        Ok(sent)
+        self.inform(now, page, "", &properties);
+        Ok(true)
     }
 
     /// `identify(userId, traits?)`: later events carry the `userId` too.
@@ -472,7 +390,7 @@ impl Engine {
         }
         self.user_id = Some(user_id.into());
         self.write(storage::USER_ID, user_id.into());
-        self.begin(now, page);
+        self.begin(now);
         let mut members = String::new();
         let mut w = ObjectWriter::new(&mut members);
         w.value("traits", &traits);
@@ -519,100 +437,8 @@ impl Engine {
         self.user_id = None;
         self.session = None;
         self.visitor = Visitor::default();
-        self.insight = Insight::default();
-        self.profile_changed = true;
-    }
-
-    /// The page became visible or hidden: visible time and dwell are counted up to `now`.
-    pub fn visibility(&mut self, visible: bool, now: Millis) {
-        if self.consent == Consent::Denied {
-            return;
-        }
-        self.insight.visibility(visible, now, &self.insight_config);
-        self.insight
-            .rescore(now, &self.visitor, &self.model, &self.insight_config);
-        self.profile_changed = true;
-    }
-
-    /// The session's intelligence (cart, activity, interests, probabilities), for replay tools.
-    pub fn insight(&self) -> &Insight {
-        &self.insight
-    }
-
-    /// The intent features at `now`, as the model sees them (for training and evaluation).
-    pub fn features(&self, now: Millis) -> [f64; crate::core::intent::N_FEATURES] {
-        crate::core::intent::features(
-            &self.insight.activity,
-            &self.insight.cart,
-            &self.visitor,
-            self.insight.session_start,
-            now,
-            self.insight_config.utc_offset_minutes,
-        )
-    }
-
-    /// Uses `model` from now on (the lab evaluates models this way).
-    pub fn set_model(&mut self, model: Model) {
-        self.model = model;
-    }
-
-    /// The visitor is leaving the site (the page goes away, and not to another page of the
-    /// shop): the session's summary goes out now, as the session may end here. Should the
-    /// visitor come back within the session, a revised summary follows when they leave again.
-    pub fn leave(&mut self, now: Millis, page: &str) {
-        self.visibility(false, now);
-        let live = self
-            .session
-            .clone()
-            .filter(|s| s.is_live(now, self.config.session_timeout));
-        if let Some(session) = live {
-            self.summarize(&session, now, page);
-            self.write_visitor();
-        }
-    }
-
-    /// What `profile()` returns, as JSON: the top interests, both probabilities, the segment,
-    /// the cart and the session.
-    pub fn profile(&self, now: Millis) -> String {
-        let (insight, config) = (&self.insight, &self.insight_config.interest);
-        let mut out = String::new();
-        let mut w = ObjectWriter::new(&mut out);
-        insight
-            .interests
-            .write_top(&mut w, "interests", config.max_entries, now, config);
-        w.number("intent", insight.intent);
-        match insight.abandonment {
-            Some(p) => w.number("abandonment", p),
-            None => w.raw("abandonment", "null"),
-        };
-        segment::segment(&self.visitor, now, self.config.average_order_value).write(&mut w, "segment");
-        {
-            let mut cart = w.object("cart");
-            insight.cart.write_items(&mut cart, "items");
-            cart.money("value", insight.cart.value());
-            match &self.config.currency {
-                Some(c) => cart.string("currency", c),
-                None => cart.raw("currency", "null"),
-            };
-            cart.finish();
-        }
-        {
-            let mut s = w.object("session");
-            match &self.session {
-                Some(session) => {
-                    s.string("id", &session.id)
-                        .string("startedAt", &time::iso8601(session.started_at))
-                        .uint("events", session.events);
-                }
-                None => {
-                    s.raw("id", "null").raw("startedAt", "null").uint("events", 0);
-                }
-            }
-            s.uint("visibleMs", insight.activity.visible_ms as u64);
-            s.finish();
-        }
-        w.finish();
-        out
+        #[cfg(feature = "insight")]
+        self.intelligence.reset();
     }
 
     /// `reset()` (a logout): a new anonymous id, no user id, a new session and an empty visitor
@@ -621,10 +447,43 @@ impl Engine {
         self.forget_visitor();
         self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
         if self.persisting() {
-            for key in [storage::USER_ID, storage::VISITOR] {
+            for key in [storage::USER_ID, storage::VISITOR, storage::INSIGHT] {
                 self.ops.push(StorageOp::Remove(key.into()));
             }
         }
+    }
+
+    /// The session intelligence (natively; in the browser it is the insight module).
+    #[cfg(feature = "insight")]
+    pub fn intelligence(&mut self) -> &mut Intelligence {
+        &mut self.intelligence
+    }
+
+    /// The page became visible or hidden (natively, for replay and tests).
+    #[cfg(feature = "insight")]
+    pub fn visibility(&mut self, visible: bool, now: Millis) {
+        if self.consent != Consent::Denied {
+            self.intelligence.visibility(visible, now);
+        }
+    }
+
+    /// The visitor leaves the site: the session's summary goes out (natively; the browser
+    /// shell does the same across modules).
+    #[cfg(feature = "insight")]
+    pub fn leave(&mut self, now: Millis, page: &str) {
+        if self.consent == Consent::Denied {
+            return;
+        }
+        if let Some(summary) = self.intelligence.leave(now) {
+            self.queue_summary(page, &summary);
+        }
+        let state = self.intelligence.state();
+        self.store_insight(state);
+    }
+
+    #[cfg(feature = "insight")]
+    pub fn profile(&self, now: Millis) -> String {
+        self.intelligence.profile(now)
     }
 
     /// The next batch to POST, if one is due; see [`Outbox::next_request`].
@@ -721,13 +580,13 @@ impl Engine {
             out.push_str("\":");
             json::push_u64(&mut out, value);
         }
-        if core::mem::take(&mut self.profile_changed) {
-            out.push_str(",\"profile\":true");
-        }
-        if !self.warnings.is_empty() {
-            out.push_str(",\"warn\":");
-            let warnings = core::mem::take(&mut self.warnings);
-            out.push_str(&Value::Array(warnings.into_iter().map(Value::String).collect()).to_json());
+        #[cfg(feature = "insight")]
+        {
+            let warnings = self.intelligence.take_warnings();
+            if !warnings.is_empty() {
+                out.push_str(",\"warn\":");
+                out.push_str(&Value::Array(warnings.into_iter().map(Value::String).collect()).to_json());
+            }
         }
         // The ids the page may read (`tracker.anonymousId`…), so it never has to ask.
         out.push_str(",\"ids\":[");
@@ -750,11 +609,6 @@ impl Engine {
     pub fn flushed(&self, mark: u64) -> bool {
         self.consent != Consent::Granted || self.outbox.settled_before(mark)
     }
-}
-
-/// A probability to four decimals: what a summary needs, and stable to read.
-fn round4(p: f64) -> f64 {
-    crate::core::num::round(p * 10_000.0) / 10_000.0
 }
 
 /// The revenue an order adds to the visitor history: `revenue`, else `total`, else the sum of

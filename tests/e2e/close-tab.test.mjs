@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useDemo, openDemo, waitForItems, settle, assertNoDuplicateIds, tracks, summarize, pendingOf, flushPage,
+  clickstream, useDemo, openDemo, waitForItems, settle, assertNoDuplicateIds, tracks, summarize, pendingOf, flushPage,
   exportItems, TEST_TIMEOUT,
 } from './harness.mjs';
 
@@ -17,6 +17,8 @@ test('closing the tab delivers the events tracked just before', TEST_TIMEOUT, as
   await openDemo(page, demo.collector.url);
   // The page's own autocapture events first, so that what is left is only what we track.
   await flushPage(page);
+  // The session intelligence (loaded after the first event) is ready, so leaving makes a summary.
+  await page.waitForFunction(() => window.cartsense.profile() !== null, null, { timeout: 10_000 });
   const before = exportItems(demo.collector.db).length; // flush() resolved: acknowledged, so stored
   assert.equal(await pendingOf(page), 0, 'nothing waits before the test events');
 
@@ -39,6 +41,7 @@ test('closing the tab delivers the events tracked just before', TEST_TIMEOUT, as
   const closed = tracks(items, 'Tab Closed');
   assert.deepEqual(closed.map((item) => item.properties.n).sort(), [1, 2, 3], `each once: ${summarize(items)}`);
   assert.deepEqual(closed.map((item) => item.messageId).sort(), [...ids].sort());
-  assert.equal(items.length, before + 3, `nothing else arrived: ${summarize(items)}`);
+  assert.equal(clickstream(items).length, before + 3, `nothing else arrived: ${summarize(items)}`);
+  assert.equal(tracks(items, 'Session Summarized').length, 1, `leaving made the session's summary: ${summarize(items)}`);
   await context.close();
 });

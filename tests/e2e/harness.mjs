@@ -37,8 +37,11 @@ const BUILD_HINT =
 /** Fails with a clear message when an artifact the tests need has not been built. */
 export function requireBuilt({ collector = true, pkg = true, demo = true, browser = true } = {}) {
   const needed = [];
-  if (pkg) needed.push('pkg/index.js', 'pkg/cartsense_wasm.js', 'pkg/cartsense_wasm_bg.wasm', 'pkg/autocapture.js', 'pkg/index.d.ts');
-  if (demo) needed.push('www/cartsense/index.js', 'www/cartsense/cartsense_wasm_bg.wasm');
+  if (pkg) {
+    needed.push('pkg/index.js', 'pkg/cartsense_tracker.js', 'pkg/cartsense_tracker_bg.wasm', 'pkg/autocapture.js');
+    needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts');
+  }
+  if (demo) needed.push('www/cartsense/index.js', 'www/cartsense/cartsense_tracker_bg.wasm');
   if (collector) needed.push('target/release/cartsense-collector');
   const missing = needed.filter((file) => !existsSync(join(REPO, file)));
   if (browser && !existsSync(CHROMIUM)) missing.push(CHROMIUM + ' (install Debian chromium: scripts/setup.sh)');
@@ -221,6 +224,12 @@ export async function waitForItems(db, what, check, options) {
 }
 
 /** One line per item: type, event or path, and the test markers, for failure messages. */
+/** The items a page tracked, without the session summaries the tracker adds when the
+ * visitor leaves (tests of those look at them on their own). */
+export function clickstream(items) {
+  return items.filter((item) => item.event != 'Session Summarized');
+}
+
 export function summarize(items) {
   return items
     .map((item) => {

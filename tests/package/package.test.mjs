@@ -7,17 +7,20 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  REPO, requireBuilt, tempDir, removeTempDir, run, startCollector, startStaticServer, launchBrowser, watchPage,
-  waitForItems, within, settle, assertNoDuplicateIds, tracks, pages, summarize, TEST_TIMEOUT,
+  clickstream, REPO, requireBuilt, tempDir, removeTempDir, run, startCollector, startStaticServer, launchBrowser, watchPage,
+  waitForItems, waitFor, within, settle, assertNoDuplicateIds, tracks, pages, summarize, TEST_TIMEOUT,
 } from '../e2e/harness.mjs';
 
 const EXPECTED_FILES = [
   'package.json',
   'pkg/autocapture.js',
-  'pkg/cartsense_wasm.js',
-  'pkg/cartsense_wasm_bg.wasm',
+  'pkg/cartsense_insight.js',
+  'pkg/cartsense_insight_bg.wasm',
+  'pkg/cartsense_tracker.js',
+  'pkg/cartsense_tracker_bg.wasm',
   'pkg/index.d.ts',
   'pkg/index.js',
+  'pkg/insight.js',
 ];
 const OPTIONAL_FILES = ['README.md'];
 
@@ -130,7 +133,7 @@ async function assertStoredOnce(db, tags, pageViews, path) {
     assert.equal(tracks(items, 'Package Test', (p) => p.tag == tag).length, 1, `${tag} stored exactly once\n${detail}`);
   }
   assert.equal(pages(items, path).length, pageViews, `${pageViews} page views of ${path}\n${detail}`);
-  assert.equal(items.length, tags.length + pageViews, `nothing else stored\n${detail}`);
+  assert.equal(clickstream(items).length, tags.length + pageViews, `nothing else stored\n${detail}`);
   for (const item of items) assert.equal(item.context.library.name, 'cartsense');
   return items;
 }
@@ -147,7 +150,7 @@ test('plain ESM on another origin: the installed entry finds its .wasm; reload a
 
     await openConsumer(page, url);
     assert.ok(
-      site.requests.some(([, path]) => path == '/node_modules/cartsense/pkg/cartsense_wasm_bg.wasm'),
+      site.requests.some(([, path]) => path == '/node_modules/cartsense/pkg/cartsense_tracker_bg.wasm'),
       `the .wasm is loaded from next to the entry: ${site.requests.map(([, p]) => p).join(', ')}`,
     );
     await page.evaluate(() => window.trackTags(['esm-1', 'esm-2']));
@@ -188,13 +191,14 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
 
   const dist = join(app, 'dist');
   const assets = readdirSync(join(dist, 'assets'));
+  // Both modules, the tracker and the session intelligence, are emitted as they are.
   const wasm = assets.filter((file) => file.endsWith('.wasm'));
-  assert.equal(wasm.length, 1, `one .wasm emitted into dist/assets: ${assets.join(', ')}`);
-  assert.deepEqual(
-    readFileSync(join(dist, 'assets', wasm[0])),
-    readFileSync(join(project, 'node_modules', 'cartsense', 'pkg', 'cartsense_wasm_bg.wasm')),
-    'the emitted .wasm is the package’s',
-  );
+  assert.equal(wasm.length, 2, `two .wasm files emitted into dist/assets: ${assets.join(', ')}`);
+  for (const module of ['tracker', 'insight']) {
+    const packaged = readFileSync(join(project, 'node_modules', 'cartsense', 'pkg', `cartsense_${module}_bg.wasm`));
+    const emitted = wasm.filter((file) => readFileSync(join(dist, 'assets', file)).equals(packaged));
+    assert.equal(emitted.length, 1, `the ${module} .wasm is emitted unchanged`);
+  }
 
   const site = await startStaticServer(dist);
   const collector = await startCollector({ allowOrigins: [site.origin] });
@@ -203,10 +207,9 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
     const page = await context.newPage();
     const log = watchPage(page);
     await openConsumer(page, `${site.origin}/?endpoint=${encodeURIComponent(collector.batchUrl)}&key=vite`);
-    assert.ok(
-      site.requests.some(([, path]) => path == `/assets/${wasm[0]}`),
-      `the bundle loads the emitted .wasm: ${site.requests.map(([, p]) => p).join(', ')}`,
-    );
+    for (const file of wasm) {
+      await waitFor(`the bundle to load ${file}`, () => site.requests.some(([, path]) => path == `/assets/${file}`));
+    }
     await page.evaluate(() => window.trackTags(['vite-1', 'vite-2']));
     await within('flush() on the Vite page', page.evaluate(() => window.tracker.flush()));
     await assertStoredOnce(collector.db, ['vite-1', 'vite-2'], 1, '/').catch((error) => {

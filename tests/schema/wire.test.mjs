@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { initSync, Tracker } from '../../pkg/cartsense_wasm.js';
+import { initSync, Tracker } from '../../pkg/cartsense_tracker.js';
 
-initSync({ module: readFileSync(new URL('../../pkg/cartsense_wasm_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('../../pkg/cartsense_tracker_bg.wasm', import.meta.url)) });
 const schema = JSON.parse(readFileSync(new URL('../../schema/cartsense.v1.schema.json', import.meta.url)));
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 

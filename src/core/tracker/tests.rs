@@ -572,8 +572,12 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
         .iter()
         .map(|op| op.as_array().unwrap()[0].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["s", "s"], "the visitor with its session, and the event");
-    let stored_item = ops[1].as_array().unwrap()[2].as_str().unwrap();
+    assert_eq!(
+        kinds,
+        ["s", "s", "s"],
+        "the event, the visitor with its session, the insight"
+    );
+    let stored_item = ops[0].as_array().unwrap()[2].as_str().unwrap();
     assert!(
         json::parse(stored_item).is_ok(),
         "values arrive as the exact strings to store"
@@ -612,7 +616,7 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
     let anonymous_id = engine.anonymous_id().to_string();
     assert_eq!(
         engine.drain(T0 + 300.0, false),
-        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"profile":true,"ids":["{anonymous_id}","",""]}}"#)
+        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"ids":["{anonymous_id}","",""]}}"#)
     );
 }
 
@@ -622,6 +626,16 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
 pub(crate) fn scripted_bytes() -> String {
     let config = Config::parse(r#"{"endpoint":"/v1/batch","writeKey":"wk","currency":"EUR","flushAt":3}"#).unwrap();
     let mut engine = Engine::new(config, Vec::new(), [11, 22, 33, 44], T0, false);
+    // A fixed model, so the fingerprint does not move when the default model is retrained.
+    let mut weights = [0.0; crate::core::intent::N_FEATURES];
+    for (i, w) in weights.iter_mut().enumerate() {
+        *w = (i as f64 - 9.5) / 7.0;
+    }
+    let logistic = crate::core::intent::Logistic { bias: -1.25, weights };
+    engine.intelligence().set_model(crate::core::intent::Model {
+        intent: logistic.clone(),
+        abandonment: logistic,
+    });
     let mut out = String::new();
     engine.page(T0, &page(), Some("Home"), r#"{"path":"/"}"#).unwrap();
     engine
@@ -639,11 +653,23 @@ pub(crate) fn scripted_bytes() -> String {
     engine.on_answer(1, Some(500), None, T0 + 2100.0);
     out.push_str(&engine.drain(T0 + 2200.0, true));
     out.push_str(&engine.drain(T0 + 9_000.0, false));
+    engine.visibility(true, T0 + 9_000.0);
+    engine
+        .track(
+            T0 + 20_000.0,
+            &page(),
+            "Product Viewed",
+            r#"{"product_id":"p2","category":"a.b","brand":"x","price":5.5}"#,
+        )
+        .unwrap();
+    engine.leave(T0 + 50_000.0, &page());
+    out.push_str(&engine.profile(T0 + 60_000.0));
+    out.push_str(&engine.drain(T0 + 60_000.0, true));
     out
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 2_590_666_567_288_534_385;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 11_784_685_512_631_676_555;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -817,7 +843,6 @@ fn a_timed_out_session_is_summarized_on_the_next_event_and_its_cart_remembered()
             .as_bool(),
         Some(true)
     );
-    assert!(engine.visitor().left_cart && engine.visitor().left_checkout);
     let profile = json::parse(&engine.profile(T0 + 11.0 * 60_000.0)).unwrap();
     assert_eq!(
         profile.get("segment").unwrap().get("potential").unwrap().as_str(),
