@@ -80,3 +80,27 @@ test('the schema rejects what the engine refuses to send', () => {
   };
   assert.equal(validate(bad), false, 'a product event without product_id and with a negative price');
 });
+
+test('a Session Summarized from the intelligence module matches the schema', async () => {
+  const { initSync: initInsight, Insight } = await import('../../pkg/cartsense_insight.js');
+  initInsight({ module: readFileSync(new URL('../../pkg/cartsense_insight_bg.wasm', import.meta.url)) });
+  const options = JSON.stringify({ endpoint: '/v1/batch', writeKey: 'wk', currency: 'EUR', averageOrderValue: 50 });
+  const insight = new Insight(options, '');
+  const t = engine({ endpoint: '/v1/batch', writeKey: 'wk', currency: 'EUR' });
+  const [OBSERVE, LEAVE] = [0, 2];
+  const SUMMARY = 9;
+  const at = 1_795_592_979_000;
+  const phone = JSON.stringify({ product_id: 'p1', category: 'electronics.smartphone', brand: 'acme', price: 199, quantity: 1 });
+  for (const [i, [event, props]] of [['', '{}'], ['Product Viewed', phone], ['Product Added', phone], ['Checkout Started', JSON.stringify({ products: [JSON.parse(phone)] })]].entries()) {
+    assert.equal(insight.run(OBSERVE, 's-1', event, props, 0, at + i * 1000), '');
+  }
+  const summary = insight.run(LEAVE, '', '', '', 0, at + 60_000);
+  assert.ok(summary, 'leaving makes a summary');
+  t.run(SUMMARY, '', summary, 0, 0, at + 60_000);
+  const body = t.run(UNLOAD).split('\n')[0];
+  const item = JSON.parse(body).batch.at(-1);
+  assert.equal(item.event, 'Session Summarized');
+  assert.equal(item.messageId, 'ss-s-1');
+  assertValid(body);
+  assert.equal(validate({ ...JSON.parse(body), batch: [{ ...item, properties: { ...item.properties, intent: 2 } }] }), false, 'an intent above 1 is refused');
+});
