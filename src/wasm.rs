@@ -209,7 +209,7 @@ pub(crate) mod insight_bindings {
         /// the stored state (`cartsense.insight`), or empty.
         #[wasm_bindgen(constructor)]
         pub fn new(options: &str, stored: &str) -> Insight {
-            let config = Config::parse(options).unwrap_or_default();
+            let config = Config::read_accepted(options);
             let stored = (!stored.is_empty()).then_some(stored);
             Insight {
                 intelligence: Intelligence::new(&config, stored),

@@ -65,29 +65,24 @@ impl Cart {
     }
 
     pub fn write(&self, w: &mut ObjectWriter, key: &str) {
-        let lines = self
-            .lines
-            .iter()
-            .map(|l| {
-                let mut text = String::new();
-                let mut o = ObjectWriter::new(&mut text);
-                o.string("id", &l.id).money("quantity", l.quantity);
-                if let Some(price) = l.price {
-                    o.money("price", price);
-                }
-                if let Some(category) = &l.category {
-                    o.string("category", category);
-                }
-                if let Some(brand) = &l.brand {
-                    o.string("brand", brand);
-                }
-                o.finish();
-                text
-            })
-            .collect::<Vec<_>>()
-            .join(",");
         let mut array = String::from("[");
-        array.push_str(&lines);
+        for (i, l) in self.lines.iter().enumerate() {
+            if i > 0 {
+                array.push(',');
+            }
+            let mut o = ObjectWriter::new(&mut array);
+            o.string("id", &l.id).money("quantity", l.quantity);
+            if let Some(price) = l.price {
+                o.money("price", price);
+            }
+            if let Some(category) = &l.category {
+                o.string("category", category);
+            }
+            if let Some(brand) = &l.brand {
+                o.string("brand", brand);
+            }
+            o.finish();
+        }
         array.push(']');
         w.raw(key, &array);
     }

@@ -212,6 +212,17 @@ impl Config {
     /// Reads the options object, given as JSON. Options the JSON cannot carry (callbacks) are
     /// the shell's business and never reach here.
     pub fn parse(options_json: &str) -> Result<Config, Error> {
+        Config::read::<true>(options_json)
+    }
+
+    /// Reads options the tracker already accepted, without checking them again: the session
+    /// intelligence module reads the same options, and carrying the checks and their messages
+    /// twice would only add to what pages download. Anything unreadable reads as the default.
+    pub fn read_accepted(options_json: &str) -> Config {
+        Config::read::<false>(options_json).unwrap_or_default()
+    }
+
+    fn read<const CHECK: bool>(options_json: &str) -> Result<Config, Error> {
         let options = json::parse(options_json).map_err(|e| {
             Error::new(
                 SUBJECT,
@@ -228,9 +239,14 @@ impl Config {
                 continue; // `undefined` and `null` both mean "use the default"
             }
             let Some((index, (_, rule))) = OPTIONS.iter().enumerate().find(|(_, (name, _))| name == key) else {
-                return Err(Error::new(SUBJECT, key, "is not a known option"));
+                if CHECK {
+                    return Err(Error::new(SUBJECT, key, "is not a known option"));
+                }
+                continue;
             };
-            check(*rule, value).map_err(|problem| Error::new(SUBJECT, key, &problem))?;
+            if CHECK {
+                check(*rule, value).map_err(|problem| Error::new(SUBJECT, key, &problem))?;
+            }
             let text = value.as_str().unwrap_or("");
             let number = value.as_f64().unwrap_or(0.0);
             let flag = value.as_bool().unwrap_or(false);
@@ -261,7 +277,7 @@ impl Config {
                 _ => config.model = Some(if text.is_empty() { value.to_json() } else { text.into() }),
             }
         }
-        if config.endpoint.is_empty() {
+        if CHECK && config.endpoint.is_empty() {
             return Err(Error::new(SUBJECT, "endpoint", "is required"));
         }
         Ok(config)
@@ -374,5 +390,17 @@ mod tests {
         for (options, message) in cases {
             assert_eq!(Config::parse(options).unwrap_err().message(), *message, "{options}");
         }
+    }
+}
+
+#[cfg(test)]
+mod accepted {
+    use super::*;
+
+    #[test]
+    fn accepted_options_read_as_they_parse() {
+        let options = r#"{"endpoint":"/b","currency":"EUR","mode":"summary","averageOrderValue":80,"interestHalfLife":60000,"interestHistoryWeight":0.5,"profileEntries":7,"timezoneOffset":-300,"model":{"format":"x"}}"#;
+        assert_eq!(Config::read_accepted(options), Config::parse(options).unwrap());
+        assert_eq!(Config::read_accepted("junk"), Config::default());
     }
 }
