@@ -1,0 +1,162 @@
+//! Each command end to end: reads the files, runs adapters → replay → learner/metrics, writes
+//! the model file, and returns what goes to stdout (warnings, such as skipped rows, go through
+//! `warn` to stderr). Errors are messages naming the file and line.
+
+use std::path::Path;
+
+use cartsense::core::intent::{FEATURES, Model};
+
+use crate::adapters::{self, Dataset, Problems};
+use crate::cli::{Command, DataOptions, ModelChoice, USAGE};
+use crate::eval::{self, Evaluated};
+use crate::replay::{self, Replay};
+use crate::{bench, train, uci};
+
+/// The command as typed, for the model file's `about` (arguments with spaces quoted).
+pub fn command_line(args: &[String]) -> String {
+    let mut out = String::from("cartsense-lab");
+    for arg in args {
+        out.push(' ');
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+            out.push('\'');
+            out.push_str(&arg.replace('\'', "'\\''"));
+            out.push('\'');
+        } else {
+            out.push_str(arg);
+        }
+    }
+    out
+}
+
+pub fn run(command: Command, command_line: &str, warn: &mut dyn FnMut(&str)) -> Result<String, String> {
+    match command {
+        Command::Help => Ok(USAGE.to_string()),
+        Command::TrainIntent { data, out } => train_intent(&data, &out, command_line, warn),
+        Command::EvalIntent { data, model, json } => eval_intent(&data, &model, json, warn),
+        Command::EvalUci { data, json } => {
+            let text = read_text(&data)?;
+            let rows = uci::parse(&text).map_err(|e| format!("{}: {e}", data.display()))?;
+            let report = uci::evaluate(&rows);
+            Ok(if json {
+                report.to_json() + "\n"
+            } else {
+                report.to_text()
+            })
+        }
+        Command::Bench { calls } => bench::run(calls),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads and replays the data file; skipped rows are reported through `warn`.
+pub fn load_and_replay(
+    options: &DataOptions,
+    model: Option<&Model>,
+    warn: &mut dyn FnMut(&str),
+) -> Result<(Dataset, Replay), String> {
+    let path = &options.data;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut problems = Problems::new(options.on_error);
+    let located = |e: adapters::DataError| format!("{}: {e}", path.display());
+    let data = adapters::load(&bytes, options.format, &mut problems).map_err(located)?;
+    let offset = options
+        .timezone_offset
+        .unwrap_or_else(|| options.format.default_timezone_offset());
+    let replayed = replay::replay(&data, offset, model, &mut problems).map_err(located)?;
+    if let Some(report) = problems.report() {
+        warn(&format!("{}: {report}", path.display()));
+    }
+    Ok((data, replayed))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn train_intent(
+    options: &DataOptions,
+    out: &Path,
+    command_line: &str,
+    warn: &mut dyn FnMut(&str),
+) -> Result<String, String> {
+    let (data, replayed) = load_and_replay(options, None, warn)?;
+    let sessions = replay::by_start(&replayed);
+    let trained = train::fit_model(&replayed, &sessions);
+    let about = train::about(&file_name(&options.data), data.rows, &replayed, &trained, command_line);
+    let mut text = trained.model.to_json(&about);
+    text.push('\n');
+    // the file must read back as the tracker will read it
+    Model::parse(&text).map_err(|e| format!("the model written would not load: {}", e.message()))?;
+    std::fs::write(out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let mut report = format!("wrote {}\n{about}\n\n", out.display());
+    report.push_str(&format!("{:<28} {:>12} {:>12}\n", "feature", "intent", "abandonment"));
+    report.push_str(&format!(
+        "{:<28} {:>12.6} {:>12.6}\n",
+        "(bias)", trained.model.intent.bias, trained.model.abandonment.bias
+    ));
+    for (i, name) in FEATURES.iter().enumerate() {
+        report.push_str(&format!(
+            "{name:<28} {:>12.6} {:>12.6}\n",
+            trained.model.intent.weights[i], trained.model.abandonment.weights[i]
+        ));
+    }
+    for (name, fit) in [("intent", &trained.intent), ("abandonment", &trained.abandonment)] {
+        report.push_str(&format!("{name}: inner validation log loss by lambda:"));
+        for (lambda, loss) in &fit.choice.validation {
+            report.push_str(&format!(" {lambda}: {loss:.5}"));
+        }
+        report.push_str(&format!(
+            " → {} (the fitting part's base rate: {:.5})\n",
+            fit.choice.lambda, fit.choice.base_rate_loss
+        ));
+        if !fit.converged {
+            warn(&format!("the {name} fit did not converge"));
+        }
+    }
+    Ok(report)
+}
+
+fn eval_intent(
+    options: &DataOptions,
+    choice: &ModelChoice,
+    json: bool,
+    warn: &mut dyn FnMut(&str),
+) -> Result<String, String> {
+    let given = match choice {
+        ModelChoice::Fit => None,
+        ModelChoice::Default => Some((Model::default_model(), "the compiled-in default model".to_string())),
+        ModelChoice::File(path) => {
+            let text = read_text(path)?;
+            let model = Model::parse(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+            Some((model, path.display().to_string()))
+        }
+    };
+    let (_, replayed) = load_and_replay(options, given.as_ref().map(|(m, _)| m), warn)?;
+    let evaluated = match &given {
+        None => Evaluated::Fit,
+        Some((model, name)) => {
+            // The page's own predictions during the replay must be what the lab scores.
+            let differing = replayed
+                .samples
+                .iter()
+                .filter(|s| s.page_intent != model.intent.probability(&s.x))
+                .count();
+            if differing > 0 {
+                warn(&format!(
+                    "{differing} samples where the engine's intent differs from the model applied to its features"
+                ));
+            }
+            Evaluated::Given(model, name.clone())
+        }
+    };
+    let report = eval::evaluate(&replayed, &evaluated);
+    Ok(if json {
+        report.to_json() + "\n"
+    } else {
+        report.to_text()
+    })
+}
