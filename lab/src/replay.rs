@@ -118,7 +118,7 @@ pub fn replay(
             let seed = [event.visitor as u32, (event.visitor >> 32) as u32, 0x1ab, 0xca7];
             let mut fresh = Engine::new(config.clone(), Vec::new(), seed, event.time, false);
             if let Some(model) = model {
-                fresh.intelligence().set_model(model.clone());
+                fresh.intelligence_mut().set_model(model.clone());
             }
             engine = Some(fresh);
         }

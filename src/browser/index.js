@@ -127,6 +127,7 @@ class Tracker {
   #watchers = [];
   #insight; // the intelligence module's handle, once loaded
   #backlog = []; // [op, session, event, json, n, now] until then
+  #saving; // the timer that stores the intelligence's state
   #navigating = -Infinity;
   #waiters = [];
   #off = [];
@@ -204,9 +205,18 @@ class Tracker {
     }
     const summary = this.#insight.run(op, session, event, json, n, now);
     if (summary) this.#run(SUMMARY, '', summary);
-    this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, now));
+    // Its state is stored at once when a summary went out or the page is going away, else at
+    // most once a second: building it costs more than the update itself.
+    if (summary || op == LEAVE || op == VISIBILITY) this.#save();
+    else this.#saving ??= setTimeout(() => this.#save(), 1000);
     this.#pump();
     this.#changed();
+  }
+
+  #save() {
+    clearTimeout(this.#saving);
+    this.#saving = undefined;
+    if (this.#insight) this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
   }
 
   /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
@@ -282,6 +292,7 @@ class Tracker {
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#save();
     this.#off.forEach((off) => off());
     clearTimeout(this.#timer);
     cancelAnimationFrame(this.#frame);

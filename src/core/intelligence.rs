@@ -453,7 +453,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(test)]
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 3_729_459_534_795_296_576;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 17_308_693_389_854_184_574;
 
 #[cfg(test)]
 mod scripted {

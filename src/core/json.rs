@@ -312,11 +312,22 @@ pub fn digit(value: u8) -> char {
 }
 
 /// Appends the decimal digits of `n`; the core avoids `format!` to keep the wasm small.
-pub fn push_u64(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_u64(out, n / 10);
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(slot) = digits.get_mut(start) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
     }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    for &digit in digits.iter().skip(start) {
+        out.push(char::from(digit));
+    }
 }
 
 /// Characters in `s`, counted without the standard library's Unicode machinery.

@@ -38,6 +38,10 @@ pub struct Engine {
     /// is a separate module the shell feeds; see `intelligence`.
     #[cfg(feature = "insight")]
     intelligence: Intelligence,
+    /// The intelligence changed since its state was last stored; it is stored when storage
+    /// operations are next collected, not after every event.
+    #[cfg(feature = "insight")]
+    insight_dirty: bool,
 }
 
 /// The stored intelligence state, among the entries a page found.
@@ -92,6 +96,8 @@ impl Engine {
             message_counter: 0,
             #[cfg(feature = "insight")]
             intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored)),
+            #[cfg(feature = "insight")]
+            insight_dirty: false,
         };
         if consent == Consent::Denied {
             engine.clear_storage();
@@ -182,6 +188,11 @@ impl Engine {
 
     /// Storage operations to perform, oldest first; the engine forgets them.
     pub fn take_storage_ops(&mut self) -> Vec<StorageOp> {
+        #[cfg(feature = "insight")]
+        if core::mem::take(&mut self.insight_dirty) {
+            let state = self.intelligence.state();
+            self.store_insight(state);
+        }
         core::mem::take(&mut self.ops)
     }
 
@@ -304,8 +315,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.observe(&session_id, now, event, properties) {
             self.queue_summary(page, &summary);
         }
-        let state = self.intelligence.state();
-        self.store_insight(state);
+        self.insight_dirty = true;
     }
 
     #[cfg(not(feature = "insight"))]
@@ -455,7 +465,13 @@ impl Engine {
 
     /// The session intelligence (natively; in the browser it is the insight module).
     #[cfg(feature = "insight")]
-    pub fn intelligence(&mut self) -> &mut Intelligence {
+    pub fn intelligence(&self) -> &Intelligence {
+        &self.intelligence
+    }
+
+    /// The same, to change it (a model to evaluate).
+    #[cfg(feature = "insight")]
+    pub fn intelligence_mut(&mut self) -> &mut Intelligence {
         &mut self.intelligence
     }
 
@@ -477,8 +493,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.leave(now) {
             self.queue_summary(page, &summary);
         }
-        let state = self.intelligence.state();
-        self.store_insight(state);
+        self.insight_dirty = true;
     }
 
     #[cfg(feature = "insight")]

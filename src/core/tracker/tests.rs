@@ -632,7 +632,7 @@ pub(crate) fn scripted_bytes() -> String {
         *w = (i as f64 - 9.5) / 7.0;
     }
     let logistic = crate::core::intent::Logistic { bias: -1.25, weights };
-    engine.intelligence().set_model(crate::core::intent::Model {
+    engine.intelligence_mut().set_model(crate::core::intent::Model {
         intent: logistic.clone(),
         abandonment: logistic,
     });
@@ -669,7 +669,7 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 11_784_685_512_631_676_555;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 3_406_364_742_770_417_725;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
