@@ -22,16 +22,19 @@ fn fnv1a32(text: &str) -> u32 {
 }
 
 impl Distinct {
-    /// Adds `key`; returns whether it was seen before.
+    /// Adds `key`; returns whether it was seen before. Kept sorted, so a long session's
+    /// lookups stay a binary search.
     pub fn insert(&mut self, key: &str) -> bool {
         let hash = fnv1a32(key);
-        if self.hashes.contains(&hash) {
-            return true;
+        match self.hashes.binary_search(&hash) {
+            Ok(_) => true,
+            Err(at) => {
+                if self.hashes.len() < MAX_DISTINCT {
+                    self.hashes.insert(at, hash);
+                }
+                false
+            }
         }
-        if self.hashes.len() < MAX_DISTINCT {
-            self.hashes.push(hash);
-        }
-        false
     }
 
     pub fn len(&self) -> usize {
@@ -57,14 +60,15 @@ impl Distinct {
 
     fn read(value: Option<&Value>) -> Distinct {
         let items = value.and_then(Value::as_array).unwrap_or(&[]);
-        Distinct {
-            hashes: items
-                .iter()
-                .filter_map(Value::as_f64)
-                .map(|h| h as u32)
-                .take(MAX_DISTINCT)
-                .collect(),
+        let mut distinct = Distinct::default();
+        // one by one, so the set comes back sorted whatever the stored order (no sort code)
+        for hash in items.iter().filter_map(Value::as_f64).take(MAX_DISTINCT) {
+            let hash = hash as u32;
+            if let Err(at) = distinct.hashes.binary_search(&hash) {
+                distinct.hashes.insert(at, hash);
+            }
         }
+        distinct
     }
 }
 

@@ -87,6 +87,14 @@ struct Entry {
     key: String,
     score: f64,
     at: Millis,
+    /// `ln(score) + at·ln2 / half_life`: every entry of a layer decays at the same rate, so
+    /// this orders entries as their decayed scores would at any moment, without computing one
+    /// decay per entry (it is kept up to date whenever the score changes).
+    rank: f64,
+}
+
+fn rank(score: f64, at: Millis, half_life: Millis) -> f64 {
+    num::ln(score) + at * core::f64::consts::LN_2 / half_life
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,6 +107,7 @@ impl Scores {
         if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key) {
             entry.score = (entry.score * num::decay(now - entry.at, half_life) + weight).max(0.0);
             entry.at = now;
+            entry.rank = rank(entry.score, now, half_life);
             return;
         }
         if weight <= 0.0 || cap == 0 {
@@ -108,21 +117,15 @@ impl Scores {
             key: key.into(),
             score: weight,
             at: now,
+            rank: rank(weight, now, half_life),
         };
         if self.entries.len() < cap {
             self.entries.push(entry);
             return;
         }
-        let weakest = self
-            .entries
-            .iter_mut()
-            .map(|e| {
-                let value = e.score * num::decay(now - e.at, half_life);
-                (value, e)
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((value, slot)) = weakest
-            && value < weight
+        let weakest = self.entries.iter_mut().min_by(|a, b| a.rank.total_cmp(&b.rank));
+        if let Some(slot) = weakest
+            && slot.rank < entry.rank
         {
             *slot = entry;
         }
@@ -153,16 +156,19 @@ impl Scores {
         out.push(']');
     }
 
-    fn read(value: Option<&Value>, cap: usize) -> Scores {
+    fn read(value: Option<&Value>, cap: usize, half_life: Millis) -> Scores {
         let entries = value.and_then(Value::as_array).unwrap_or(&[]);
         let entries = entries
             .iter()
             .filter_map(|e| {
                 let e = e.as_array()?;
+                let score = e.get(1)?.as_f64().filter(|s| s.is_finite() && *s >= 0.0)? / 1e6;
+                let at = e.get(2)?.as_f64().filter(|t| t.is_finite())?;
                 Some(Entry {
                     key: e.first()?.as_str()?.to_string(),
-                    score: e.get(1)?.as_f64().filter(|s| s.is_finite() && *s >= 0.0)? / 1e6,
-                    at: e.get(2)?.as_f64().filter(|t| t.is_finite())?,
+                    score,
+                    at,
+                    rank: rank(score, at, half_life),
                 })
             })
             .take(cap)
@@ -300,13 +306,13 @@ impl Interests {
     }
 
     pub fn read(value: Option<&Value>, config: &InterestConfig) -> Interests {
-        let layer = |name| {
+        let layer = |name, half_life| {
             let dims = value.and_then(|v| v.get(name)).and_then(Value::as_array).unwrap_or(&[]);
-            core::array::from_fn(|i| Scores::read(dims.get(i), config.max_entries))
+            core::array::from_fn(|i| Scores::read(dims.get(i), config.max_entries, half_life))
         };
         Interests {
-            session: layer("s"),
-            history: layer("h"),
+            session: layer("s", config.half_life),
+            history: layer("h", HISTORY_HALF_LIFE),
         }
     }
 
