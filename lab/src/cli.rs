@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use crate::adapters::{Format, OnError};
 
-pub const SHORT_USAGE: &str = "\
+/// The synopsis, shown on its own after a command-line error and at the top of `--help`.
+macro_rules! synopsis {
+    () => {
+        "\
 usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|skip]
                                   [--timezone-offset MINUTES] --out MODEL
        cartsense-lab eval-intent --data FILE --format FORMAT [--on-error stop|skip]
@@ -15,22 +18,21 @@ usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|s
        cartsense-lab eval-uci --data FILE [--json]
        cartsense-lab bench [--calls N]
        cartsense-lab --help
-FORMAT: taobao | rees46 | otto | ndjson
-";
+"
+    };
+}
 
-pub const USAGE: &str = "\
+pub const SHORT_USAGE: &str = concat!(synopsis!(), "FORMAT: taobao | rees46 | otto | ndjson\n");
+
+pub const USAGE: &str = concat!(
+    "\
 cartsense-lab: replays recorded shop sessions through the cartsense core (one Engine per
 visitor, the browser's own session split and session intelligence), trains the intent and
 abandonment model the tracker ships with, and evaluates it against baselines.
 
-usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|skip]
-                                  [--timezone-offset MINUTES] --out MODEL
-       cartsense-lab eval-intent --data FILE --format FORMAT [--on-error stop|skip]
-                                 [--timezone-offset MINUTES] [--model MODEL|default] [--json]
-       cartsense-lab eval-uci --data FILE [--json]
-       cartsense-lab bench [--calls N]
-       cartsense-lab --help
-
+",
+    synopsis!(),
+    "
 train-intent   fit both logistic regressions on every session of FILE; write the model file
   --out MODEL            where to write it (e.g. models/intent.json)
 eval-intent    time split: sessions sorted by start, the earliest 70 % fit, the latest 30 %
@@ -54,7 +56,8 @@ bench          time Engine::track and measure profile and storage sizes
   --calls N              timed calls per measurement (default 100000)
 
 Exit codes: 0 success, 1 bad data or I/O failure, 2 bad command line.
-";
+"
+);
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataOptions {

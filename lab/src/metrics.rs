@@ -179,36 +179,29 @@ pub fn average_precision(p: &[f64], y: &[bool]) -> f64 {
     ap
 }
 
-/// Mean negative log likelihood, natural log, probabilities clipped to [EPS, 1 − EPS].
-pub fn log_loss(p: &[f64], y: &[bool]) -> f64 {
+/// Mean of `loss(p, y)` over the pairs; NaN when there are none.
+fn mean_loss(p: &[f64], y: &[bool], loss: impl Fn(f64, bool) -> f64) -> f64 {
     if p.is_empty() {
         return f64::NAN;
     }
-    let total: f64 = p
-        .iter()
-        .zip(y)
-        .map(|(p, y)| {
-            let p = p.clamp(EPS, 1.0 - EPS);
-            if *y { -p.ln() } else { -(1.0 - p).ln() }
-        })
-        .sum();
+    let total: f64 = p.iter().zip(y).map(|(p, y)| loss(*p, *y)).sum();
     total / p.len() as f64
+}
+
+/// Mean negative log likelihood, natural log, probabilities clipped to [EPS, 1 − EPS].
+pub fn log_loss(p: &[f64], y: &[bool]) -> f64 {
+    mean_loss(p, y, |p, y| {
+        let p = p.clamp(EPS, 1.0 - EPS);
+        if y { -p.ln() } else { -(1.0 - p).ln() }
+    })
 }
 
 /// Mean squared error of the probability.
 pub fn brier(p: &[f64], y: &[bool]) -> f64 {
-    if p.is_empty() {
-        return f64::NAN;
-    }
-    let total: f64 = p
-        .iter()
-        .zip(y)
-        .map(|(p, y)| {
-            let t = if *y { 1.0 } else { 0.0 };
-            (p - t) * (p - t)
-        })
-        .sum();
-    total / p.len() as f64
+    mean_loss(p, y, |p, y| {
+        let t = if y { 1.0 } else { 0.0 };
+        (p - t) * (p - t)
+    })
 }
 
 /// Expected calibration error over `bins` equal-width bins of [0, 1] (p = 1 goes in the last):
