@@ -36,20 +36,50 @@ CREATE TABLE items (
 ";
 
 /// How long a writer waits for a lock held by another connection (an `export` running
-/// against a live database, say) before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// against a live database, say) before giving up; see [`Store::set_busy_timeout`].
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A failure of the database, with the path and what was being done.
 #[derive(Debug)]
 pub struct StoreError {
     message: String,
+    busy: bool,
 }
 
 impl StoreError {
     fn new(path: &Path, doing: &str, problem: impl fmt::Display) -> StoreError {
         StoreError {
             message: format!("database {}: {doing}: {problem}", path.display()),
+            busy: false,
         }
+    }
+
+    fn from_sqlite(path: &Path, doing: &str, error: rusqlite::Error) -> StoreError {
+        // BUSY: another connection holds the write lock past the busy timeout; LOCKED: a
+        // conflict inside this connection's shared cache. Both pass; nothing is wrong with
+        // the data or the disk.
+        let busy = matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        StoreError {
+            busy,
+            ..StoreError::new(path, doing, error)
+        }
+    }
+
+    /// Whether the database was only busy (locked by another connection): the same request
+    /// can succeed a moment later, so the server answers 503 with `Retry-After`.
+    pub fn is_busy(&self) -> bool {
+        self.busy
+    }
+
+    fn newer_schema(path: &Path, doing: &str, newer: i64) -> StoreError {
+        StoreError::new(
+            path,
+            doing,
+            format!("schema version {newer} is newer than this collector's ({SCHEMA_VERSION})"),
+        )
     }
 }
 
@@ -99,12 +129,7 @@ pub struct Store {
 impl Store {
     /// Opens the database at `path` for the server, creating it and its schema if missing.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::new(path, "cannot open", e))?;
-        let mut store = Store {
-            conn,
-            path: path.to_owned(),
-        };
+        let mut store = Store::connect(path, OpenFlags::SQLITE_OPEN_CREATE)?;
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -123,37 +148,45 @@ impl Store {
         }
         // Read-write without CREATE: a read-only connection cannot open a WAL database whose
         // -shm file is gone (the server removes it on a clean stop).
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::new(path, "cannot open", e))?;
+        let store = Store::connect(path, OpenFlags::empty())?;
+        match store.schema_version()? {
+            SCHEMA_VERSION => Ok(store),
+            0 => Err(store.error("cannot read", "not a cartsense-collector database (no schema)")),
+            newer => Err(StoreError::newer_schema(path, "cannot read", newer)),
+        }
+    }
+
+    /// Opens a read-write connection (plus `extra` flags) with the default busy timeout.
+    fn connect(path: &Path, extra: OpenFlags) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | extra;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StoreError::from_sqlite(path, "cannot open", e))?;
         let store = Store {
             conn,
             path: path.to_owned(),
         };
-        store
-            .conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| store.error("cannot configure", e))?;
-        match store.schema_version()? {
-            SCHEMA_VERSION => Ok(store),
-            0 => Err(store.error("cannot read", "not a cartsense-collector database (no schema)")),
-            newer => Err(store.error(
-                "cannot read",
-                format!("schema version {newer} is newer than this collector's ({SCHEMA_VERSION})"),
-            )),
-        }
+        store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+        Ok(store)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// How long a write waits for a lock held by another connection before it fails with an
+    /// error for which [`StoreError::is_busy`] holds.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), StoreError> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| self.sqlite_error("cannot configure", e))
     }
 
     fn error(&self, doing: &str, problem: impl fmt::Display) -> StoreError {
         StoreError::new(&self.path, doing, problem)
     }
 
+    fn sqlite_error(&self, doing: &str, error: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(&self.path, doing, error)
+    }
+
     fn configure(&self) -> Result<(), StoreError> {
-        let fail = |e: rusqlite::Error| self.error("cannot configure", e);
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+        let fail = |e: rusqlite::Error| self.sqlite_error("cannot configure", e);
         let mode: String = self
             .conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
@@ -173,12 +206,12 @@ impl Store {
     fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| self.error("cannot read the schema version", e))
+            .map_err(|e| self.sqlite_error("cannot read the schema version", e))
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let fail = |e: rusqlite::Error| StoreError::new(&path, "cannot migrate the schema", e);
+        let fail = |e: rusqlite::Error| StoreError::from_sqlite(&path, "cannot migrate the schema", e);
         // IMMEDIATE takes the write lock first, so two collectors starting on one new file
         // cannot both create the schema.
         let tx = self
@@ -197,11 +230,7 @@ impl Store {
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
             }
             newer => {
-                return Err(StoreError::new(
-                    &path,
-                    "cannot migrate the schema",
-                    format!("schema version {newer} is newer than this collector's ({SCHEMA_VERSION})"),
-                ));
+                return Err(StoreError::newer_schema(&path, "cannot migrate the schema", newer));
             }
         }
         tx.commit().map_err(fail)
@@ -212,7 +241,7 @@ impl Store {
     /// Returns how many items were new.
     pub fn insert_batch(&mut self, write_key: &str, received_at: &str, items: &[NewItem]) -> Result<usize, StoreError> {
         let path = self.path.clone();
-        let fail = |e: rusqlite::Error| StoreError::new(&path, "cannot store a batch", e);
+        let fail = |e: rusqlite::Error| StoreError::from_sqlite(&path, "cannot store a batch", e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -245,7 +274,7 @@ impl Store {
 
     /// Calls `each` with every stored item's JSON, in receive order.
     pub fn for_each_item(&self, mut each: impl FnMut(&str) -> io::Result<()>) -> Result<u64, ExportError> {
-        let fail = |e: rusqlite::Error| ExportError::Store(self.error("cannot read items", e));
+        let fail = |e: rusqlite::Error| ExportError::Store(self.sqlite_error("cannot read items", e));
         let mut select = self.conn.prepare("SELECT json FROM items ORDER BY seq").map_err(fail)?;
         let mut rows = select.query([]).map_err(fail)?;
         let mut count = 0;
@@ -316,6 +345,45 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(Store::open_existing(&path).unwrap().export(&mut out).unwrap(), 4);
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4);
+    }
+
+    #[test]
+    fn a_batch_that_fails_midway_is_rolled_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut store = Store::open(&path).unwrap();
+        store.insert_batch("", "t", &[item("kept")]).unwrap();
+        // A failure on the second row of a batch, after the first was written.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER fail_on_boom BEFORE INSERT ON items WHEN NEW.message_id = 'boom'
+                 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END;",
+            )
+            .unwrap();
+        let err = store
+            .insert_batch("", "t", &[item("first"), item("boom"), item("last")])
+            .unwrap_err();
+        assert!(err.to_string().contains("simulated storage failure"), "{err}");
+        assert!(!err.is_busy());
+        assert_eq!(store.items().unwrap(), [r#"{"messageId":"kept"}"#]);
+        // The connection is usable afterwards: the failed transaction did not stay open.
+        assert_eq!(store.insert_batch("", "t", &[item("next")]).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_write_lock_held_elsewhere_is_reported_as_busy_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut store = Store::open(&path).unwrap();
+        store.set_busy_timeout(Duration::from_millis(50)).unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let err = store.insert_batch("", "t", &[item("a"), item("b")]).unwrap_err();
+        assert!(err.is_busy(), "{err}");
+        other.execute_batch("ROLLBACK").unwrap();
+        assert!(store.items().unwrap().is_empty());
+        assert_eq!(store.insert_batch("", "t", &[item("a"), item("b")]).unwrap(), 2);
     }
 
     #[test]
