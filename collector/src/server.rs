@@ -56,6 +56,7 @@ struct App {
     // must not run on the async workers, and one connection serialises the writes anyway.
     store: Mutex<Store>,
     any_origin: bool,
+    /// Normalised with [`normalize_origin`].
     allow_origins: Vec<String>,
     write_keys: Vec<String>,
 }
@@ -67,7 +68,12 @@ pub fn router(store: Store, config: &Config) -> Router {
     let app = Arc::new(App {
         store: Mutex::new(store),
         any_origin: config.allow_origins.iter().any(|o| o == "*"),
-        allow_origins: config.allow_origins.iter().filter(|o| *o != "*").cloned().collect(),
+        allow_origins: config
+            .allow_origins
+            .iter()
+            .filter(|o| *o != "*")
+            .map(|o| normalize_origin(o))
+            .collect(),
         write_keys: config.write_keys.clone(),
     });
     let mut router = Router::new()
@@ -243,9 +249,9 @@ impl App {
         let Ok(text) = origin.to_str() else {
             return OriginCheck::Refused(String::from_utf8_lossy(origin.as_bytes()).into_owned());
         };
-        // Browsers serialise origins in lower case; a configured origin may not be.
-        let listed = self.any_origin || self.allow_origins.iter().any(|o| o.eq_ignore_ascii_case(text));
-        if listed || is_same_origin(text, headers) {
+        let origin_key = normalize_origin(text);
+        let listed = self.any_origin || self.allow_origins.contains(&origin_key);
+        if listed || is_same_origin(&origin_key, headers) {
             OriginCheck::Allowed(origin.clone())
         } else {
             OriginCheck::Refused(text.to_owned())
@@ -280,13 +286,59 @@ impl App {
     }
 }
 
-/// Whether `origin` is the collector's own (`http://` + Host), e.g. the demo page it serves.
-fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    match (origin.strip_prefix("http://"), host) {
-        (Some(origin_host), Some(host)) => origin_host.eq_ignore_ascii_case(host),
-        _ => false,
+/// An origin in the one form used for comparing: lower case (browsers serialise origins in
+/// lower case, a configured one may not be) and without the scheme's default port
+/// (`https://shop.example:443` is `https://shop.example`).
+fn normalize_origin(origin: &str) -> String {
+    let origin = origin.to_ascii_lowercase();
+    let default_port = match origin.split_once("://") {
+        Some(("http", _)) => ":80",
+        Some(("https", _)) => ":443",
+        _ => return origin,
+    };
+    match origin.strip_suffix(default_port) {
+        Some(without_port) => without_port.to_owned(),
+        None => origin,
     }
+}
+
+/// The scheme the client used to reach the collector. The collector itself speaks plain
+/// HTTP; behind a TLS-terminating proxy the proxy says `https` in `X-Forwarded-Proto` (or the
+/// standard `Forwarded: proto=https`).
+fn request_scheme(headers: &HeaderMap) -> String {
+    let forwarded_proto = headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            // The first hop's element: the proxy nearest the client appends first.
+            let first = v.split(',').next()?;
+            first.split(';').find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                name.eq_ignore_ascii_case("proto")
+                    .then(|| value.trim_matches('"').to_owned())
+            })
+        });
+    let proto = forwarded_proto.or_else(|| {
+        headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+    });
+    match proto {
+        Some(proto) if !proto.is_empty() => proto.to_ascii_lowercase(),
+        _ => String::from("http"),
+    }
+}
+
+/// Whether `origin` (normalised) is the collector's own: the request's scheme and `Host`, e.g.
+/// the demo page it serves, also when a proxy serves it as `https`. A page of the same host
+/// under another scheme is another origin.
+fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    origin == normalize_origin(&format!("{}://{host}", request_scheme(headers)))
 }
 
 fn refused(origin: &str) -> ApiError {

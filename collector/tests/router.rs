@@ -612,3 +612,96 @@ async fn static_files_have_exact_mime_types_and_no_cache() {
     let health = f.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(health.body, "ok");
 }
+
+#[tokio::test]
+async fn same_origin_follows_the_request_scheme_and_default_ports() {
+    let f = fixture(Config {
+        allow_origins: vec!["HTTPS://Shop.Example:443".into()],
+        ..Config::default()
+    });
+    let request = |origin: &str, host: &str, forwarded: &[(&str, &str)], id: &str| {
+        let mut builder = Request::post("/v1/batch")
+            .header("host", host)
+            .header("content-type", "application/json")
+            .header("origin", origin);
+        for (name, value) in forwarded {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::from(batch(&[track(id)]))).unwrap()
+    };
+    let allowed: Vec<(Request<Body>, &str)> = vec![
+        // An https page on the collector's own host, behind a TLS-terminating proxy.
+        (
+            request(
+                "https://collector.test",
+                "collector.test",
+                &[("x-forwarded-proto", "https")],
+                "xfp",
+            ),
+            "https://collector.test",
+        ),
+        (
+            request(
+                "https://collector.test",
+                "collector.test:443",
+                &[("forwarded", "for=192.0.2.1;proto=https;host=collector.test")],
+                "fwd",
+            ),
+            "https://collector.test",
+        ),
+        // Plain HTTP, the default port written out by one side only.
+        (
+            request("http://collector.test", "collector.test:80", &[], "port80"),
+            "http://collector.test",
+        ),
+        // A configured origin matches whatever its case and default port.
+        (
+            request("https://shop.example", "collector.test", &[], "listed"),
+            "https://shop.example",
+        ),
+    ];
+    for (request, origin) in allowed {
+        let reply = f.send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{origin}: {}", reply.body);
+        assert_eq!(reply.headers["access-control-allow-origin"], origin);
+    }
+
+    let refused: Vec<(Request<Body>, &str)> = vec![
+        // Same host, but an https page talking to a plain-HTTP collector: another origin.
+        (
+            request(
+                "https://collector.test:8080",
+                "collector.test:8080",
+                &[],
+                "https-on-http",
+            ),
+            "https://collector.test:8080",
+        ),
+        // Same host, an http page while the proxy says the request came over https.
+        (
+            request(
+                "http://collector.test",
+                "collector.test",
+                &[("x-forwarded-proto", "https")],
+                "http-on-https",
+            ),
+            "http://collector.test",
+        ),
+        // Another port is another origin.
+        (
+            request("http://collector.test:8081", "collector.test:8080", &[], "port"),
+            "http://collector.test:8081",
+        ),
+        (
+            request("http://shop.example", "collector.test", &[], "scheme"),
+            "http://shop.example",
+        ),
+    ];
+    for (request, origin) in refused {
+        let reply = f.send(request).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin}: {}", reply.body);
+        assert!(reply.error().contains(origin), "{}", reply.body);
+        assert!(!reply.headers.contains_key("access-control-allow-origin"));
+    }
+    assert_eq!(message_ids(&f.stored()), ["xfp", "fwd", "port80", "listed"]);
+}
