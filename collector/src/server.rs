@@ -261,8 +261,10 @@ impl App {
     /// The write key of a request: the Basic-auth username, else the body's `writeKey`.
     /// With `--write-key` configured only those are accepted; `''` stands for "no key".
     fn authorize(&self, header_key: Result<Option<String>, &'static str>, body: &Value) -> Result<String, ApiError> {
+        // A malformed key is an authentication failure, not a format error: the client cannot
+        // be identified, and a 400 would make the tracker drop the batch as bad data.
         let body_key = wire::write_key(body)
-            .map_err(|e| ApiError::bad_request(e.message()))?
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.message()))?
             .map(str::to_owned);
         let restricted = !self.write_keys.is_empty();
         let key = match header_key {

@@ -267,7 +267,12 @@ async fn bad_input_is_refused_with_a_json_error_and_nothing_is_stored() {
         ),
         (
             format!(r#"{{"batch":[{good}],"writeKey":7}}"#),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
+            "body: writeKey must be a string",
+        ),
+        (
+            format!(r#"{{"batch":[{good}],"writeKey":{{"key":"k"}}}}"#),
+            StatusCode::UNAUTHORIZED,
             "body: writeKey must be a string",
         ),
         (
@@ -387,6 +392,15 @@ async fn write_keys_come_from_basic_auth_or_the_body_and_can_be_restricted() {
         (
             with_auth("Basic %%%", batch(&[track("r5")])),
             "the Authorization header must be",
+        ),
+        (
+            batch_request()
+                .body(Body::from(format!(
+                    r#"{{"batch":[{}],"writeKey":["wk_live"]}}"#,
+                    track("r6")
+                )))
+                .unwrap(),
+            "body: writeKey must be a string",
         ),
     ];
     for (request, message) in refused {
