@@ -8,14 +8,21 @@ use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where `serve` listens when `--addr` is not given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
+/// `--body-timeout` when not given.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest `--body-timeout` accepted: beyond an hour it no longer protects anything.
+const MAX_BODY_TIMEOUT_SECONDS: f64 = 3600.0;
+
 /// Printed with every usage error: enough to fix the command line without scrolling.
 pub const SHORT_USAGE: &str = "\
 usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
-                                 [--write-key KEY]... [--verbose]
+                                 [--write-key KEY]... [--body-timeout SECONDS] [--verbose]
        cartsense-collector export --db PATH
        cartsense-collector --help
 ";
@@ -26,7 +33,7 @@ cartsense-collector: the reference collector for cartsense. It receives Segment-
 batches at POST /v1/batch and stores them in SQLite.
 
 usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
-                                 [--write-key KEY]... [--verbose]
+                                 [--write-key KEY]... [--body-timeout SECONDS] [--verbose]
        cartsense-collector export --db PATH
        cartsense-collector --help
 
@@ -38,6 +45,8 @@ serve     receive batches and store them
                           post batches from a browser; repeatable. Requests without an Origin
                           header and same-origin requests are always allowed.
   --write-key KEY         accept only these write keys; repeatable (default: any key, or none)
+  --body-timeout SECONDS  answer 408 to a batch whose body has not fully arrived within this
+                          time (default 10; fractions allowed, at most 3600)
   --verbose               log one line per request to stderr
                           (also CARTSENSE_COLLECTOR_VERBOSE=1)
 
@@ -63,6 +72,7 @@ pub struct ServeOptions {
     pub allow_origins: Vec<String>,
     /// Empty means every key (and no key) is accepted.
     pub write_keys: Vec<String>,
+    pub body_timeout: Duration,
     pub verbose: bool,
 }
 
@@ -188,6 +198,7 @@ fn parse_serve(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comma
     let mut www = None;
     let mut allow_origins = Vec::new();
     let mut write_keys = Vec::new();
+    let mut body_timeout = None;
     let mut verbose = false;
     while let Some(mut flag) = flags.next_flag()? {
         match flag.name.as_str() {
@@ -211,6 +222,11 @@ fn parse_serve(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comma
                 allow_origins.push(origin);
             }
             "--write-key" => write_keys.push(flags.text_value(&mut flag)?),
+            "--body-timeout" => {
+                let text = flags.text_value(&mut flag)?;
+                let parsed = parse_body_timeout(&text)?;
+                set_once(&mut body_timeout, &flag, parsed)?;
+            }
             "--verbose" => {
                 no_value(&flag)?;
                 verbose = true;
@@ -231,6 +247,7 @@ fn parse_serve(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comma
         www,
         allow_origins,
         write_keys,
+        body_timeout: body_timeout.unwrap_or(DEFAULT_BODY_TIMEOUT),
         verbose,
     }))
 }
@@ -261,6 +278,15 @@ fn parse_addr(text: &str) -> Result<SocketAddr, UsageError> {
             "--addr `{text}` is not an IP address with a port, e.g. 127.0.0.1:8080 or [::1]:8080"
         ))
     })
+}
+
+fn parse_body_timeout(text: &str) -> Result<Duration, UsageError> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= MAX_BODY_TIMEOUT_SECONDS => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(usage_error(format!(
+            "--body-timeout `{text}` must be a number of seconds above 0 and at most {MAX_BODY_TIMEOUT_SECONDS}"
+        ))),
+    }
 }
 
 /// `*`, or an origin as browsers send it: `scheme://host[:port]` with no path.
@@ -323,6 +349,8 @@ mod tests {
             "--write-key",
             "k1",
             "--write-key=k2",
+            "--body-timeout",
+            "2.5",
             "--verbose",
         ]);
         assert_eq!(
@@ -333,6 +361,7 @@ mod tests {
                 www: Some("www".into()),
                 allow_origins: vec!["https://shop.example".into(), "*".into()],
                 write_keys: vec!["k1".into(), "k2".into()],
+                body_timeout: Duration::from_millis(2500),
                 verbose: true,
             }
         );
@@ -343,6 +372,7 @@ mod tests {
         let options = serve(&["serve", "--db", "x.db"]);
         assert_eq!(options.addr, DEFAULT_ADDR.parse().unwrap());
         assert_eq!(options.www, None);
+        assert_eq!(options.body_timeout, Duration::from_secs(10));
         assert!(options.allow_origins.is_empty() && options.write_keys.is_empty() && !options.verbose);
     }
 
@@ -378,12 +408,23 @@ mod tests {
             (&["serve", "--db", "x", "--db", "y"], "--db given more than once"),
             (&["serve", "--db", "x", "extra"], "unexpected argument `extra`"),
             (&["serve", "--db", "x", "--verbose=yes"], "--verbose takes no value"),
+            (
+                &["serve", "--db", "x", "--body-timeout", "1", "--body-timeout", "2"],
+                "--body-timeout given more than once",
+            ),
         ];
         for (args, expected) in cases {
             assert_eq!(error(args), *expected, "{args:?}");
         }
         assert!(error(&["serve", "--db", "x", "--addr", "localhost:80"]).starts_with("--addr `localhost:80` is not"));
         assert!(error(&["serve", "--db", "x", "--addr", "127.0.0.1"]).starts_with("--addr `127.0.0.1` is not"));
+        for bad in ["0", "-1", "NaN", "inf", "3601", "10s", "1e9"] {
+            assert_eq!(
+                error(&["serve", "--db", "x", "--body-timeout", bad]),
+                format!("--body-timeout `{bad}` must be a number of seconds above 0 and at most 3600"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
 
-use crate::cli::ServeOptions;
+use crate::cli::{DEFAULT_BODY_TIMEOUT, ServeOptions};
 use crate::store::{NewItem, Store};
 
 /// How long a shutdown waits for in-flight requests before the process exits anyway; a
@@ -39,7 +39,7 @@ use crate::store::{NewItem, Store};
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// What the router needs besides the store.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// `*` or exact origins (`https://shop.example`) whose pages may post batches.
     pub allow_origins: Vec<String>,
@@ -49,6 +49,21 @@ pub struct Config {
     pub www: Option<PathBuf>,
     /// Log one line per request to stderr.
     pub verbose: bool,
+    /// A batch whose body has not fully arrived this long after the handler started reading
+    /// it gets a 408: a stalled client must not hold a connection and a task forever.
+    pub body_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            allow_origins: Vec::new(),
+            write_keys: Vec::new(),
+            www: None,
+            verbose: false,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
+    }
 }
 
 struct App {
@@ -59,6 +74,7 @@ struct App {
     /// Normalised with [`normalize_origin`].
     allow_origins: Vec<String>,
     write_keys: Vec<String>,
+    body_timeout: Duration,
 }
 
 type SharedApp = Arc<App>;
@@ -75,6 +91,7 @@ pub fn router(store: Store, config: &Config) -> Router {
             .map(|o| normalize_origin(o))
             .collect(),
         write_keys: config.write_keys.clone(),
+        body_timeout: config.body_timeout,
     });
     let mut router = Router::new()
         .route(
@@ -125,6 +142,7 @@ pub async fn run(options: ServeOptions) -> Result<(), String> {
         write_keys: options.write_keys,
         www: options.www,
         verbose: options.verbose,
+        body_timeout: options.body_timeout,
     };
     let app = router(store, &config);
     println!("cartsense-collector listening on http://{local}/");
@@ -187,6 +205,9 @@ impl Signals {
 struct ApiError {
     status: StatusCode,
     message: String,
+    /// Send `Connection: close`: the rest of the request was never read, so the connection
+    /// cannot carry another one.
+    close_connection: bool,
 }
 
 impl ApiError {
@@ -194,6 +215,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            close_connection: false,
         }
     }
 
@@ -207,7 +229,13 @@ impl IntoResponse for ApiError {
         let mut body = String::from("{\"error\":");
         json::write_string(&mut body, &self.message);
         body.push('}');
-        json_response(self.status, body)
+        let mut response = json_response(self.status, body);
+        if self.close_connection {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 
@@ -405,7 +433,7 @@ async fn accept_batch(app: &SharedApp, request: Request) -> Result<(), ApiError>
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     let header_key = basic_auth_key(&parts.headers);
-    let bytes = read_body(&parts.headers, body).await?;
+    let bytes = read_body(&parts.headers, body, app.body_timeout).await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| ApiError::bad_request(format!("body is not valid UTF-8 (at byte {})", e.valid_up_to())))?;
     let body = json::parse(text).map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
@@ -500,7 +528,7 @@ fn basic_auth_key(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
     Ok((!user.is_empty()).then(|| user.to_owned()))
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -515,10 +543,23 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     if declared.is_some_and(|length| length > wire::MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, wire::MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(ApiError::bad_request(format!("could not read the body: {e}"))),
+    // A deadline for the whole body, not an idle timeout between chunks: a client trickling
+    // a byte now and then would otherwise hold the request open indefinitely.
+    let collected = tokio::time::timeout(timeout, Limited::new(body, wire::MAX_BODY_BYTES).collect()).await;
+    match collected {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::bad_request(format!("could not read the body: {e}"))),
+        Err(_elapsed) => Err(ApiError {
+            close_connection: true,
+            ..ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body did not arrive within {} s; nothing was stored",
+                    timeout.as_secs_f64()
+                ),
+            )
+        }),
     }
 }
 

@@ -307,3 +307,37 @@ fn an_address_in_use_is_a_runtime_error() {
     assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn a_client_that_stalls_its_body_gets_408_after_body_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let server = Server::start(&db, &["--body-timeout", "0.3"]);
+    let body = track("stalled");
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(
+        stream,
+        "POST /v1/batch HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        server.addr,
+        body.len(),
+        &body[..body.len() / 2]
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let started = Instant::now();
+    // The server answers and closes the connection without the rest of the body.
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(started.elapsed() < TIMEOUT);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.ends_with(r#"{"error":"the body did not arrive within 0.3 s; nothing was stored"}"#),
+        "{response}"
+    );
+
+    server.signal(libc::SIGTERM);
+    let (status, stderr) = server.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(export(&db).is_empty());
+}

@@ -719,3 +719,35 @@ async fn same_origin_follows_the_request_scheme_and_default_ports() {
     }
     assert_eq!(message_ids(&f.stored()), ["xfp", "fwd", "port80", "listed"]);
 }
+
+#[tokio::test]
+async fn a_stalled_body_gets_408_and_stores_nothing() {
+    let f = fixture(Config {
+        body_timeout: std::time::Duration::from_millis(200),
+        ..Config::default()
+    });
+    // Half a batch, then nothing: the stream never ends.
+    let body = batch(&[track("stalled")]);
+    let head = axum::body::Bytes::copy_from_slice(&body.as_bytes()[..body.len() / 2]);
+    use futures_util::StreamExt as _;
+    let chunks = futures_util::stream::iter([Ok::<_, std::io::Error>(head)]).chain(futures_util::stream::pending());
+    let request = batch_request()
+        .header("content-length", body.len())
+        .body(Body::from_stream(chunks))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), f.send(request))
+        .await
+        .expect("the collector must give up on a stalled body");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT, "{}", reply.body);
+    assert_eq!(
+        reply.error(),
+        "the body did not arrive within 0.2 s; nothing was stored"
+    );
+    assert_eq!(reply.headers["connection"], "close");
+    assert!(f.stored().is_empty());
+    // A body that arrives in time is unaffected.
+    assert_eq!(f.post(batch(&[track("prompt")])).await.status, StatusCode::OK);
+    assert_eq!(message_ids(&f.stored()), ["prompt"]);
+}
