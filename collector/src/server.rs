@@ -38,6 +38,10 @@ use crate::store::{NewItem, Store};
 /// client that stalls mid-upload must not keep the collector alive forever.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// The `Retry-After` (seconds) sent with a 503 when the database is busy: the lock holder is
+/// usually an `export` or a checkpoint, gone within a second or two.
+const BUSY_RETRY_AFTER_SECONDS: &str = "2";
+
 /// What the router needs besides the store.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -205,6 +209,8 @@ impl Signals {
 struct ApiError {
     status: StatusCode,
     message: String,
+    /// `Retry-After` in seconds, for an error the same request can get past later.
+    retry_after: Option<&'static str>,
     /// Send `Connection: close`: the rest of the request was never read, so the connection
     /// cannot carry another one.
     close_connection: bool,
@@ -215,7 +221,15 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
             close_connection: false,
+        }
+    }
+
+    fn retry_after(self, seconds: &'static str) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 
@@ -230,10 +244,12 @@ impl IntoResponse for ApiError {
         json::write_string(&mut body, &self.message);
         body.push('}');
         let mut response = json_response(self.status, body);
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
         if self.close_connection {
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
@@ -394,6 +410,13 @@ fn add_cors_headers(response: &mut Response, check: &OriginCheck, preflight: boo
                 HeaderValue::from_static("Authorization, Content-Type"),
             );
             headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        } else {
+            // Not a CORS-safelisted header: without this a page on another origin reads
+            // `null` and cannot honour the wait a 503 asks for.
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("Retry-After"),
+            );
         }
     }
 }
@@ -457,23 +480,30 @@ async fn accept_batch(app: &SharedApp, request: Request) -> Result<(), ApiError>
         store.insert_batch(&write_key, &received_at, &rows)
     })
     .await;
+    // Every failure here left nothing of the batch stored (one transaction), so the client
+    // may send it again as it is.
     match stored {
         Ok(Ok(_inserted)) => Ok(()),
-        Ok(Err(e)) => {
-            eprintln!("cartsense-collector: {e}");
+        Ok(Err(e)) if e.is_busy() => {
+            eprintln!("cartsense-collector: {e}; answered 503");
             Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the batch could not be stored",
-            ))
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is busy; nothing was stored, send the batch again",
+            )
+            .retry_after(BUSY_RETRY_AFTER_SECONDS))
         }
-        Err(e) => {
-            eprintln!("cartsense-collector: storing a batch failed: {e}");
-            Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the batch could not be stored",
-            ))
-        }
+        Ok(Err(e)) => Err(storage_failed(&e)),
+        Err(e) => Err(storage_failed(&format!("storing a batch failed: {e}"))),
     }
+}
+
+/// A 500 for a batch the store could not take; the details go to the log, not the client.
+fn storage_failed(cause: &dyn std::fmt::Display) -> ApiError {
+    eprintln!("cartsense-collector: {cause}");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the batch could not be stored; nothing was stored, send it again",
+    )
 }
 
 /// `application/json`, `text/plain` (what `navigator.sendBeacon` sends for a string, to avoid

@@ -678,6 +678,7 @@ async fn same_origin_follows_the_request_scheme_and_default_ports() {
         let reply = f.send(request).await;
         assert_eq!(reply.status, StatusCode::OK, "{origin}: {}", reply.body);
         assert_eq!(reply.headers["access-control-allow-origin"], origin);
+        assert_eq!(reply.headers["access-control-expose-headers"], "Retry-After");
     }
 
     let refused: Vec<(Request<Body>, &str)> = vec![
@@ -750,4 +751,69 @@ async fn a_stalled_body_gets_408_and_stores_nothing() {
     // A body that arrives in time is unaffected.
     assert_eq!(f.post(batch(&[track("prompt")])).await.status, StatusCode::OK);
     assert_eq!(message_ids(&f.stored()), ["prompt"]);
+}
+
+#[tokio::test]
+async fn a_busy_database_gets_503_with_retry_after_and_the_retry_is_stored_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let store = Store::open(&db).unwrap();
+    store.set_busy_timeout(std::time::Duration::from_millis(50)).unwrap();
+    let f = Fixture {
+        router: server::router(
+            store,
+            &Config {
+                allow_origins: vec!["https://shop.example".into()],
+                ..Config::default()
+            },
+        ),
+        _dir: dir,
+        db,
+    };
+    assert_eq!(f.post(batch(&[track("before")])).await.status, StatusCode::OK);
+
+    // Another process (an export, a backup, sqlite3 by hand) holds the write lock.
+    let other = rusqlite::Connection::open(&f.db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let body = batch(&[track("b1"), track("b2"), track("b3")]);
+    let request = || {
+        batch_request()
+            .header("origin", "https://shop.example")
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    let reply = f.send(request()).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.body);
+    assert_eq!(reply.headers["retry-after"], "2");
+    // A page on another origin can read the Retry-After it is asked to honour.
+    assert_eq!(reply.headers["access-control-expose-headers"], "Retry-After");
+    assert!(reply.error().starts_with("the database is busy"), "{}", reply.body);
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(message_ids(&f.stored()), ["before"]);
+
+    // The tracker's retry of the same body is stored whole.
+    assert_eq!(f.send(request()).await.status, StatusCode::OK);
+    assert_eq!(message_ids(&f.stored()), ["before", "b1", "b2", "b3"]);
+}
+
+#[tokio::test]
+async fn a_storage_failure_midway_stores_nothing_of_the_batch() {
+    let f = fixture(Config::default());
+    assert_eq!(f.post(batch(&[track("kept")])).await.status, StatusCode::OK);
+    // The database refuses the second row of the next batch, after the first was written.
+    rusqlite::Connection::open(&f.db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER fail_on_boom BEFORE INSERT ON items WHEN NEW.message_id = 'boom'
+             BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END;",
+        )
+        .unwrap();
+    let reply = f.post(batch(&[track("first"), track("boom"), track("last")])).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.body);
+    assert!(!reply.headers.contains_key("retry-after"));
+    assert_eq!(
+        reply.error(),
+        "the batch could not be stored; nothing was stored, send it again"
+    );
+    assert_eq!(message_ids(&f.stored()), ["kept"]);
 }
