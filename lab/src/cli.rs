@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use crate::adapters::{Format, OnError};
 
+/// The most timed calls `bench --calls` runs per measurement: about a minute per measurement
+/// at the measured cost, and a run of several measurements stays within minutes.
+pub const MAX_BENCH_CALLS: usize = 10_000_000;
+
 /// The synopsis, shown on its own after a command-line error and at the top of `--help`.
 macro_rules! synopsis {
     () => {
@@ -53,7 +57,7 @@ common to both
                          the others 0)
 eval-uci       check the learner on the UCI Online Shoppers Purchasing Intention CSV
 bench          time Engine::track and measure profile and storage sizes
-  --calls N              timed calls per measurement (default 100000)
+  --calls N              timed calls per measurement (default 100000, at most 10000000)
 
 Exit codes: 0 success, 1 bad data or I/O failure, 2 bad command line.
 "
@@ -238,8 +242,12 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             let calls = match seen.calls {
                 None => 100_000,
                 Some(text) => match text.parse::<usize>() {
-                    Ok(n) if (1..=100_000_000).contains(&n) => n,
-                    _ => return error(format!("--calls `{text}` must be a whole number from 1 to 100000000")),
+                    Ok(n) if (1..=MAX_BENCH_CALLS).contains(&n) => n,
+                    _ => {
+                        return error(format!(
+                            "--calls `{text}` must be a whole number from 1 to {MAX_BENCH_CALLS}"
+                        ));
+                    }
                 },
             };
             Ok(Command::Bench { calls })
@@ -323,6 +331,10 @@ mod tests {
         );
         assert_eq!(run("bench"), Ok(Command::Bench { calls: 100_000 }));
         assert_eq!(run("bench --calls 10"), Ok(Command::Bench { calls: 10 }));
+        assert_eq!(
+            run("bench --calls 10000000"),
+            Ok(Command::Bench { calls: MAX_BENCH_CALLS })
+        );
         assert_eq!(run("--help"), Ok(Command::Help));
         assert_eq!(run("eval-uci --help"), Ok(Command::Help));
     }
@@ -365,7 +377,19 @@ mod tests {
             ("eval-uci data.csv", "unexpected argument `data.csv`"),
             (
                 "bench --calls 0",
-                "--calls `0` must be a whole number from 1 to 100000000",
+                "--calls `0` must be a whole number from 1 to 10000000",
+            ),
+            (
+                "bench --calls 10000001",
+                "--calls `10000001` must be a whole number from 1 to 10000000",
+            ),
+            (
+                "bench --calls 100000000",
+                "--calls `100000000` must be a whole number from 1 to 10000000",
+            ),
+            (
+                "bench --calls 1e6",
+                "--calls `1e6` must be a whole number from 1 to 10000000",
             ),
             (
                 "eval-intent --data a --format otto --timezone-offset 2000",
