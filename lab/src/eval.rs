@@ -10,7 +10,10 @@
 //!   this session" for abandonment (whose samples all have a non-empty cart);
 //! - `cart_value`: a logistic regression on ln(1 + cart value) alone.
 //!
-//! and the paired bootstrap over sessions behind the confidence intervals.
+//! and the paired bootstrap behind the confidence intervals. It resamples visitors, not
+//! sessions: one visitor's sessions share their habits (and, in the replay, the visitor's
+//! stored history), so they are not independent draws, and treating them as such would make
+//! the intervals too narrow.
 
 use cartsense::core::intent::{Logistic, Model};
 
@@ -21,8 +24,8 @@ use crate::train::{self, Task};
 
 /// Share of sessions (earliest first) in the training part.
 pub const TRAIN_SHARE: f64 = 0.7;
-/// Bootstrap resamples of evaluation sessions for the intervals.
-pub const RESAMPLES: usize = 200;
+/// Bootstrap resamples of evaluation visitors for the intervals.
+pub const RESAMPLES: usize = metrics::BOOTSTRAP_RESAMPLES;
 pub const SEED: u64 = 20_171_125;
 
 pub const BASELINES: [&str; 3] = ["base_rate", "cart_nonempty", "cart_value"];
@@ -52,6 +55,8 @@ pub struct TaskReport {
     pub train_positive_rate: f64,
     /// Evaluation sessions with at least one sample of this task.
     pub sessions: usize,
+    /// Their visitors: the bootstrap's resampling unit.
+    pub visitors: usize,
     pub model: Metrics,
     /// In the order of [`BASELINES`].
     pub baselines: Vec<Metrics>,
@@ -115,6 +120,16 @@ pub fn evaluate(replay: &Replay, evaluated: &Evaluated) -> Report {
     }
 }
 
+/// Renumbers ids 0, 1, 2, … in order of first appearance.
+fn dense_ids(ids: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut number_of = std::collections::HashMap::new();
+    ids.map(|id| {
+        let next = number_of.len();
+        *number_of.entry(id).or_insert(next)
+    })
+    .collect()
+}
+
 fn rate(labels: &[bool]) -> f64 {
     if labels.is_empty() {
         return f64::NAN;
@@ -160,17 +175,15 @@ fn evaluate_task(
         .map(|(s, _)| value_fit.predict(&[s.x[value_index]]))
         .collect();
 
-    // paired bootstrap over the evaluation sessions that have samples
-    let mut group_of = std::collections::HashMap::new();
-    let groups: Vec<usize> = test
+    // paired bootstrap over the visitors of the evaluation samples
+    let groups = dense_ids(test.iter().map(|(s, _)| replay.sessions[s.session].visitor));
+    let visitors = groups.iter().max().map_or(0, |g| g + 1);
+    let sessions = dense_ids(test.iter().map(|(s, _)| s.session))
         .iter()
-        .map(|(s, _)| {
-            let next = group_of.len();
-            *group_of.entry(s.session).or_insert(next)
-        })
-        .collect();
+        .max()
+        .map_or(0, |g| g + 1);
     let predictors: [&[f64]; 4] = [&model_p, &base_p, &cue_p, &value_p];
-    let replicates = metrics::bootstrap_auc(&predictors, &y, &groups, group_of.len(), RESAMPLES, SEED);
+    let replicates = metrics::bootstrap_auc(&predictors, &y, &groups, visitors, RESAMPLES, SEED);
     let mut model = Metrics::of(&model_p, &y);
     model.roc_auc_ci = Some(metrics::interval(&replicates[0]));
     let baselines: Vec<Metrics> = predictors[1..].iter().map(|p| Metrics::of(p, &y)).collect();
@@ -187,7 +200,8 @@ fn evaluate_task(
         positive_rate: rate(&y),
         train_samples: train.len(),
         train_positive_rate: rate(&train_y),
-        sessions: group_of.len(),
+        sessions,
+        visitors,
         model,
         baselines,
         differences,
@@ -221,9 +235,10 @@ impl TaskReport {
             }
         };
         let mut out = format!(
-            "{what}\n  evaluated at {} events of {} sessions, positive rate {:.4} (training part: {} events, {:.4}){}\n",
+            "{what}\n  evaluated at {} events of {} sessions of {} visitors, positive rate {:.4} (training part: {} events, {:.4}){}\n",
             self.samples,
             self.sessions,
+            self.visitors,
             self.positive_rate,
             self.train_samples,
             self.train_positive_rate,
@@ -231,7 +246,7 @@ impl TaskReport {
         );
         out.push_str(&format!(
             "  {:<34} {:>7} {:>17} {:>7} {:>8} {:>7} {:>7}\n",
-            "", "ROC AUC", "95% CI (sessions)", "PR AUC", "log loss", "Brier", "ECE"
+            "", "ROC AUC", "95% CI (visitors)", "PR AUC", "log loss", "Brier", "ECE"
         ));
         let row = |name: &str, m: &Metrics| {
             let ci = m
@@ -252,7 +267,7 @@ impl TaskReport {
             out.push_str(&row(name, m));
         }
         out.push_str("  (cue: P(label | cue) on the training part, add-one smoothed)\n");
-        out.push_str("  model ROC AUC minus baseline, paired bootstrap 95% CI over sessions:\n");
+        out.push_str("  model ROC AUC minus baseline, paired bootstrap 95% CI over visitors:\n");
         for (name, (d, lo, hi)) in BASELINES.iter().zip(&self.differences) {
             out.push_str(&format!("    vs {name:<14} {d:+.4} [{lo:+.4}, {hi:+.4}]\n"));
         }
@@ -261,11 +276,12 @@ impl TaskReport {
 }
 
 impl Report {
-    /// `{"intent": {...}, "abandonment": {...}, "n_sessions", "n_events"}`: counts of the
-    /// evaluated (later) part.
+    /// `{"intent": {...}, "abandonment": {...}, "n_sessions", "n_events", "bootstrap"}`:
+    /// counts of the evaluated (later) part, and how the intervals were resampled.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"intent\":{},\"abandonment\":{},\"n_sessions\":{},\"n_events\":{}}}",
+            "{{\"intent\":{},\"abandonment\":{},\"n_sessions\":{},\"n_events\":{},\
+             \"bootstrap\":{{\"resamples\":{RESAMPLES},\"unit\":\"visitor\",\"seed\":{SEED}}}}}",
             self.intent.to_json(),
             self.abandonment.to_json(),
             self.eval_sessions,
@@ -278,7 +294,8 @@ impl Report {
         format!(
             "time split: {} sessions ({} events) fit, {} sessions ({} events) from {split} on are evaluated\n\
              model: {}\n\
-             ROC AUC interval: {RESAMPLES} bootstrap resamples of evaluation sessions, seed {SEED}\n\n{}\n{}",
+             ROC AUC intervals: {RESAMPLES} bootstrap resamples of the evaluated visitors (each drawn with all its \
+             sessions), seed {SEED}\n\n{}\n{}",
             self.train_sessions,
             self.train_events,
             self.eval_sessions,

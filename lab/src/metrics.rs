@@ -236,8 +236,11 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (position - lo as f64)
 }
 
+/// Resamples behind every bootstrap interval the lab reports.
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+
 /// Bootstrap replicates of ROC AUC for several predictors at once (paired: every predictor
-/// sees the same resample). Rows belong to `groups` (0..n_groups, e.g. sessions); a resample
+/// sees the same resample). Rows belong to `groups` (0..n_groups, e.g. visitors); a resample
 /// draws n_groups groups with replacement, and a row counts as many times as its group was
 /// drawn. Returns `replicates[predictor][resample]` (NaN-free: a one-class resample is
 /// drawn again).

@@ -15,7 +15,7 @@ use crate::metrics::{self, Metrics, SplitMix, json_number};
 pub const SPLIT_SEED: u64 = 2019;
 pub const INNER_SEED: u64 = 31;
 pub const TRAIN_SHARE: f64 = 0.7;
-pub const RESAMPLES: usize = 200;
+pub const RESAMPLES: usize = metrics::BOOTSTRAP_RESAMPLES;
 
 /// Columns entering as ln(1 + max(0, x)) (durations are −1 for a few missing values).
 const LOG_COLUMNS: [&str; 7] = [
