@@ -8,7 +8,9 @@
 //! - `cart_nonempty`: P(label | a binary cue) fitted on the training part (add-one smoothed);
 //!   the cue is "the cart is not empty" for intent, and "something was added to the cart in
 //!   this session" for abandonment (whose samples all have a non-empty cart);
-//! - `cart_value`: a logistic regression on ln(1 + cart value) alone.
+//! - `cart_value`: a logistic regression on ln(1 + cart value) alone; not available (`n/a (no
+//!   prices)`, `null` in the JSON) when the data carry no prices (Taobao, OTTO): a cart value
+//!   that is always 0 would score as a base rate and read like a finding about cart value.
 //!
 //! and the paired bootstrap behind the confidence intervals. It resamples visitors, not
 //! sessions: one visitor's sessions share their habits (and, in the replay, the visitor's
@@ -29,6 +31,9 @@ pub const RESAMPLES: usize = metrics::BOOTSTRAP_RESAMPLES;
 pub const SEED: u64 = 20_171_125;
 
 pub const BASELINES: [&str; 3] = ["base_rate", "cart_nonempty", "cart_value"];
+
+/// What the report shows for the `cart_value` baseline when the data carry no prices.
+pub const NO_PRICES: &str = "n/a (no prices)";
 
 /// A binary cue a baseline reads from a sample.
 fn cue(task: Task, sample: &Sample) -> bool {
@@ -58,10 +63,11 @@ pub struct TaskReport {
     /// Their visitors: the bootstrap's resampling unit.
     pub visitors: usize,
     pub model: Metrics,
-    /// In the order of [`BASELINES`].
-    pub baselines: Vec<Metrics>,
-    /// Model ROC AUC minus each baseline's, with its paired 95 % bootstrap interval.
-    pub differences: Vec<(f64, f64, f64)>,
+    /// In the order of [`BASELINES`]; `None` for a baseline the data cannot support
+    /// (`cart_value` without prices).
+    pub baselines: Vec<Option<Metrics>>,
+    /// Model ROC AUC minus each available baseline's, with its paired 95 % bootstrap interval.
+    pub differences: Vec<Option<(f64, f64, f64)>>,
     /// The L2 strength of the fitted model (None for a given model).
     pub lambda: Option<f64>,
 }
@@ -161,6 +167,8 @@ fn evaluate_task(
         (pos + 1.0) / (pos + neg + 2.0)
     };
     let value_index = feature("cart_value");
+    let priced = |samples: &[(&Sample, bool)]| samples.iter().any(|(s, _)| s.x[value_index] != 0.0);
+    let has_prices = priced(&train) && priced(&test);
     let mut values = Matrix::new(1);
     for (sample, label) in &train {
         values.push(&[sample.x[value_index]], *label);
@@ -186,12 +194,22 @@ fn evaluate_task(
     let replicates = metrics::bootstrap_auc(&predictors, &y, &groups, visitors, RESAMPLES, SEED);
     let mut model = Metrics::of(&model_p, &y);
     model.roc_auc_ci = Some(metrics::interval(&replicates[0]));
-    let baselines: Vec<Metrics> = predictors[1..].iter().map(|p| Metrics::of(p, &y)).collect();
-    let differences = (1..predictors.len())
-        .map(|b| {
-            let diffs: Vec<f64> = replicates[0].iter().zip(&replicates[b]).map(|(m, x)| m - x).collect();
+    let available = |b: usize| BASELINES[b] != "cart_value" || has_prices;
+    let baselines: Vec<Option<Metrics>> = (0..BASELINES.len())
+        .map(|b| available(b).then(|| Metrics::of(predictors[b + 1], &y)))
+        .collect();
+    let differences = baselines
+        .iter()
+        .enumerate()
+        .map(|(b, baseline)| {
+            let baseline = baseline.as_ref()?;
+            let diffs: Vec<f64> = replicates[0]
+                .iter()
+                .zip(&replicates[b + 1])
+                .map(|(m, x)| m - x)
+                .collect();
             let (lo, hi) = metrics::interval(&diffs);
-            (model.roc_auc - baselines[b - 1].roc_auc, lo, hi)
+            Some((model.roc_auc - baseline.roc_auc, lo, hi))
         })
         .collect();
     TaskReport {
@@ -216,7 +234,8 @@ impl TaskReport {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&format!("\"{name}\":{}", m.to_json()));
+            let value = m.as_ref().map_or_else(|| "null".to_string(), Metrics::to_json);
+            out.push_str(&format!("\"{name}\":{value}"));
         }
         out.push_str(&format!(
             "}},\"n_samples\":{},\"positive_rate\":{},\"train_positive_rate\":{}}}",
@@ -264,12 +283,18 @@ impl TaskReport {
             "cart value (LR on ln(1+value))".to_string(),
         ];
         for (name, m) in names.iter().zip(&self.baselines) {
-            out.push_str(&row(name, m));
+            match m {
+                Some(m) => out.push_str(&row(name, m)),
+                None => out.push_str(&format!("  {name:<34} {NO_PRICES:>7}\n")),
+            }
         }
         out.push_str("  (cue: P(label | cue) on the training part, add-one smoothed)\n");
         out.push_str("  model ROC AUC minus baseline, paired bootstrap 95% CI over visitors:\n");
-        for (name, (d, lo, hi)) in BASELINES.iter().zip(&self.differences) {
-            out.push_str(&format!("    vs {name:<14} {d:+.4} [{lo:+.4}, {hi:+.4}]\n"));
+        for (name, difference) in BASELINES.iter().zip(&self.differences) {
+            match difference {
+                Some((d, lo, hi)) => out.push_str(&format!("    vs {name:<14} {d:+.4} [{lo:+.4}, {hi:+.4}]\n")),
+                None => out.push_str(&format!("    vs {name:<14} {NO_PRICES}\n")),
+            }
         }
         out
     }
