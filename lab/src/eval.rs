@@ -19,7 +19,7 @@
 
 use cartsense::core::intent::{Logistic, Model};
 
-use crate::learn::{self, Matrix};
+use crate::learn;
 use crate::metrics::{self, Metrics, json_number};
 use crate::replay::{Replay, Sample, feature, time_split};
 use crate::train::{self, Task};
@@ -169,11 +169,7 @@ fn evaluate_task(
     let value_index = feature("cart_value");
     let priced = |samples: &[(&Sample, bool)]| samples.iter().any(|(s, _)| s.x[value_index] != 0.0);
     let has_prices = priced(&train) && priced(&test);
-    let mut values = Matrix::new(1);
-    for (sample, label) in &train {
-        values.push(&[sample.x[value_index]], *label);
-    }
-    let value_fit = learn::fit(&values, 1.0);
+    let value_fit = learn::fit_single_feature(train.iter().map(|(s, label)| (s.x[value_index], *label)));
 
     let model_p: Vec<f64> = test.iter().map(|(s, _)| logistic.probability(&s.x)).collect();
     let base_p = vec![base; test.len()];

@@ -288,6 +288,26 @@ pub fn choose_lambda(fitting: &Matrix, validation: &Matrix) -> Choice {
     }
 }
 
+/// The lab's one fitting routine for a model with a tuned penalty: λ chosen on
+/// `fitting`/`validation` ([`choose_lambda`]), then a refit on `all` with that λ.
+pub fn fit_validated(fitting: &Matrix, validation: &Matrix, all: &Matrix) -> (Fit, Choice) {
+    let choice = choose_lambda(fitting, validation);
+    (fit(all, choice.lambda), choice)
+}
+
+/// The L2 strength of the one-feature baselines: light, and fixed (one weight cannot overfit).
+pub const SINGLE_FEATURE_LAMBDA: f64 = 1.0;
+
+/// A logistic regression on one feature (value, label): the single-column baselines
+/// (cart value, PageValues).
+pub fn fit_single_feature(rows: impl IntoIterator<Item = (f64, bool)>) -> Fit {
+    let mut data = Matrix::new(1);
+    for (value, label) in rows {
+        data.push(&[value], label);
+    }
+    fit(&data, SINGLE_FEATURE_LAMBDA)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,5 +404,26 @@ mod tests {
         let choice = choose_lambda(&fitting, &validation);
         assert!(choice.lambda >= 10.0, "{choice:?}");
         assert_eq!(choice.validation.len(), LAMBDAS.len());
+    }
+
+    #[test]
+    fn fit_validated_refits_everything_with_the_chosen_lambda() {
+        let (data, _, _) = synthetic(3_000, 5);
+        let (fitting, validation) = (synthetic(1_000, 6).0, synthetic(1_000, 8).0);
+        let (fitted, choice) = fit_validated(&fitting, &validation, &data);
+        assert_eq!(choice, choose_lambda(&fitting, &validation));
+        assert_eq!(fitted, fit(&data, choice.lambda));
+    }
+
+    #[test]
+    fn a_single_feature_fit_orders_like_its_feature() {
+        let rows: Vec<(f64, bool)> = (0..200).map(|i| (f64::from(i % 20), i % 20 >= 12)).collect();
+        let fitted = fit_single_feature(rows.iter().copied());
+        assert_eq!(fitted.lambda, SINGLE_FEATURE_LAMBDA);
+        assert!(fitted.weights[0] > 0.0, "{fitted:?}");
+        assert!(
+            fitted.predict(&[19.0]) > 0.9 && fitted.predict(&[0.0]) < 0.1,
+            "{fitted:?}"
+        );
     }
 }

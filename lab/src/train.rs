@@ -73,12 +73,12 @@ pub struct TaskFit {
 pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task) -> TaskFit {
     let cut = ((sessions.len() as f64) * INNER_FIT).floor() as usize;
     let (early, late) = sessions.split_at(cut.min(sessions.len()));
-    let choice = learn::choose_lambda(
+    let all = matrix(&task_samples(replay, sessions, task));
+    let (fit, choice) = learn::fit_validated(
         &matrix(&task_samples(replay, early, task)),
         &matrix(&task_samples(replay, late, task)),
+        &all,
     );
-    let all = matrix(&task_samples(replay, sessions, task));
-    let fit = learn::fit(&all, choice.lambda);
     let mut weights = [0.0; N_FEATURES];
     weights.copy_from_slice(&fit.weights);
     TaskFit {

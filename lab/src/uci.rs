@@ -186,8 +186,7 @@ pub fn evaluate(rows: &[Row]) -> UciReport {
         m
     };
     let (inner_fit, inner_valid) = stratified_split(&labels, &train, 0.8, INNER_SEED);
-    let choice = learn::choose_lambda(&matrix(&inner_fit), &matrix(&inner_valid));
-    let fit = learn::fit(&matrix(&train), choice.lambda);
+    let (fit, choice) = learn::fit_validated(&matrix(&inner_fit), &matrix(&inner_valid), &matrix(&train));
 
     let y: Vec<bool> = test.iter().map(|i| labels[*i]).collect();
     let p: Vec<f64> = test.iter().map(|i| fit.predict(&encoder.encode(&rows[*i]))).collect();
@@ -200,15 +199,9 @@ pub fn evaluate(rows: &[Row]) -> UciReport {
     let base_rate = Metrics::of(&vec![rate; test.len()], &y);
     // PageValues alone: a logistic regression on ln(1 + PageValues) (monotone, so its ROC AUC
     // is that of the raw column)
-    let mut single = Matrix::new(1);
-    for i in &train {
-        single.push(&[rows[*i].page_values.max(0.0).ln_1p()], labels[*i]);
-    }
-    let single_fit = learn::fit(&single, 1.0);
-    let single_p: Vec<f64> = test
-        .iter()
-        .map(|i| single_fit.predict(&[rows[*i].page_values.max(0.0).ln_1p()]))
-        .collect();
+    let page_values = |i: &usize| rows[*i].page_values.max(0.0).ln_1p();
+    let single_fit = learn::fit_single_feature(train.iter().map(|i| (page_values(i), labels[*i])));
+    let single_p: Vec<f64> = test.iter().map(|i| single_fit.predict(&[page_values(i)])).collect();
     UciReport {
         n_train: train.len(),
         n_test: test.len(),
