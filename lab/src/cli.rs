@@ -18,7 +18,7 @@ macro_rules! synopsis {
 usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|skip]
                                   [--timezone-offset MINUTES] --out MODEL
        cartsense-lab eval-intent --data FILE --format FORMAT [--on-error stop|skip]
-                                 [--timezone-offset MINUTES] [--model MODEL|default] [--json]
+                                 [--timezone-offset MINUTES] [--model MODEL|default|fit] [--json]
        cartsense-lab eval-uci --data FILE [--json]
        cartsense-lab bench [--calls N]
        cartsense-lab --help
@@ -39,12 +39,16 @@ abandonment model the tracker ships with, and evaluates it against baselines.
     "
 train-intent   fit both logistic regressions on every session of FILE; write the model file
   --out MODEL            where to write it (e.g. models/intent.json)
-eval-intent    time split: sessions sorted by start, the earliest 70 % fit, the latest 30 %
-               are evaluated at every event before the session's first order; ROC AUC (with a
-               bootstrap interval over sessions), PR AUC, log loss, Brier, ECE, next to
-               baselines (base rate, a one-flag cue, cart value alone)
-  --model MODEL|default  evaluate this model file (or the compiled-in one) as it is
-                         instead of fitting one on the earlier 70 %
+eval-intent    time split: sessions sorted by start, the earliest 70 % fit the baselines (and
+               the model with --model fit), the latest 30 % are evaluated at every event
+               before the session's first order; ROC AUC (with a bootstrap interval over
+               visitors), PR AUC, log loss, Brier, ECE, next to baselines (base rate, a
+               one-flag cue, cart value alone). A model trained on the evaluated data and
+               window gets a warning that its figures are in-sample.
+  --model MODEL|default|fit
+                         the model evaluated: a model file as it is, the compiled-in model
+                         (`default`, also without --model), or `fit`: one fitted on the
+                         earlier 70 % (out of sample). A file named default or fit: ./fit
   --json                 print one JSON object instead of the tables
 common to both
   --data FILE            the recorded events
@@ -75,9 +79,9 @@ pub struct DataOptions {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelChoice {
-    /// Fit on the earlier 70 %.
+    /// Fit on the earlier 70 % (`--model fit`).
     Fit,
-    /// The compiled-in model.
+    /// The compiled-in model (`--model default`, or no `--model`).
     Default,
     File(PathBuf),
 }
@@ -221,8 +225,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         "eval-intent" => {
             let data = data_options(&mut seen)?;
             let model = match seen.model.as_deref() {
-                None => ModelChoice::Fit,
-                Some("default") => ModelChoice::Default,
+                None | Some("default") => ModelChoice::Default,
+                Some("fit") => ModelChoice::Fit,
                 Some(path) => ModelChoice::File(path.into()),
             };
             Ok(Command::EvalIntent {
@@ -330,6 +334,21 @@ mod tests {
                 data: "u.csv".into(),
                 json: false
             })
+        );
+        let model_of = |line: &str| match run(line) {
+            Ok(Command::EvalIntent { model, .. }) => model,
+            other => panic!("{line}: {other:?}"),
+        };
+        let eval = "eval-intent --data d --format taobao";
+        assert_eq!(
+            model_of(eval),
+            ModelChoice::Default,
+            "without --model: the compiled-in model"
+        );
+        assert_eq!(model_of(&format!("{eval} --model fit")), ModelChoice::Fit);
+        assert_eq!(
+            model_of(&format!("{eval} --model ./fit")),
+            ModelChoice::File("./fit".into())
         );
         assert_eq!(run("bench"), Ok(Command::Bench { calls: 100_000 }));
         assert_eq!(run("bench --calls 10"), Ok(Command::Bench { calls: 10 }));
