@@ -22,7 +22,8 @@ use cartsense::core::intent::{Logistic, Model};
 use crate::learn;
 use crate::metrics::{self, Metrics, json_number};
 use crate::replay::{Replay, Sample, feature, time_split};
-use crate::train::{self, Task};
+use crate::train::{self, Task, TrainingData};
+use cartsense::core::time;
 
 /// Share of sessions (earliest first) in the training part.
 pub const TRAIN_SHARE: f64 = 0.7;
@@ -81,8 +82,12 @@ pub struct Report {
     pub eval_sessions: usize,
     pub eval_events: usize,
     pub split_time: f64,
+    /// First start and last end of the evaluated sessions (ms); `None` without any.
+    pub eval_window: Option<(f64, f64)>,
     /// Where the model came from: fitted on the training part, or given.
     pub model_source: String,
+    /// Set by the caller when the model learnt from the evaluated data ([`in_sample_warning`]).
+    pub in_sample_warning: Option<String>,
 }
 
 /// What `eval-intent` evaluates.
@@ -122,7 +127,52 @@ pub fn evaluate(replay: &Replay, evaluated: &Evaluated) -> Report {
         eval_sessions: eval_sessions.len(),
         eval_events: events(&eval_sessions),
         split_time: eval_sessions.first().map_or(f64::NAN, |s| replay.sessions[*s].start),
+        eval_window: eval_window(replay, &eval_sessions),
         model_source: source,
+        in_sample_warning: None,
+    }
+}
+
+fn eval_window(replay: &Replay, sessions: &[usize]) -> Option<(f64, f64)> {
+    let start = sessions.iter().map(|s| replay.sessions[*s].start).reduce(f64::min)?;
+    let end = sessions.iter().map(|s| replay.sessions[*s].end).reduce(f64::max)?;
+    Some((start, end))
+}
+
+/// The warning for figures that are in-sample: the model being scored was trained on the
+/// evaluated file (same name) over a window that includes the evaluated sessions, or on a
+/// same-named file whose window its model file does not record, or (a softer note) on another
+/// file over an overlapping window. `None` when nothing suggests an overlap.
+pub fn in_sample_warning(training: &TrainingData, data_file: &str, evaluated: Option<(f64, f64)>) -> Option<String> {
+    let span = |(start, end): (f64, f64)| format!("{} to {}", time::iso8601(start), time::iso8601(end));
+    let same_file = training.file == data_file;
+    let advice = "these figures measure how well the model fits sessions it has seen, not how well it \
+                  predicts; for out-of-sample figures use --model fit, or a model trained on an earlier window";
+    match (training.window, evaluated) {
+        (Some(trained), Some(scored)) if trained.0 <= scored.1 && scored.0 <= trained.1 => Some(if same_file {
+            format!(
+                "IN-SAMPLE FIGURES: the model was trained on {} over {}, which includes the evaluated sessions \
+                 ({}): {advice}",
+                training.file,
+                span(trained),
+                span(scored)
+            )
+        } else {
+            format!(
+                "POSSIBLY IN-SAMPLE FIGURES: the model was trained on {} over {}, which overlaps the evaluated \
+                 sessions ({}); if {} and {data_file} share visitors, {advice}",
+                training.file,
+                span(trained),
+                span(scored),
+                training.file
+            )
+        }),
+        (None, _) if same_file => Some(format!(
+            "LIKELY IN-SAMPLE FIGURES: the model was trained on a file named {} (its model file does not record \
+             the time window); if that is this data, {advice}",
+            training.file
+        )),
+        _ => None,
     }
 }
 
@@ -297,12 +347,19 @@ impl TaskReport {
 }
 
 impl Report {
-    /// `{"intent": {...}, "abandonment": {...}, "n_sessions", "n_events", "bootstrap"}`:
-    /// counts of the evaluated (later) part, and how the intervals were resampled.
+    /// `{"intent": {...}, "abandonment": {...}, "n_sessions", "n_events", "bootstrap",
+    /// "in_sample_warning"}`: counts of the evaluated (later) part, how the intervals were
+    /// resampled, and the in-sample warning (`null` when there is none).
     pub fn to_json(&self) -> String {
+        let mut warning = String::new();
+        match &self.in_sample_warning {
+            Some(text) => cartsense::core::json::write_string(&mut warning, text),
+            None => warning.push_str("null"),
+        }
         format!(
             "{{\"intent\":{},\"abandonment\":{},\"n_sessions\":{},\"n_events\":{},\
-             \"bootstrap\":{{\"resamples\":{RESAMPLES},\"unit\":\"visitor\",\"seed\":{SEED}}}}}",
+             \"bootstrap\":{{\"resamples\":{RESAMPLES},\"unit\":\"visitor\",\"seed\":{SEED}}},\
+             \"in_sample_warning\":{warning}}}",
             self.intent.to_json(),
             self.abandonment.to_json(),
             self.eval_sessions,
@@ -311,9 +368,13 @@ impl Report {
     }
 
     pub fn to_text(&self) -> String {
-        let split = cartsense::core::time::iso8601(self.split_time);
+        let split = time::iso8601(self.split_time);
+        let warning = self
+            .in_sample_warning
+            .as_ref()
+            .map_or(String::new(), |w| format!("WARNING: {w}\n\n"));
         format!(
-            "time split: {} sessions ({} events) fit, {} sessions ({} events) from {split} on are evaluated\n\
+            "{warning}time split: {} sessions ({} events) fit, {} sessions ({} events) from {split} on are evaluated\n\
              model: {}\n\
              ROC AUC intervals: {RESAMPLES} bootstrap resamples of the evaluated visitors (each drawn with all its \
              sessions), seed {SEED}\n\n{}\n{}",
@@ -325,5 +386,140 @@ impl Report {
             self.intent.to_text(),
             self.abandonment.to_text()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::SessionInfo;
+    use cartsense::core::intent::N_FEATURES;
+
+    const DAY: f64 = 86_400_000.0;
+
+    fn training(file: &str, window: Option<(f64, f64)>) -> TrainingData {
+        TrainingData {
+            file: file.to_string(),
+            window,
+        }
+    }
+
+    #[test]
+    fn in_sample_warnings_follow_file_and_window() {
+        let scored = Some((10.0 * DAY, 12.0 * DAY));
+        let warning = |t: TrainingData, file: &str| in_sample_warning(&t, file, scored);
+        let same = warning(training("a.csv", Some((0.0, 12.0 * DAY))), "a.csv").unwrap();
+        assert!(
+            same.starts_with("IN-SAMPLE FIGURES: the model was trained on a.csv over 1970-01-01T00:00:00.000Z"),
+            "{same}"
+        );
+        assert!(same.contains("--model fit"), "{same}");
+        // Trained on an earlier window of the same file: out of sample, no warning.
+        assert_eq!(warning(training("a.csv", Some((0.0, 9.0 * DAY))), "a.csv"), None);
+        let unknown = warning(training("a.csv", None), "a.csv").unwrap();
+        assert!(unknown.starts_with("LIKELY IN-SAMPLE FIGURES"), "{unknown}");
+        let other = warning(training("b.csv", Some((11.0 * DAY, 20.0 * DAY))), "a.csv").unwrap();
+        assert!(other.starts_with("POSSIBLY IN-SAMPLE FIGURES"), "{other}");
+        assert_eq!(warning(training("b.csv", None), "a.csv"), None);
+        assert_eq!(warning(training("b.csv", Some((0.0, DAY))), "a.csv"), None);
+        assert_eq!(
+            in_sample_warning(&training("a.csv", Some((0.0, DAY))), "a.csv", None),
+            None
+        );
+    }
+
+    #[test]
+    fn ids_are_renumbered_in_order_of_first_appearance() {
+        assert_eq!(dense_ids([7, 3, 7, 9, 3].into_iter()), [0, 1, 0, 2, 1]);
+        assert!(rate(&[]).is_nan());
+        assert_eq!(rate(&[true, false, false, true]), 0.5);
+    }
+
+    /// `visitors` visitors with `per_visitor` one-event sessions each, a day apart; a session
+    /// buys when its `product_views` feature is high (the signal), and carts hold `price`.
+    fn synthetic_replay(visitors: usize, per_visitor: usize, price: f64) -> Replay {
+        let mut replay = Replay::default();
+        let mut rng = crate::metrics::SplitMix::new(4);
+        for day in 0..per_visitor {
+            for visitor in 0..visitors {
+                let views = rng.uniform() * 3.0;
+                let purchased = rng.uniform() < learn::sigmoid(3.0 * views - 5.0);
+                let mut x = [0.0; N_FEATURES];
+                x[feature("product_views")] = views;
+                x[feature("cart_nonempty")] = 1.0;
+                x[feature("cart_adds")] = f64::from(u8::from(rng.uniform() < 0.5));
+                x[feature("cart_value")] = price * rng.uniform();
+                let start = day as f64 * DAY + visitor as f64 * 1000.0;
+                replay.sessions.push(SessionInfo {
+                    visitor,
+                    id: format!("s{visitor}-{day}"),
+                    start,
+                    end: start + 60_000.0,
+                    events: 1,
+                    purchased,
+                    first: replay.samples.len(),
+                    len: 1,
+                });
+                replay.samples.push(Sample {
+                    session: replay.sessions.len() - 1,
+                    x,
+                    page_intent: 0.0,
+                    page_abandonment: None,
+                });
+                replay.events += 1;
+            }
+        }
+        replay
+    }
+
+    #[test]
+    fn a_fitted_model_beats_the_base_rate_with_a_visitor_bootstrap() {
+        let replay = synthetic_replay(60, 10, 0.0);
+        let report = evaluate(&replay, &Evaluated::Fit);
+        let intent = &report.intent;
+        assert_eq!((report.train_sessions, report.eval_sessions), (420, 180));
+        assert_eq!(
+            (intent.sessions, intent.visitors),
+            (180, 60),
+            "3 evaluated days of 60 visitors"
+        );
+        assert!(intent.model.roc_auc > 0.75, "{intent:?}");
+        let (lo, hi) = intent.model.roc_auc_ci.unwrap();
+        assert!(lo < intent.model.roc_auc && intent.model.roc_auc < hi);
+        let base = intent.baselines[0].as_ref().unwrap();
+        assert_eq!(base.roc_auc, 0.5);
+        let (difference, lo, _) = intent.differences[0].unwrap();
+        assert!(difference > 0.2 && lo > 0.0, "{:?}", intent.differences);
+        assert_eq!(report.eval_window, Some((7.0 * DAY, 9.0 * DAY + 59_000.0 + 60_000.0)));
+    }
+
+    #[test]
+    fn the_cart_value_baseline_needs_prices() {
+        let unpriced = evaluate(&synthetic_replay(30, 10, 0.0), &Evaluated::Fit);
+        for task in [&unpriced.intent, &unpriced.abandonment] {
+            assert_eq!(task.baselines[2], None, "{:?}", task.task);
+            assert_eq!(task.differences[2], None);
+            assert!(task.baselines[0].is_some() && task.baselines[1].is_some());
+        }
+        let text = unpriced.to_text();
+        assert!(text.contains(NO_PRICES), "{text}");
+        assert!(unpriced.to_json().contains("\"cart_value\":null"));
+
+        let priced = evaluate(&synthetic_replay(30, 10, 50.0), &Evaluated::Fit);
+        assert!(priced.intent.baselines[2].is_some() && priced.intent.differences[2].is_some());
+        assert!(!priced.to_text().contains(NO_PRICES));
+    }
+
+    #[test]
+    fn the_warning_leads_the_report() {
+        let mut report = evaluate(&synthetic_replay(20, 10, 0.0), &Evaluated::Fit);
+        assert!(report.to_json().ends_with("\"in_sample_warning\":null}"));
+        report.in_sample_warning = Some("IN-SAMPLE FIGURES: x".into());
+        assert!(report.to_text().starts_with("WARNING: IN-SAMPLE FIGURES: x\n"));
+        assert!(
+            report
+                .to_json()
+                .ends_with("\"in_sample_warning\":\"IN-SAMPLE FIGURES: x\"}")
+        );
     }
 }

@@ -4,13 +4,22 @@
 
 use std::path::Path;
 
-use cartsense::core::intent::{FEATURES, Model};
+use cartsense::core::intent::{DEFAULT_MODEL, FEATURES, Model};
+use cartsense::core::json::{self, Value};
 
 use crate::adapters::{self, Dataset, Problems};
 use crate::cli::{Command, DataOptions, ModelChoice, USAGE};
 use crate::eval::{self, Evaluated};
 use crate::replay::{self, Replay};
+use crate::train::TrainingData;
 use crate::{bench, train, uci};
+
+/// What a model file's `about` says of its training data (`None` if it says nothing the lab
+/// recognises).
+fn training_data(model_text: &str) -> Option<TrainingData> {
+    let model = json::parse(model_text).ok()?;
+    TrainingData::from_about(model.get("about").and_then(Value::as_str)?)
+}
 
 /// The command as typed, for the model file's `about` (arguments with spaces quoted).
 pub fn command_line(args: &[String]) -> String {
@@ -126,19 +135,24 @@ fn eval_intent(
     json: bool,
     warn: &mut dyn FnMut(&str),
 ) -> Result<String, String> {
+    // A given model, its name, and what its `about` says of its training data.
     let given = match choice {
         ModelChoice::Fit => None,
-        ModelChoice::Default => Some((Model::default_model(), "the compiled-in default model".to_string())),
+        ModelChoice::Default => Some((
+            Model::default_model(),
+            "the compiled-in default model".to_string(),
+            training_data(DEFAULT_MODEL),
+        )),
         ModelChoice::File(path) => {
             let text = read_text(path)?;
             let model = Model::parse(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-            Some((model, path.display().to_string()))
+            Some((model, path.display().to_string(), training_data(&text)))
         }
     };
-    let (_, replayed) = load_and_replay(options, given.as_ref().map(|(m, _)| m), warn)?;
+    let (_, replayed) = load_and_replay(options, given.as_ref().map(|(m, _, _)| m), warn)?;
     let evaluated = match &given {
         None => Evaluated::Fit,
-        Some((model, name)) => {
+        Some((model, name, _)) => {
             // The page's own predictions during the replay must be what the lab scores.
             let differing = replayed
                 .samples
@@ -153,7 +167,13 @@ fn eval_intent(
             Evaluated::Given(model, name.clone())
         }
     };
-    let report = eval::evaluate(&replayed, &evaluated);
+    let mut report = eval::evaluate(&replayed, &evaluated);
+    if let Some((_, _, Some(training))) = &given {
+        report.in_sample_warning = eval::in_sample_warning(training, &file_name(&options.data), report.eval_window);
+        if let Some(warning) = &report.in_sample_warning {
+            warn(warning);
+        }
+    }
     Ok(if json {
         report.to_json() + "\n"
     } else {

@@ -3,9 +3,11 @@
 //!
 //! Owns the two tasks' training sets (which samples, which labels), the inner time split that
 //! chooses the L2 strength (never the evaluation window: it lies inside whatever sessions it
-//! is given) and the `about` text.
+//! is given), the `about` text, and in it the [`TrainingData`] record that lets
+//! `eval-intent` tell a model scored on the data it learnt from.
 
 use cartsense::core::intent::{FEATURES, Logistic, Model, N_FEATURES};
+use cartsense::core::time;
 
 use crate::learn::{self, Choice, Matrix};
 use crate::replay::{Replay, Sample, samples_of};
@@ -114,7 +116,77 @@ pub fn fit_model(replay: &Replay, sessions: &[usize]) -> Trained {
     }
 }
 
-/// The model file's `about`: where it came from, how much data, how λ was chosen, the command.
+/// What a model file records of its training data: the file's name and the time window of
+/// the sessions it was fitted on. It lives in `about`, the format's free-text field (the
+/// model format itself belongs to the core), as one sentence [`TrainingData::from_about`]
+/// reads back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingData {
+    pub file: String,
+    /// First session start and last session end (ms since 1970); `None` in model files
+    /// written before the window was recorded.
+    pub window: Option<(f64, f64)>,
+}
+
+const TRAINING_DATA_PREFIX: &str = "Training data: file `";
+const WINDOW_PREFIX: &str = "`, sessions from ";
+/// How model files written before [`TrainingData`] name their data.
+const LEGACY_PREFIX: &str = "Trained by cartsense-lab on ";
+
+impl TrainingData {
+    /// The window of all sessions of `replay`; `None` without sessions.
+    pub fn window_of(replay: &Replay) -> Option<(f64, f64)> {
+        let start = replay.sessions.iter().map(|s| s.start).reduce(f64::min)?;
+        let end = replay.sessions.iter().map(|s| s.end).reduce(f64::max)?;
+        Some((start, end))
+    }
+
+    /// The sentence written into `about`.
+    pub fn sentence(&self) -> String {
+        match self.window {
+            Some((start, end)) => format!(
+                "{TRAINING_DATA_PREFIX}{}{WINDOW_PREFIX}{} to {}.",
+                self.file,
+                time::iso8601(start),
+                time::iso8601(end)
+            ),
+            None => format!("{TRAINING_DATA_PREFIX}{}`.", self.file),
+        }
+    }
+
+    /// Reads the record back from a model's `about`; a model file from before the record
+    /// gives the file name alone, and a model from elsewhere `None`.
+    pub fn from_about(about: &str) -> Option<TrainingData> {
+        if let Some(at) = about.find(TRAINING_DATA_PREFIX) {
+            let rest = &about[at + TRAINING_DATA_PREFIX.len()..];
+            if let Some((file, rest)) = rest.split_once(WINDOW_PREFIX) {
+                // `START to END.`: both dates end in `Z` (they contain '.' themselves).
+                let window = rest.split_once(" to ").and_then(|(start, end)| {
+                    let end = &end[..=end.find('Z')?];
+                    Some((time::parse_iso8601(start)?, time::parse_iso8601(end)?))
+                });
+                return Some(TrainingData {
+                    file: file.to_string(),
+                    window,
+                });
+            }
+            let (file, _) = rest.split_once('`')?;
+            return Some(TrainingData {
+                file: file.to_string(),
+                window: None,
+            });
+        }
+        let rest = about.strip_prefix(LEGACY_PREFIX)?;
+        let (file, _) = rest.split_once(": ")?;
+        Some(TrainingData {
+            file: file.to_string(),
+            window: None,
+        })
+    }
+}
+
+/// The model file's `about`: where it came from (file and time window, see
+/// [`TrainingData`]), how much data, how λ was chosen, the command.
 pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, command: &str) -> String {
     let part = |name: &str, t: &TaskFit| {
         format!(
@@ -144,11 +216,102 @@ pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, c
         "Trained by cartsense-lab on {data_name}: {rows} rows, {} events replayed, {} sessions ({} with an order) \
          at the Engine's 30-minute split. Logistic regressions fitted by IRLS on standardised features, folded back \
          to raw features; L2 strength chosen on an inner time split (earliest 80 % of the sessions fit, latest 20 % \
-         validate), then refitted on all sessions. {}; {}.{constant} Command: {command}",
+         validate), then refitted on all sessions. {}; {}.{constant} {} Command: {command}",
         replay.events,
         replay.sessions.len(),
         purchased,
         part("intent", &trained.intent),
         part("abandonment", &trained.abandonment),
+        TrainingData {
+            file: data_name.to_string(),
+            window: TrainingData::window_of(replay),
+        }
+        .sentence(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_training_record_reads_back_from_about() {
+        let record = TrainingData {
+            file: "taobao.csv".into(),
+            window: Some((1_511_568_000_000.0, 1_512_316_799_500.0)),
+        };
+        let about = format!(
+            "Trained by cartsense-lab on taobao.csv: 10 rows. {} Command: x",
+            record.sentence()
+        );
+        assert!(
+            about.contains(
+                "Training data: file `taobao.csv`, sessions from 2017-11-25T00:00:00.000Z to 2017-12-03T15:59:59.500Z."
+            ),
+            "{about}"
+        );
+        assert_eq!(TrainingData::from_about(&about), Some(record));
+        // A model file from before the record: the file name, no window.
+        let legacy = "Trained by cartsense-lab on taobao_UserBehavior_814users.csv: 84287 rows, ...";
+        assert_eq!(
+            TrainingData::from_about(legacy),
+            Some(TrainingData {
+                file: "taobao_UserBehavior_814users.csv".into(),
+                window: None
+            })
+        );
+        assert_eq!(TrainingData::from_about("hand-tuned weights"), None);
+    }
+
+    #[test]
+    fn the_window_spans_every_session() {
+        let mut replay = Replay::default();
+        for (start, end) in [(50.0, 70.0), (10.0, 20.0), (30.0, 90.0)] {
+            replay.sessions.push(crate::replay::SessionInfo {
+                visitor: 0,
+                id: String::new(),
+                start,
+                end,
+                events: 1,
+                purchased: false,
+                first: 0,
+                len: 0,
+            });
+        }
+        assert_eq!(TrainingData::window_of(&replay), Some((10.0, 90.0)));
+        assert_eq!(TrainingData::window_of(&Replay::default()), None);
+    }
+
+    #[test]
+    fn tasks_label_their_own_samples() {
+        let mut replay = Replay::default();
+        for purchased in [true, false] {
+            replay.sessions.push(crate::replay::SessionInfo {
+                visitor: 0,
+                id: String::new(),
+                start: 0.0,
+                end: 0.0,
+                events: 2,
+                purchased,
+                first: replay.samples.len(),
+                len: 2,
+            });
+            for cart in [0.0, 1.0] {
+                let mut x = [0.0; N_FEATURES];
+                x[crate::replay::feature("cart_nonempty")] = cart;
+                replay.samples.push(Sample {
+                    session: replay.sessions.len() - 1,
+                    x,
+                    page_intent: 0.0,
+                    page_abandonment: None,
+                });
+            }
+        }
+        let labels =
+            |task: Task| -> Vec<bool> { task_samples(&replay, &[0, 1], task).iter().map(|(_, y)| *y).collect() };
+        assert_eq!(labels(Task::Intent), [true, true, false, false]);
+        // Abandonment: only with a non-empty cart, positive when no order followed.
+        assert_eq!(labels(Task::Abandonment), [false, true]);
+        assert_eq!(matrix(&task_samples(&replay, &[1], Task::Intent)).len(), 2);
+    }
 }

@@ -147,8 +147,22 @@ fn train_intent_is_deterministic_and_its_model_loads() {
         "--json",
     ]);
     assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
-    assert!(eval.stderr.is_empty(), "{}", String::from_utf8_lossy(&eval.stderr));
+    // Scored on the very data it learnt from: the figures are in-sample, and the lab says so.
+    let stderr = String::from_utf8_lossy(&eval.stderr);
+    assert!(
+        stderr.starts_with("cartsense-lab: IN-SAMPLE FIGURES: the model was trained on fixture.csv over "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let json = cartsense::core::json::parse(String::from_utf8(eval.stdout).unwrap().trim()).unwrap();
+    let warning = json.get("in_sample_warning").and_then(|w| w.as_str()).unwrap();
+    assert!(warning.starts_with("IN-SAMPLE FIGURES"), "{warning}");
+    assert_eq!(
+        json.get("bootstrap")
+            .and_then(|b| b.get("resamples"))
+            .and_then(|r| r.as_f64()),
+        Some(1000.0)
+    );
     for task in ["intent", "abandonment"] {
         let t = json.get(task).unwrap();
         let model = t.get("model").unwrap();
@@ -177,4 +191,29 @@ fn train_intent_is_deterministic_and_its_model_loads() {
     }
     assert!(json.get("n_sessions").and_then(|n| n.as_f64()).unwrap() > 0.0);
     assert!(json.get("n_events").and_then(|n| n.as_f64()).unwrap() > 0.0);
+}
+
+#[test]
+fn eval_intent_defaults_to_the_compiled_in_model_and_fit_is_out_of_sample() {
+    let data = temp("other-shop.csv");
+    std::fs::write(&data, taobao_fixture()).unwrap();
+    let path = data.to_str().unwrap();
+    let default = lab(&["eval-intent", "--data", path, "--format", "taobao"]);
+    assert!(default.status.success(), "{}", String::from_utf8_lossy(&default.stderr));
+    let text = String::from_utf8_lossy(&default.stdout);
+    assert!(text.contains("model: given: the compiled-in default model"), "{text}");
+    // The default model was trained on another file, over another window.
+    assert!(!text.contains("IN-SAMPLE"), "{text}");
+    assert!(
+        default.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&default.stderr)
+    );
+
+    let fit = lab(&["eval-intent", "--data", path, "--format", "taobao", "--model", "fit"]);
+    assert!(fit.status.success(), "{}", String::from_utf8_lossy(&fit.stderr));
+    let text = String::from_utf8_lossy(&fit.stdout);
+    assert!(text.contains("model: fitted on the training part"), "{text}");
+    assert!(text.contains("n/a (no prices)"), "{text}");
+    assert!(!text.contains("IN-SAMPLE"), "{text}");
 }
