@@ -287,6 +287,19 @@ fn order_properties(id: &str, category: Option<&str>, brand: Option<&str>, price
     out
 }
 
+/// 9999-12-31T23:59:59.999Z: the last instant an ISO-8601 date with a four-digit year shows.
+const LAST_TIME_MS: f64 = 253_402_300_799_999.0;
+
+/// A time read from a row (ms since 1970) the replay can use: finite, not before 1970 and
+/// not past year 9999; anything else is a malformed field, never an event at a nonsense time.
+fn checked_time(ms: f64, field: &str) -> Result<f64, String> {
+    if ms.is_finite() && (0.0..=LAST_TIME_MS).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!("{field} is outside 1970-01-01..9999-12-31"))
+    }
+}
+
 fn require<'a>(value: &'a str, name: &str) -> Result<&'a str, String> {
     if value.trim().is_empty() {
         Err(format!("{name} is empty"))
@@ -310,7 +323,7 @@ fn taobao_row(line: &str) -> Result<Row, String> {
     let seconds: i64 = timestamp
         .parse()
         .map_err(|_| format!("timestamp `{timestamp}` is not a whole number of seconds"))?;
-    let time = seconds as f64 * 1000.0;
+    let time = checked_time(seconds as f64 * 1000.0, &format!("timestamp `{timestamp}`"))?;
     let (name, properties) = match behavior {
         "pv" => (
             "Product Viewed",
@@ -444,6 +457,7 @@ fn otto_row(line: &str) -> Result<Row, String> {
             .and_then(Value::as_f64)
             .filter(|t| t.is_finite())
             .ok_or_else(|| format!("events[{i}].ts must be a number (ms)"))?;
+        let ts = checked_time(ts, &format!("events[{i}].ts {ts}"))?;
         let kind = event.get("type").and_then(Value::as_str);
         let (name, properties) = match kind {
             Some("clicks") => ("Product Viewed", product_properties(&aid, None, None, None, false)),

@@ -50,7 +50,9 @@ fn taobao_malformed_rows_name_their_line_and_skip_or_stop() {
 1,100,7,pv,soon\n\
 1,100,pv,1511544072\n\
 ,100,7,pv,1511544073\n\
-1,101,7,pv,1511544074\n";
+1,101,7,pv,1511544074\n\
+1,102,7,pv,-5\n\
+1,103,7,pv,99999999999999\n";
     let (stopped, _) = load_str(text, Format::Taobao, OnError::Stop);
     assert_eq!(
         stopped.unwrap_err().to_string(),
@@ -60,7 +62,7 @@ fn taobao_malformed_rows_name_their_line_and_skip_or_stop() {
     let data = skipped.unwrap();
     assert_eq!(data.events.len(), 2, "the two good rows");
     assert_eq!(data.events[1].line, 7, "blank lines still count as lines");
-    assert_eq!(problems.skipped, 4);
+    assert_eq!(problems.skipped, 6);
     let messages: Vec<String> = problems.examples.iter().map(ToString::to_string).collect();
     assert_eq!(
         messages,
@@ -69,10 +71,17 @@ fn taobao_malformed_rows_name_their_line_and_skip_or_stop() {
             "line 4: timestamp `soon` is not a whole number of seconds",
             "line 5: expected 5 fields (user_id,item_id,category_id,behavior,timestamp), found 4",
             "line 6: user_id is empty",
-        ]
+            "line 8: timestamp `-5` is outside 1970-01-01..9999-12-31",
+        ],
+        "the first five problems are kept as examples"
+    );
+    let (far, _) = load_str("1,103,7,pv,99999999999999\n", Format::Taobao, OnError::Stop);
+    assert_eq!(
+        far.unwrap_err().to_string(),
+        "line 1: timestamp `99999999999999` is outside 1970-01-01..9999-12-31"
     );
     let report = problems.report().unwrap();
-    assert!(report.starts_with("skipped 4 malformed row(s)\n  line 2:"), "{report}");
+    assert!(report.starts_with("skipped 6 malformed row(s)\n  line 2:"), "{report}");
 }
 
 const REES46_HEADER: &str =
@@ -152,6 +161,8 @@ fn otto_sessions_are_visitors() {
 {"session":2,"events":[{"aid":15,"ts":1659304800025,"type":"views"}]}
 {"session":3,"events":[{"aid":15,"ts":"yesterday","type":"clicks"}]}
 {"session":4,
+{"session":5,"events":[{"aid":15,"ts":1e999,"type":"clicks"}]}
+{"session":6,"events":[{"aid":15,"ts":-1,"type":"clicks"}]}
 "#;
     let (stopped, _) = load_str(text, Format::Otto, OnError::Stop);
     assert_eq!(
@@ -170,6 +181,11 @@ fn otto_sessions_are_visitors() {
     let messages: Vec<String> = problems.examples.iter().map(ToString::to_string).collect();
     assert_eq!(messages[1], "line 4: events[0].ts must be a number (ms)");
     assert!(messages[2].starts_with("line 5: is not valid JSON"), "{}", messages[2]);
+    assert_eq!(
+        messages[3], "line 6: events[0].ts must be a number (ms)",
+        "1e999 is not finite"
+    );
+    assert_eq!(messages[4], "line 7: events[0].ts -1 is outside 1970-01-01..9999-12-31");
 }
 
 #[test]
