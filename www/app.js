@@ -29,6 +29,8 @@ const pageName = document.body.dataset.page || 'home';
 const consentParam = ['pending', 'denied', 'granted'].includes(params.get('consent')) ? params.get('consent') : null;
 // ?mode=summary: the privacy-friendly mode, where only session summaries and identify calls are sent.
 const modeParam = params.get('mode') === 'summary' ? 'summary' : null;
+// ?storage=memory: nothing persisted (identity, queue and intelligence live only in the page).
+const storageParam = params.get('storage') === 'memory' ? 'memory' : null;
 let consentChoice = null; // a banner choice made before the tracker was ready
 
 // ---------- pages ----------
@@ -328,6 +330,7 @@ async function startTracker() {
   const options = { ...TRACKER_OPTIONS };
   if (consentParam) options.consent = consentParam;
   if (modeParam) options.mode = modeParam;
+  if (storageParam) options.storage = storageParam;
   let step = 'load ./cartsense/index.js (is the package built? the build copies it into www/cartsense/)';
   try {
     const { init } = await import('./cartsense/index.js');

@@ -225,6 +225,17 @@ class Tracker {
     tracker.#attach(insight);
   }
 
+  /** The stored intelligence state as the tracker keeps it now, for the module starting: read
+   * at its start, not at init(), so that what the engine has done since (cleared storage for a
+   * denied consent or a reset) holds; none with `storage: 'memory'`. */
+  static storedInsight(tracker) {
+    try {
+      return tracker.#store?.getItem(PREFIX + 'insight') || '';
+    } catch {
+      return ''; // unreadable storage reads as empty
+    }
+  }
+
   #attach(insight) {
     if (this.#disposed) return insight.free();
     this.#insight = insight;
@@ -435,7 +446,7 @@ export async function init(options) {
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
   import('./insight.js')
-    .then((module) => module.start(settings, stored['cartsense.insight'], insightWasmUrl))
+    .then((module) => module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl))
     .then((insight) => Tracker.attach(tracker, insight))
     .catch((error) => warn('session intelligence is unavailable: ' + error.message));
   await started.get(tracker);
