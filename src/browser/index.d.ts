@@ -137,7 +137,10 @@ export interface Tracker {
   flush(): Promise<void>;
   /** A logout: new anonymous id, no user id, new session, empty visitor history. */
   reset(): void;
-  /** Removes listeners and timers. Queued events stay stored and go with the next page. */
+  /** Stops the tracker: stores the session intelligence's state, removes listeners and
+   * timers, resolves any `flush()` still waiting (without waiting for delivery) and frees the
+   * WebAssembly objects. Queued events stay stored and go with the next page. Afterwards
+   * `profile()` is `null` and every other call throws. */
   dispose(): void;
   /**
    * The visitor's interests, intent and abandonment probabilities, segment, cart and session,

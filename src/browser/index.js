@@ -128,6 +128,7 @@ class Tracker {
   #insight; // the intelligence module's handle, once loaded
   #backlog = []; // [op, session, event, json, n, now] until then
   #saving; // the timer that stores the intelligence's state
+  #inFlight = 0; // batches sent and not yet answered
   #navigating = -Infinity;
   #waiters = [];
   #off = [];
@@ -206,17 +207,20 @@ class Tracker {
     const summary = this.#insight.run(op, session, event, json, n, now);
     if (summary) this.#run(SUMMARY, '', summary);
     // Its state is stored at once when a summary went out or the page is going away, else at
-    // most once a second: building it costs more than the update itself.
+    // most once a second: building it costs more than the update itself. Only a summary or a
+    // save gives the engine something to do, so only they need a pump (#save pumps).
     if (summary || op == LEAVE || op == VISIBILITY) this.#save();
     else this.#saving ??= setTimeout(() => this.#save(), 1000);
-    this.#pump();
     this.#changed();
   }
 
+  /** Hands the intelligence's state to the engine to store, and carries out the write. */
   #save() {
     clearTimeout(this.#saving);
     this.#saving = undefined;
-    if (this.#insight) this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
+    if (!this.#insight) return;
+    this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
+    this.#pump();
   }
 
   /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
@@ -300,15 +304,29 @@ class Tracker {
     });
   }
 
+  /** Stores what the engine still holds, removes listeners and timers, resolves waiting
+   * flush() promises and frees the wasm objects (the tracker's once no request is in flight:
+   * its answer still removes the events it acknowledged from storage). */
   dispose() {
     if (this.#disposed) return;
+    this.#save(); // and pumps: the state's write (and a batch now due) is carried out
     this.#disposed = true;
-    this.#save();
     this.#off.forEach((off) => off());
     clearTimeout(this.#timer);
     cancelAnimationFrame(this.#frame);
     this.#waiters.forEach(([, resolve]) => resolve());
     this.#waiters = [];
+    this.#backlog = [];
+    this.#insight?.free();
+    this.#insight = undefined;
+    this.#release();
+  }
+
+  /** Frees the engine once disposed and no answer is awaited. */
+  #release() {
+    if (!this.#disposed || this.#inFlight || !this.#e) return;
+    this.#e.free();
+    this.#e = undefined;
   }
 
   /** The session's picture: interests, intent, abandonment, segment, cart, session; null
@@ -340,6 +358,7 @@ class Tracker {
 
   /** Carries out the engine's effects: storage, the next batch, flushes that settled, the timer. */
   #pump(force) {
+    if (!this.#e) return; // freed by dispose()
     const effects = JSON.parse(this.#run(DRAIN, '', '', !this.#disposed && (force || this.#waiters.length > 0) ? 1 : 0));
     const store = this.#store;
     for (const [op, key, value] of effects.ops) {
@@ -370,6 +389,7 @@ class Tracker {
   }
 
   #send(id, body) {
+    this.#inFlight++;
     fetch(this.#endpoint, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: this.#auth },
@@ -385,8 +405,10 @@ class Tracker {
           const at = Date.parse(retryAfter);
           retryAfter = isNaN(at) ? '' : String(Math.max(0, Math.ceil((at - Date.now()) / 1000)));
         }
+        this.#inFlight--;
         this.#run(ANSWER, retryAfter || '', '', id, status);
         this.#pump();
+        this.#release();
       });
   }
 

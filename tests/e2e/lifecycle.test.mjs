@@ -1,0 +1,78 @@
+// The tracker's own lifecycle in a real page: the intelligence's state reaches storage without
+// waiting for another event, dispose() leaves nothing undone, and a module that fails to load
+// costs only what it provides (autocapture, or the scores), never the tracking.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  useDemo, openDemo, watchPage, waitFor, waitForItems, within, tracks, pages, flushPage, TEST_TIMEOUT,
+} from './harness.mjs';
+
+const demo = useDemo();
+const PRODUCT = { id: '1004856', price: 130.76 };
+
+/** The intelligence module loads after the first event; wait for it. */
+const insightReady = (page) => page.waitForFunction(() => window.cartsense.profile() !== null, null, { timeout: 10_000 });
+
+/** Whether the stored intelligence state (cartsense.insight) mentions `text`. */
+const storedInsightHas = (page, text) =>
+  page.evaluate((text) => (localStorage.getItem('cartsense.insight') || '').includes(text), text);
+
+test('the intelligence state is stored within a second of an event, with nothing else to wake the tracker', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+  await insightReady(page);
+  await flushPage(page);
+  // One event, delivered at once: afterwards nothing is queued, so no delivery timer will run
+  // the engine's storage operations; only the state-save timer can.
+  await page.evaluate(async () => {
+    window.cartsense.track('Product Viewed', { product_id: 'timer-probe', category: 'probe', price: 1 });
+    await window.cartsense.flush();
+  });
+  assert.equal(await storedInsightHas(page, 'timer-probe'), false, 'not stored at once: at most once a second');
+  await waitFor(`cartsense.insight to mention the product viewed (page log: ${log.join('\n')})`, () => storedInsightHas(page, 'timer-probe'), {
+    timeout: 4000,
+  });
+  await context.close();
+});
+
+test('dispose() stores the intelligence state, resolves a waiting flush() and frees the tracker', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+  await insightReady(page);
+  await flushPage(page);
+  // The collector never answers from now on: a flush() can only end through dispose().
+  await page.route('**/v1/batch', () => {});
+  const outcome = await within(
+    'dispose() to resolve the waiting flush()',
+    page.evaluate(async () => {
+      const tracker = window.cartsense;
+      tracker.track('Product Viewed', { product_id: 'dispose-probe', category: 'probe', price: 1 });
+      const flushed = tracker.flush();
+      tracker.dispose();
+      await flushed;
+      let after;
+      try {
+        tracker.track('After Dispose');
+        after = 'did not throw';
+      } catch (error) {
+        after = error.message;
+      }
+      return {
+        stored: (localStorage.getItem('cartsense.insight') || '').includes('dispose-probe'),
+        queued: Object.keys(localStorage).filter((key) => key.startsWith('cartsense.q.')).length,
+        profile: tracker.profile(),
+        after,
+      };
+    }),
+    10_000,
+  );
+  assert.equal(outcome.stored, true, 'the state saved at dispose() reached localStorage');
+  assert.ok(outcome.queued >= 1, 'the event waiting for its answer stays stored for the next page');
+  assert.equal(outcome.profile, null, 'the intelligence module is freed');
+  assert.match(outcome.after, /disposed/, 'a call after dispose() says so');
+  await context.close();
+});
