@@ -174,6 +174,9 @@ class Tracker {
           on(document, 'click', (event) => markup.click(event, capture, warn), true);
           this.#markup = () => markup.scan(capture);
           this.#markup();
+        }).catch((error) => {
+          // A chunk that did not load (a 404, a CSP) costs the markup's events, not the tracker.
+          warn('autocapture is unavailable: ' + error.message);
         }),
       );
     } else {

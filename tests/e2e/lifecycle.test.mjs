@@ -76,3 +76,29 @@ test('dispose() stores the intelligence state, resolves a waiting flush() and fr
   assert.match(outcome.after, /disposed/, 'a call after dispose() says so');
   await context.close();
 });
+
+for (const [what, file, warning, check] of [
+  ['the autocapture module', 'autocapture.js', /cartsense: autocapture is unavailable/, (items) => tracks(items, 'Product Viewed').length == 0],
+  ['the session intelligence', 'cartsense_insight_bg.wasm', /cartsense: session intelligence is unavailable/, () => true],
+]) {
+  test(`${what} failing to load (a 404) warns, and the tracker keeps tracking`, TEST_TIMEOUT, async () => {
+    const context = await demo.browser.newContext();
+    const page = await context.newPage();
+    const log = watchPage(page);
+    await page.route(`**/cartsense/${file}`, (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));
+    await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+    await waitFor(`a console warning about ${file}`, () => log.some((line) => warning.test(line)));
+    const tag = `${file}-missing`;
+    await page.evaluate((tag) => window.cartsense.track('Module Missing', { tag }), tag);
+    await flushPage(page);
+    const items = await waitForItems(demo.collector.db, `the page view and the event tracked without ${file}`, (all) =>
+      tracks(all, 'Module Missing', (p) => p.tag == tag).length == 1,
+    );
+    const visitor = await page.evaluate(() => window.cartsense.anonymousId);
+    const mine = items.filter((item) => item.anonymousId == visitor);
+    assert.equal(pages(mine, '/product.html').length, 1, 'the page view went before the module was even fetched');
+    assert.ok(check(mine), `only what the missing module provides is missing: ${mine.map((i) => i.event || i.type)}`);
+    if (file.includes('insight')) assert.equal(await page.evaluate(() => window.cartsense.profile()), null);
+    await context.close();
+  });
+}
