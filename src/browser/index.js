@@ -149,13 +149,15 @@ class Tracker {
     on(window, 'pagehide', () => this.#hide());
     on(window, 'online', () => this.#pump(true)); // back online: retry now, not after the backoff
     // Moves to another page of the shop, so that leaving and navigating can be told apart.
-    const navigation = (event) => {
-      const link = event.type == 'submit' ? event.target : event.target?.closest?.('a[href]');
-      const inside = link && (event.type == 'submit' || (link.origin == location.origin && !link.target && !link.hasAttribute('download')));
+    // A link a handler cancelled does not navigate; a form is different: shops commonly cancel
+    // the submit and navigate themselves (location.assign after validating, as the demo does),
+    // so the submit is seen in the capture phase, before any handler of the page's can cancel it.
+    on(document, 'click', (event) => {
+      const link = event.target?.closest?.('a[href]');
+      const inside = link && link.origin == location.origin && !link.target && !link.hasAttribute('download');
       if (inside && !event.defaultPrevented) this.#navigating = Date.now();
-    };
-    on(document, 'click', navigation);
-    on(document, 'submit', navigation);
+    });
+    on(document, 'submit', () => (this.#navigating = Date.now()), true);
     this.#visible(!document.hidden);
     if (options.autocapture) {
       this.page(); // the first event goes before the autocapture module is even fetched
