@@ -134,6 +134,7 @@ class Tracker {
   #off = [];
   #state = { pending: 0, ids: [] }; // the last drain: events waiting, [anonymousId, userId, sessionId]
   #disposed = false;
+  #hidden = false; // the leave logic ran for this hide (visibilitychange and pagehide both come)
   #storageWarned = false;
 
   constructor(engine, store, options) {
@@ -145,8 +146,10 @@ class Tracker {
       target.addEventListener(type, listener, capture);
       this.#off.push(() => target.removeEventListener(type, listener, capture));
     };
-    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#visible(true)));
+    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#shown()));
     on(window, 'pagehide', () => this.#hide());
+    // Back from the back/forward cache: a later hide is a new leave.
+    on(window, 'pageshow', (event) => event.persisted && this.#hidden && this.#shown());
     on(window, 'online', () => this.#pump(true)); // back online: retry now, not after the backoff
     // Moves to another page of the shop, so that leaving and navigating can be told apart.
     // A link a handler cancelled does not navigate; a form is different: shops commonly cancel
@@ -421,12 +424,22 @@ class Tracker {
     this.#learn(VISIBILITY, '', '', '', visible ? 1 : 0);
   }
 
+  #shown() {
+    this.#hidden = false;
+    this.#visible(true);
+  }
+
   /** The page is being hidden or left: unless it is a move to another page of the shop, the
    * session's summary is made; then beacons carry what is not yet sent. Events stay stored
    * until a normal request is acknowledged, here or on the next page. */
   #hide() {
-    if (Date.now() - this.#navigating < NAVIGATION_WINDOW_MS) this.#visible(false);
-    else this.#learn(LEAVE);
+    // Leaving fires visibilitychange (hidden) and then pagehide: one leave, not two. Beacons go
+    // on both, as the engine sends each event once: one tracked in between still goes.
+    if (!this.#hidden) {
+      this.#hidden = true;
+      if (Date.now() - this.#navigating < NAVIGATION_WINDOW_MS) this.#visible(false);
+      else this.#learn(LEAVE);
+    }
     for (const body of this.#run(UNLOAD).split('\n')) {
       // Beacons cannot set headers: the body carries the write key, as text/plain (no preflight).
       if (body && !navigator.sendBeacon?.(this.#endpoint, body)) {

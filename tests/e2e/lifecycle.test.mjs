@@ -77,6 +77,40 @@ test('dispose() stores the intelligence state, resolves a waiting flush() and fr
   await context.close();
 });
 
+test('leaving runs the leave logic once although visibilitychange and pagehide both fire; coming back re-arms it', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+  await insightReady(page);
+  await flushPage(page);
+  const saves = await page.evaluate(() => {
+    // Each run of the leave logic stores the intelligence's state once: count those writes.
+    let writes = 0;
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      if (key == 'cartsense.insight') writes++;
+      return setItem.call(this, key, value);
+    };
+    const visibility = (hidden) => {
+      Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+      Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    };
+    const counts = [];
+    visibility(true);
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    counts.push(writes);
+    visibility(false); // back: visible again, a state save of its own
+    counts.push(writes);
+    visibility(true);
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    counts.push(writes);
+    return counts;
+  });
+  assert.deepEqual(saves, [1, 2, 3], 'one state save per hide (and one for coming back), not one per event');
+  await context.close();
+});
+
 for (const [what, file, warning, check] of [
   ['the autocapture module', 'autocapture.js', /cartsense: autocapture is unavailable/, (items) => tracks(items, 'Product Viewed').length == 0],
   ['the session intelligence', 'cartsense_insight_bg.wasm', /cartsense: session intelligence is unavailable/, () => true],
