@@ -74,8 +74,19 @@ const pageFields = () => ({
   url: location.href,
 });
 
-// The shell's part of every item's `context`; the engine adds library and sessionId.
+// The shell's part of every item's `context`; the engine adds library and sessionId. It is
+// built on every call, so it is kept while the page it describes stays the same: the URL and
+// title can change within a document (a single-page app's navigation), the language with the
+// browser's settings (languagechange); the referrer and user agent cannot.
+let contextFor = '';
+let contextJson = '';
 const context = () => {
+  const key = location.href + '\n' + document.title + '\n' + navigator.language;
+  if (key != contextFor) [contextFor, contextJson] = [key, describeContext()];
+  return contextJson;
+};
+
+const describeContext = () => {
   const query = new URLSearchParams(location.search);
   const campaign = {};
   for (const [utm, key] of [
@@ -126,7 +137,7 @@ class Tracker {
   #frame = 0;
   #watchers = [];
   #insight; // the intelligence module's handle, once loaded
-  #backlog = []; // [op, session, event, json, n, now] until then
+  #backlog = []; // [op, session, event, json, n, now] until then; null if it failed to load
   #saving; // the timer that stores the intelligence's state
   #inFlight = 0; // batches sent and not yet answered
   #navigating = -Infinity;
@@ -209,7 +220,7 @@ class Tracker {
    * it returns goes to the tracker to send; its state, to store. */
   #learn(op, session = '', event = '', json = '', n = 0, now = Date.now()) {
     if (!this.#insight) {
-      if (this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
+      if (this.#backlog && this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
       return;
     }
     const summary = this.#insight.run(op, session, event, json, n, now);
@@ -237,6 +248,13 @@ class Tracker {
     tracker.#attach(insight);
   }
 
+  /** The intelligence module did not load: the events kept for it are dropped, and no more
+   * are kept. */
+  static unavailable(tracker, error) {
+    warn('session intelligence is unavailable: ' + error.message);
+    tracker.#backlog = null;
+  }
+
   /** The stored intelligence state as the tracker keeps it now, for the module starting: read
    * at its start, not at init(), so that what the engine has done since (cleared storage for a
    * denied consent or a reset) holds; none with `storage: 'memory'`. */
@@ -252,8 +270,8 @@ class Tracker {
     if (this.#disposed) return insight.free();
     this.#insight = insight;
     JSON.parse(insight.run(WARNINGS, '', '', '', 0, 0)).forEach(warn);
-    const backlog = this.#backlog;
-    this.#backlog = [];
+    const backlog = this.#backlog || [];
+    this.#backlog = null;
     backlog.forEach((entry) => this.#learn(...entry));
     this.#changed();
   }
@@ -324,7 +342,7 @@ class Tracker {
     cancelAnimationFrame(this.#frame);
     this.#waiters.forEach(([, resolve]) => resolve());
     this.#waiters = [];
-    this.#backlog = [];
+    this.#backlog = null;
     this.#insight?.free();
     this.#insight = undefined;
     this.#release();
@@ -488,7 +506,7 @@ export async function init(options) {
   import('./insight.js')
     .then((module) => module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl))
     .then((insight) => Tracker.attach(tracker, insight))
-    .catch((error) => warn('session intelligence is unavailable: ' + error.message));
+    .catch((error) => Tracker.unavailable(tracker, error));
   await started.get(tracker);
   return tracker;
 }
