@@ -135,7 +135,9 @@ class Tracker {
   #markup;
   #timer;
   #frame = 0;
-  #watchers = [];
+  #watchers = []; // onProfile listeners
+  #newWatchers = new Set(); // registered since the last notification: owed the current profile
+  #profileChanged = false; // since the last notification
   #insight; // the intelligence module's handle, once loaded
   #backlog = []; // [op, session, event, json, n, now] until then; null if it failed to load
   #saving; // the timer that stores the intelligence's state
@@ -276,13 +278,24 @@ class Tracker {
     this.#changed();
   }
 
-  /** Tells `onProfile` listeners, once per frame, outside any tracker call. */
+  /** The profile changed: `onProfile` listeners hear of it, once per frame. */
   #changed() {
-    if (!this.#watchers.length || this.#frame || !this.#insight) return;
+    this.#profileChanged = true;
+    this.#notify();
+  }
+
+  /** Calls `onProfile` listeners on the next frame, outside any tracker call: all of them
+   * after a change, else only those registered since (they get the current profile once). */
+  #notify() {
+    if (this.#frame || !this.#insight || !(this.#newWatchers.size || (this.#profileChanged && this.#watchers.length))) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
+      const listeners = this.#profileChanged ? this.#watchers : this.#watchers.filter((w) => this.#newWatchers.has(w));
+      this.#profileChanged = false;
+      this.#newWatchers.clear();
+      if (!listeners.length || !this.#insight) return;
       const profile = this.profile();
-      for (const watcher of this.#watchers) {
+      for (const watcher of listeners) {
         try {
           watcher(profile);
         } catch (error) {
@@ -361,12 +374,17 @@ class Tracker {
     return this.#insight ? JSON.parse(this.#insight.run(PROFILE, '', '', '', 0, Date.now())) : null;
   }
 
-  /** Calls `listener(profile)` after changes, at most once per animation frame; returns a
-   * function that stops it. */
+  /** Calls `listener(profile)` once with the current profile (on the next animation frame,
+   * or when the intelligence module has loaded), then after changes, at most once per frame;
+   * returns a function that stops it. */
   onProfile(listener) {
     this.#watchers.push(listener);
-    this.#changed();
-    return () => (this.#watchers = this.#watchers.filter((w) => w != listener));
+    this.#newWatchers.add(listener);
+    this.#notify();
+    return () => {
+      this.#watchers = this.#watchers.filter((w) => w != listener);
+      this.#newWatchers.delete(listener);
+    };
   }
 
   get anonymousId() {

@@ -111,6 +111,34 @@ test('leaving runs the leave logic once although visibilitychange and pagehide b
   await context.close();
 });
 
+test('onProfile calls a new listener once with the current profile, then every listener once per change', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+  await insightReady(page);
+  const calls = await page.evaluate(async () => {
+    const frames = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const calls = { first: [], second: [] };
+    const tracker = window.cartsense;
+    tracker.onProfile((profile) => calls.first.push(profile.session.events));
+    await frames();
+    const afterFirst = calls.first.length;
+    tracker.onProfile((profile) => calls.second.push(profile.session.events));
+    await frames();
+    const afterSecond = [calls.first.length, calls.second.length];
+    tracker.track('Product Viewed', { product_id: 'listener-probe', price: 1 });
+    await frames();
+    await frames(); // nothing changed since: nobody is called again
+    return { afterFirst, afterSecond, first: calls.first, second: calls.second };
+  });
+  assert.equal(calls.afterFirst, 1, 'a listener is called once when registered, with the current profile');
+  assert.deepEqual(calls.afterSecond, [1, 1], 'registering another calls only the new one');
+  assert.equal(calls.first.length, 2, 'a change calls every listener once');
+  assert.equal(calls.second.length, 2);
+  assert.equal(calls.first[1], calls.first[0] + 1, 'with the profile after the change');
+  await context.close();
+});
+
 for (const [what, file, warning, check] of [
   ['the autocapture module', 'autocapture.js', /cartsense: autocapture is unavailable/, (items) => tracks(items, 'Product Viewed').length == 0],
   ['the session intelligence', 'cartsense_insight_bg.wasm', /cartsense: session intelligence is unavailable/, () => true],
