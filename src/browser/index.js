@@ -74,8 +74,8 @@ const pageFields = () => ({
   url: location.href,
 });
 
-// The shell's part of every item's `context`; the engine adds library and sessionId. It is
-// built on every call, so it is kept while the page it describes stays the same: the URL and
+// The shell's part of every item's `context`; the engine adds library and sessionId. Every
+// call needs it, so it is kept while the page it describes stays the same: the URL and
 // title can change within a document (a single-page app's navigation), the language with the
 // browser's settings (languagechange); the referrer and user agent cannot.
 let contextFor = '';
@@ -235,12 +235,12 @@ class Tracker {
     this.#changed();
   }
 
-  /** Hands the intelligence's state to the engine to store, and carries out the write. */
+  /** Hands the intelligence's state (once it is loaded) to the engine to store, and carries
+   * out what the engine asks for. */
   #save() {
     clearTimeout(this.#saving);
     this.#saving = undefined;
-    if (!this.#insight) return;
-    this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
+    if (this.#insight) this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
     this.#pump();
   }
 
