@@ -29,6 +29,8 @@ const pageName = document.body.dataset.page || 'home';
 const consentParam = ['pending', 'denied', 'granted'].includes(params.get('consent')) ? params.get('consent') : null;
 // ?mode=summary: the privacy-friendly mode, where only session summaries and identify calls are sent.
 const modeParam = params.get('mode') === 'summary' ? 'summary' : null;
+// ?storage=memory: nothing persisted (identity, queue and intelligence live only in the page).
+const storageParam = params.get('storage') === 'memory' ? 'memory' : null;
 let consentChoice = null; // a banner choice made before the tracker was ready
 
 // ---------- pages ----------
@@ -90,7 +92,14 @@ function renderProduct() {
     addToCart(p.id, quantity);
     status(`Added ${quantity} × ${p.name} to your cart. `, h('a', { href: 'cart.html' }, 'View cart'));
   });
-  qty.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addButton.click(); } });
+  qty.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    // Clamp before the click: autocapture reads #qty in the capture phase, before the button's
+    // own handler runs, and Enter brings no change event (no blur) to clamp it earlier.
+    fixQty();
+    addButton.click();
+  });
 
   const article = h('article', { class: 'pdp', ...productData(p), 'data-cs-view': true },
     h('div', { class: 'pdp-media' }, placeholder(p, 'ph-lg')),
@@ -127,7 +136,8 @@ function renderProduct() {
 }
 
 function renderCart() {
-  const items = cartDetails();
+  const lines = getCart();
+  const items = cartDetails(lines);
   const list = h('ul', { class: 'lines', role: 'list' }, items.map((it) => orderLine(it, { editable: true })));
   const summary = h('div', { class: 'sum-wrap' });
   const empty = h('div', { class: 'empty-cart' },
@@ -138,8 +148,9 @@ function renderCart() {
     h('a', { class: 'btn btn-lg btn-block', href: 'checkout.html' }, 'Checkout'),
     h('a', { class: 'btn-link continue', href: 'index.html' }, 'Continue shopping'));
 
-  const refresh = () => {
-    const t = totals(cartDetails());
+  // The cart as just read or written; the default reads it (after a removal, in a later task).
+  const refresh = (current = getCart()) => {
+    const t = totals(cartDetails(current));
     summary.replaceChildren(summaryRows(t, { estimate: true }));
     const isEmpty = t.count === 0;
     empty.hidden = !isEmpty;
@@ -153,10 +164,11 @@ function renderCart() {
     const line = input.closest('[data-cs-product]');
     const quantity = clampQty(input.value);
     input.value = String(quantity);
-    setCart(getCart().map((l) => (l.id === line.dataset.csProduct ? { ...l, quantity } : l)));
+    const updated = getCart().map((l) => (l.id === line.dataset.csProduct ? { ...l, quantity } : l));
+    setCart(updated);
     line.setAttribute('data-cs-quantity', String(quantity));
     line.querySelector('.line-total').textContent = money(cents(line.dataset.csPrice) * quantity);
-    refresh();
+    refresh(updated);
   });
   list.addEventListener('click', (e) => {
     const button = e.target.closest('[data-cs-remove]');
@@ -179,7 +191,7 @@ function renderCart() {
     h('div', { class: 'cart-layout', 'data-cs-cart': cartId() },
       h('section', { class: 'panel', 'aria-label': 'Cart items' }, list, empty),
       aside));
-  refresh();
+  refresh(lines);
 }
 
 function renderCheckout() {
@@ -316,7 +328,7 @@ function applyConsent() {
   const tracker = window.cartsense;
   if (!tracker || !consentChoice) return;
   try {
-    Promise.resolve(tracker.setConsent(consentChoice)).catch((err) => console.warn('[cartsense demo] setConsent failed', err));
+    tracker.setConsent(consentChoice); // synchronous: a bad state throws
   } catch (err) {
     console.warn('[cartsense demo] setConsent failed', err);
   }
@@ -328,6 +340,7 @@ async function startTracker() {
   const options = { ...TRACKER_OPTIONS };
   if (consentParam) options.consent = consentParam;
   if (modeParam) options.mode = modeParam;
+  if (storageParam) options.storage = storageParam;
   let step = 'load ./cartsense/index.js (is the package built? the build copies it into www/cartsense/)';
   try {
     const { init } = await import('./cartsense/index.js');

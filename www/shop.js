@@ -97,7 +97,7 @@ export function getCart() {
 }
 export function setCart(lines) {
   writeJSON(CART_KEY, lines.map(({ id, quantity }) => ({ id, quantity })));
-  updateBadge();
+  updateBadge(lines); // the lines just written: no need to read and parse them back
 }
 export function addToCart(id, quantity) {
   const lines = getCart();
@@ -131,8 +131,8 @@ export function totals(items) {
   const count = items.reduce((s, it) => s + it.quantity, 0);
   return { subtotal, shipping, tax, total: subtotal + shipping + tax, count };
 }
-export function updateBadge() {
-  const count = getCart().reduce((s, l) => s + l.quantity, 0);
+export function updateBadge(lines = getCart()) {
+  const count = lines.reduce((s, l) => s + l.quantity, 0);
   const badge = document.getElementById('cart-count');
   if (badge) {
     badge.textContent = String(count);

@@ -137,18 +137,25 @@ export interface Tracker {
   flush(): Promise<void>;
   /** A logout: new anonymous id, no user id, new session, empty visitor history. */
   reset(): void;
-  /** Removes listeners and timers. Queued events stay stored and go with the next page. */
+  /** Stops the tracker: stores the session intelligence's state, removes listeners and
+   * timers, resolves any `flush()` still waiting (without waiting for delivery) and frees the
+   * WebAssembly objects. Queued events stay stored and go with the next page. Afterwards
+   * `profile()` is `null`, `flush()` resolves at once, and `track`, `page`, `identify`,
+   * `setConsent` and `reset` throw. */
   dispose(): void;
   /**
    * The visitor's interests, intent and abandonment probabilities, segment, cart and session,
    * computed on the device. `null` for the moment after `init()` while the session
    * intelligence module loads (it never delays the first event); `onProfile` calls back once
-   * it is there.
+   * it is there. `null` after `dispose()`.
    * @example if ((tracker.profile()?.abandonment ?? 0) > 0.7) showReminder();
    */
   profile(): Profile | null;
-  /** Calls `listener` with the profile after it changes, at most once per animation frame and
-   * never from inside a tracker call. Returns a function that stops it. */
+  /** Calls `listener` once with the current profile soon after it is registered (on the next
+   * animation frame, or as soon as the intelligence module has loaded), then after each change,
+   * at most once per animation frame and never from inside a tracker call. Returns a function
+   * that stops it.
+   * @example const stop = tracker.onProfile((profile) => render(profile.interests)); */
   onProfile(listener: (profile: Profile) => void): () => void;
   /** The visitor's random id (a UUID), kept in first-party localStorage. */
   readonly anonymousId: string;

@@ -74,8 +74,19 @@ const pageFields = () => ({
   url: location.href,
 });
 
-// The shell's part of every item's `context`; the engine adds library and sessionId.
+// The shell's part of every item's `context`; the engine adds library and sessionId. Every
+// call needs it, so it is kept while the page it describes stays the same: the URL and
+// title can change within a document (a single-page app's navigation), the language with the
+// browser's settings (languagechange); the referrer and user agent cannot.
+let contextFor = '';
+let contextJson = '';
 const context = () => {
+  const key = location.href + '\n' + document.title + '\n' + navigator.language;
+  if (key != contextFor) [contextFor, contextJson] = [key, describeContext()];
+  return contextJson;
+};
+
+const describeContext = () => {
   const query = new URLSearchParams(location.search);
   const campaign = {};
   for (const [utm, key] of [
@@ -124,15 +135,19 @@ class Tracker {
   #markup;
   #timer;
   #frame = 0;
-  #watchers = [];
+  #watchers = []; // onProfile listeners
+  #newWatchers = new Set(); // registered since the last notification: owed the current profile
+  #profileChanged = false; // since the last notification
   #insight; // the intelligence module's handle, once loaded
-  #backlog = []; // [op, session, event, json, n, now] until then
+  #backlog = []; // [op, session, event, json, n, now] until then; null if it failed to load
   #saving; // the timer that stores the intelligence's state
+  #inFlight = 0; // batches sent and not yet answered
   #navigating = -Infinity;
   #waiters = [];
   #off = [];
   #state = { pending: 0, ids: [] }; // the last drain: events waiting, [anonymousId, userId, sessionId]
   #disposed = false;
+  #hidden = false; // the leave logic ran for this hide (visibilitychange and pagehide both come)
   #storageWarned = false;
 
   constructor(engine, store, options) {
@@ -144,17 +159,21 @@ class Tracker {
       target.addEventListener(type, listener, capture);
       this.#off.push(() => target.removeEventListener(type, listener, capture));
     };
-    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#visible(true)));
+    on(document, 'visibilitychange', () => (document.hidden ? this.#hide() : this.#shown()));
     on(window, 'pagehide', () => this.#hide());
+    // Back from the back/forward cache: a later hide is a new leave.
+    on(window, 'pageshow', (event) => event.persisted && this.#hidden && this.#shown());
     on(window, 'online', () => this.#pump(true)); // back online: retry now, not after the backoff
     // Moves to another page of the shop, so that leaving and navigating can be told apart.
-    const navigation = (event) => {
-      const link = event.type == 'submit' ? event.target : event.target?.closest?.('a[href]');
-      const inside = link && (event.type == 'submit' || (link.origin == location.origin && !link.target && !link.hasAttribute('download')));
+    // A link a handler cancelled does not navigate; a form is different: shops commonly cancel
+    // the submit and navigate themselves (location.assign after validating, as the demo does),
+    // so the submit is seen in the capture phase, before any handler of the page's can cancel it.
+    on(document, 'click', (event) => {
+      const link = event.target?.closest?.('a[href]');
+      const inside = link && link.origin == location.origin && !link.target && !link.hasAttribute('download');
       if (inside && !event.defaultPrevented) this.#navigating = Date.now();
-    };
-    on(document, 'click', navigation);
-    on(document, 'submit', navigation);
+    });
+    on(document, 'submit', () => (this.#navigating = Date.now()), true);
     this.#visible(!document.hidden);
     if (options.autocapture) {
       this.page(); // the first event goes before the autocapture module is even fetched
@@ -173,6 +192,9 @@ class Tracker {
           on(document, 'click', (event) => markup.click(event, capture, warn), true);
           this.#markup = () => markup.scan(capture);
           this.#markup();
+        }).catch((error) => {
+          // A chunk that did not load (a 404, a CSP) costs the markup's events, not the tracker.
+          warn('autocapture is unavailable: ' + error.message);
         }),
       );
     } else {
@@ -200,23 +222,26 @@ class Tracker {
    * it returns goes to the tracker to send; its state, to store. */
   #learn(op, session = '', event = '', json = '', n = 0, now = Date.now()) {
     if (!this.#insight) {
-      if (this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
+      if (this.#backlog && this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
       return;
     }
     const summary = this.#insight.run(op, session, event, json, n, now);
     if (summary) this.#run(SUMMARY, '', summary);
     // Its state is stored at once when a summary went out or the page is going away, else at
-    // most once a second: building it costs more than the update itself.
+    // most once a second: building it costs more than the update itself. Only a summary or a
+    // save gives the engine something to do, so only they need a pump (#save pumps).
     if (summary || op == LEAVE || op == VISIBILITY) this.#save();
     else this.#saving ??= setTimeout(() => this.#save(), 1000);
-    this.#pump();
     this.#changed();
   }
 
+  /** Hands the intelligence's state (once it is loaded) to the engine to store, and carries
+   * out what the engine asks for. */
   #save() {
     clearTimeout(this.#saving);
     this.#saving = undefined;
     if (this.#insight) this.#run(STORE, '', this.#insight.run(STATE, '', '', '', 0, Date.now()));
+    this.#pump();
   }
 
   /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
@@ -225,23 +250,52 @@ class Tracker {
     tracker.#attach(insight);
   }
 
+  /** The intelligence module did not load: the events kept for it are dropped, and no more
+   * are kept. */
+  static unavailable(tracker, error) {
+    warn('session intelligence is unavailable: ' + error.message);
+    tracker.#backlog = null;
+  }
+
+  /** The stored intelligence state as the tracker keeps it now, for the module starting: read
+   * at its start, not at init(), so that what the engine has done since (cleared storage for a
+   * denied consent or a reset) holds; none with `storage: 'memory'`. */
+  static storedInsight(tracker) {
+    try {
+      return tracker.#store?.getItem(PREFIX + 'insight') || '';
+    } catch {
+      return ''; // unreadable storage reads as empty
+    }
+  }
+
   #attach(insight) {
     if (this.#disposed) return insight.free();
     this.#insight = insight;
     JSON.parse(insight.run(WARNINGS, '', '', '', 0, 0)).forEach(warn);
-    const backlog = this.#backlog;
-    this.#backlog = [];
+    const backlog = this.#backlog || [];
+    this.#backlog = null;
     backlog.forEach((entry) => this.#learn(...entry));
     this.#changed();
   }
 
-  /** Tells `onProfile` listeners, once per frame, outside any tracker call. */
+  /** The profile changed: `onProfile` listeners hear of it, once per frame. */
   #changed() {
-    if (!this.#watchers.length || this.#frame || !this.#insight) return;
+    this.#profileChanged = true;
+    this.#notify();
+  }
+
+  /** Calls `onProfile` listeners on the next frame, outside any tracker call: all of them
+   * after a change, else only those registered since (they get the current profile once). */
+  #notify() {
+    if (this.#frame || !this.#insight || !(this.#newWatchers.size || (this.#profileChanged && this.#watchers.length))) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
+      const listeners = this.#profileChanged ? this.#watchers : this.#watchers.filter((w) => this.#newWatchers.has(w));
+      this.#profileChanged = false;
+      this.#newWatchers.clear();
+      if (!listeners.length || !this.#insight) return;
       const profile = this.profile();
-      for (const watcher of this.#watchers) {
+      for (const watcher of listeners) {
         try {
           watcher(profile);
         } catch (error) {
@@ -289,15 +343,29 @@ class Tracker {
     });
   }
 
+  /** Stores what the engine still holds, removes listeners and timers, resolves waiting
+   * flush() promises and frees the wasm objects (the tracker's once no request is in flight:
+   * its answer still removes the events it acknowledged from storage). */
   dispose() {
     if (this.#disposed) return;
+    this.#save(); // and pumps: the state's write (and a batch now due) is carried out
     this.#disposed = true;
-    this.#save();
     this.#off.forEach((off) => off());
     clearTimeout(this.#timer);
     cancelAnimationFrame(this.#frame);
     this.#waiters.forEach(([, resolve]) => resolve());
     this.#waiters = [];
+    this.#backlog = null;
+    this.#insight?.free();
+    this.#insight = undefined;
+    this.#release();
+  }
+
+  /** Frees the engine once disposed and no answer is awaited. */
+  #release() {
+    if (!this.#disposed || this.#inFlight || !this.#e) return;
+    this.#e.free();
+    this.#e = undefined;
   }
 
   /** The session's picture: interests, intent, abandonment, segment, cart, session; null
@@ -306,12 +374,17 @@ class Tracker {
     return this.#insight ? JSON.parse(this.#insight.run(PROFILE, '', '', '', 0, Date.now())) : null;
   }
 
-  /** Calls `listener(profile)` after changes, at most once per animation frame; returns a
-   * function that stops it. */
+  /** Calls `listener(profile)` once with the current profile (on the next animation frame,
+   * or when the intelligence module has loaded), then after changes, at most once per frame;
+   * returns a function that stops it. */
   onProfile(listener) {
     this.#watchers.push(listener);
-    this.#changed();
-    return () => (this.#watchers = this.#watchers.filter((w) => w != listener));
+    this.#newWatchers.add(listener);
+    this.#notify();
+    return () => {
+      this.#watchers = this.#watchers.filter((w) => w != listener);
+      this.#newWatchers.delete(listener);
+    };
   }
 
   get anonymousId() {
@@ -329,6 +402,7 @@ class Tracker {
 
   /** Carries out the engine's effects: storage, the next batch, flushes that settled, the timer. */
   #pump(force) {
+    if (!this.#e) return; // freed by dispose()
     const effects = JSON.parse(this.#run(DRAIN, '', '', !this.#disposed && (force || this.#waiters.length > 0) ? 1 : 0));
     const store = this.#store;
     for (const [op, key, value] of effects.ops) {
@@ -359,6 +433,7 @@ class Tracker {
   }
 
   #send(id, body) {
+    this.#inFlight++;
     fetch(this.#endpoint, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: this.#auth },
@@ -374,8 +449,10 @@ class Tracker {
           const at = Date.parse(retryAfter);
           retryAfter = isNaN(at) ? '' : String(Math.max(0, Math.ceil((at - Date.now()) / 1000)));
         }
+        this.#inFlight--;
         this.#run(ANSWER, retryAfter || '', '', id, status);
         this.#pump();
+        this.#release();
       });
   }
 
@@ -383,12 +460,22 @@ class Tracker {
     this.#learn(VISIBILITY, '', '', '', visible ? 1 : 0);
   }
 
+  #shown() {
+    this.#hidden = false;
+    this.#visible(true);
+  }
+
   /** The page is being hidden or left: unless it is a move to another page of the shop, the
    * session's summary is made; then beacons carry what is not yet sent. Events stay stored
    * until a normal request is acknowledged, here or on the next page. */
   #hide() {
-    if (Date.now() - this.#navigating < NAVIGATION_WINDOW_MS) this.#visible(false);
-    else this.#learn(LEAVE);
+    // Leaving fires visibilitychange (hidden) and then pagehide: one leave, not two. Beacons go
+    // on both, as the engine sends each event once: one tracked in between still goes.
+    if (!this.#hidden) {
+      this.#hidden = true;
+      if (Date.now() - this.#navigating < NAVIGATION_WINDOW_MS) this.#visible(false);
+      else this.#learn(LEAVE);
+    }
     for (const body of this.#run(UNLOAD).split('\n')) {
       // Beacons cannot set headers: the body carries the write key, as text/plain (no preflight).
       if (body && !navigator.sendBeacon?.(this.#endpoint, body)) {
@@ -435,9 +522,9 @@ export async function init(options) {
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
   import('./insight.js')
-    .then((module) => module.start(settings, stored['cartsense.insight'], insightWasmUrl))
+    .then((module) => module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl))
     .then((insight) => Tracker.attach(tracker, insight))
-    .catch((error) => warn('session intelligence is unavailable: ' + error.message));
+    .catch((error) => Tracker.unavailable(tracker, error));
   await started.get(tracker);
   return tracker;
 }

@@ -110,3 +110,36 @@ test('browse, add to cart and leave: every event stored exactly once', TEST_TIME
   }
   await context.close();
 });
+
+test('the demo clamps typed quantities: Enter in the quantity field adds a valid quantity, never an invalid event', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await openDemo(page, `${demo.collector.url}product.html?id=${FIRST.id}`);
+  const visitor = await page.evaluate(() => window.cartsense.anonymousId);
+  // Typed, then Enter (no blur, so no change event): the shop adds at once.
+  for (const [typed, added] of [['2.5', 2], ['-3', 1], ['0', 1], ['250', 99]]) {
+    await page.locator('#qty').fill(typed);
+    await page.locator('#qty').press('Enter');
+    await waitFor(`#qty to read ${added} after typing ${typed} and Enter`, async () => (await page.locator('#qty').inputValue()) == String(added));
+  }
+  // In the cart: a quantity typed there is clamped too, and the line removed with it.
+  await openDemo(page, `${demo.collector.url}cart.html`);
+  const input = page.locator('.qty-input').first();
+  await input.fill('-4');
+  await input.press('Tab'); // change
+  await waitFor('the cart quantity to read 1', async () => (await input.inputValue()) == '1');
+  assert.match(await page.locator('.sum').textContent(), /Subtotal \(1 item\)/, 'the summary follows the clamped quantity');
+  await page.getByRole('button', { name: 'Remove' }).click();
+  await page.evaluate(() => window.cartsense.flush());
+  const mine = (all, event) => tracks(all, event).filter((item) => item.anonymousId == visitor);
+  await waitForItems(demo.collector.db, 'four Product Added and a Product Removed', (all) =>
+    mine(all, 'Product Added').length >= 4 && mine(all, 'Product Removed').length >= 1,
+  );
+  const final = await settle(demo.collector.db);
+  const detail = `page log: ${log.join('\n')}`;
+  assert.deepEqual(mine(final, 'Product Added').map((item) => item.properties.quantity), [2, 1, 1, 99], detail);
+  assert.deepEqual(mine(final, 'Product Removed').map((item) => item.properties.quantity), [1], detail);
+  assert.deepEqual(log.filter((line) => line.includes('cartsense')), [], `no autocapture warning\n${detail}`);
+  await context.close();
+});

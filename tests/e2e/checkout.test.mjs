@@ -8,6 +8,9 @@ import {
   pages, summarize, flushPage, TEST_TIMEOUT,
 } from './harness.mjs';
 
+/** The intelligence module loads after the first event; wait for it. */
+const insightReady = (page) => page.waitForFunction(() => window.cartsense.profile() !== null, null, { timeout: 10_000 });
+
 const PRODUCT = { id: '1004856', price: 130.76 };
 
 // A collector serving the demo, and a browser, for every test in this file.
@@ -58,5 +61,43 @@ test('checkout: Checkout Started, then Order Completed once, even after a reload
   assert.equal(order.currency, 'USD');
   assert.deepEqual(order.products.map((p) => [String(p.product_id), p.quantity, p.price]), [[PRODUCT.id, 1, PRODUCT.price]]);
   assert.equal(pages(items, '/order.html').length, 2, `the reload is a page view, not an order\n${detail}`);
+  await context.close();
+});
+
+test('checkout by clicks: the order form navigating is a move inside the shop, one Session Summarized for the visit', TEST_TIMEOUT, async () => {
+  const context = await demo.browser.newContext();
+  const page = await context.newPage();
+  const log = watchPage(page);
+
+  await openDemo(page, `${demo.collector.url}product.html?id=${PRODUCT.id}`);
+  const visitor = await page.evaluate(() => window.cartsense.anonymousId);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await waitFor('#cart-count to show 1', async () => (await page.locator('#cart-count').textContent()) == '1');
+  await Promise.all([page.waitForURL(/\/cart\.html/), page.locator('a.cart-link').click()]);
+  await waitForDemo(page);
+  await Promise.all([page.waitForURL(/\/checkout\.html/), page.getByRole('link', { name: 'Checkout', exact: true }).click()]);
+  await waitForDemo(page);
+  // Ready, so that a submit wrongly taken for leaving would make a summary here.
+  await insightReady(page);
+  await page.getByLabel('Name').fill('Ada Lovelace');
+  await page.getByLabel('Email').fill('ada@example.com');
+  // The shop's submit handler prevents the default and navigates itself (location.assign).
+  await Promise.all([page.waitForURL(/\/order\.html\?id=/), page.getByRole('button', { name: 'Place order' }).click()]);
+  await waitForDemo(page);
+  await insightReady(page);
+  await page.close({ runBeforeUnload: true }); // the visitor leaves: now the summary
+
+  const mine = (all) => all.filter((item) => item.anonymousId == visitor);
+  await waitForItems(demo.collector.db, 'the visit\'s Session Summarized', (all) => tracks(mine(all), 'Session Summarized').length >= 1);
+  const items = mine(await settle(demo.collector.db));
+  const detail = `stored: ${summarize(items)}\npage log: ${log.join('\n')}`;
+  assertNoDuplicateIds(items);
+  assert.equal(tracks(items, 'Order Completed').length, 1, detail);
+  const summaries = tracks(items, 'Session Summarized');
+  assert.equal(summaries.length, 1, `one Session Summarized for the session, made when the visitor left\n${detail}`);
+  const [summary] = summaries;
+  assert.equal(summary.properties.revision, 0, detail);
+  assert.equal(summary.properties.ordered, true, `the summary covers the order\n${detail}`);
+  assert.equal(summary.properties.checkout_reached, true, detail);
   await context.close();
 });

@@ -108,3 +108,41 @@ test('consent denied: stored cartsense.* keys are cleared and nothing is ever se
     await collector.stop();
   }
 });
+
+// The session intelligence remembers a visitor's interests across visits (cartsense.insight).
+// A visitor who denies consent, or a page that keeps nothing (storage: 'memory'), must start
+// from nothing: what an earlier, consenting visit left is never read into profile().
+for (const [setting, query] of [
+  ['consent denied', 'consent=denied'],
+  ["storage: 'memory'", 'storage=memory'],
+]) {
+  test(`${setting}: earlier interests do not show up in profile()`, TEST_TIMEOUT, async () => {
+    const collector = await startCollector({ www: WWW });
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const log = watchPage(page);
+      const product = catalog.products[0];
+      await openDemo(page, `${collector.url}product.html?id=${product.id}`);
+      await page.waitForFunction(() => window.cartsense.profile() !== null, null, { timeout: 10_000 });
+      // The consenting visit's interests are stored (at the latest a second after the view).
+      await waitFor('the earlier visit to store its interests in cartsense.insight', () =>
+        page.evaluate((id) => (localStorage.getItem('cartsense.insight') || '').includes(id), product.id),
+      );
+      const earlier = await page.evaluate(() => window.cartsense.profile());
+      assert.equal(earlier.interests.products[0]?.key, product.id, 'the consenting visit has the product as an interest');
+
+      await openDemo(page, `${collector.url}cart.html?${query}`);
+      await page.waitForFunction(() => window.cartsense.profile() !== null, null, { timeout: 10_000 });
+      const profile = await page.evaluate(() => window.cartsense.profile());
+      const detail = `profile: ${JSON.stringify(profile)}\npage log: ${log.join('\n')}`;
+      for (const dimension of ['categories', 'brands', 'products', 'priceBands']) {
+        assert.deepEqual(profile.interests[dimension], [], `no earlier ${dimension} in the profile\n${detail}`);
+      }
+      assert.equal(profile.segment.visitor, 'new', `no visit history either\n${detail}`);
+      await context.close();
+    } finally {
+      await collector.stop();
+    }
+  });
+}
