@@ -206,11 +206,15 @@ pub(crate) mod insight_bindings {
     #[wasm_bindgen]
     impl Insight {
         /// `options`: the `init()` options as JSON, which the tracker already accepted; `stored`:
-        /// the stored state (`cartsense.insight`), or empty.
+        /// the stored state (`cartsense.insight`), or empty. With `storage: 'memory'` or consent
+        /// `'denied'` in the options, the stored state is ignored, as the tracker ignores its own
+        /// (the shell must pass it empty when a privacy signal denied consent: only the tracker
+        /// learns of that).
         #[wasm_bindgen(constructor)]
         pub fn new(options: &str, stored: &str) -> Insight {
             let config = Config::read_accepted(options);
-            let stored = (!stored.is_empty()).then_some(stored);
+            let readable = config.reads_stored_state(config.consent);
+            let stored = (readable && !stored.is_empty()).then_some(stored);
             Insight {
                 intelligence: Intelligence::new(&config, stored),
             }
@@ -342,6 +346,24 @@ mod tests {
         t.run(op::STORE, "", &state, "", 0.0, 0.0, T0);
         let stored = effects(&mut t, T0, false).get("ops").unwrap().to_json();
         assert!(stored.contains(r#"["s","cartsense.insight","#), "{stored}");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_insight_handle_ignores_stored_state_with_memory_storage_or_consent_denied() {
+        let mut earlier = Insight::new(r#"{"endpoint":"/b"}"#, "");
+        let product = r#"{"product_id":"p1","category":"shoes","price":10}"#;
+        earlier.run(insight_op::OBSERVE, "s1", "Product Viewed", product, 0.0, T0);
+        let state = earlier.run(insight_op::STATE, "", "", "", 0.0, T0);
+        let profile = |options: &str, stored: &str| {
+            Insight::new(options, stored).run(insight_op::PROFILE, "", "", "", 0.0, T0 + 1000.0)
+        };
+        assert!(profile(r#"{"endpoint":"/b"}"#, &state).contains("shoes"));
+        for options in [
+            r#"{"endpoint":"/b","storage":"memory"}"#,
+            r#"{"endpoint":"/b","consent":"denied"}"#,
+        ] {
+            assert_eq!(profile(options, &state), profile(options, ""), "{options}");
+        }
     }
 
     #[wasm_bindgen_test]

@@ -72,11 +72,8 @@ impl Engine {
         let mut rng = Rng::new(seed);
         #[cfg(feature = "insight")]
         let config_for_insight = config.clone();
-        let consent = if config.respect_privacy_signals && privacy_signal {
-            Consent::Denied
-        } else {
-            config.consent
-        };
+        let consent = config.initial_consent(privacy_signal);
+        let reads_stored = config.reads_stored_state(consent);
         let outbox = Outbox::new(
             &config.write_key,
             config.flush_at,
@@ -95,7 +92,7 @@ impl Engine {
             ops: Vec::new(),
             message_counter: 0,
             #[cfg(feature = "insight")]
-            intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored)),
+            intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored).filter(|_| reads_stored)),
             #[cfg(feature = "insight")]
             insight_dirty: false,
         };
@@ -103,7 +100,7 @@ impl Engine {
             engine.clear_storage();
             return engine;
         }
-        if engine.config.storage == StorageKind::Local {
+        if reads_stored {
             engine.load(stored, now);
         }
         if engine.persisting() {

@@ -960,3 +960,48 @@ fn a_bad_model_file_is_refused_with_a_warning_and_the_default_stays() {
         with_default
     );
 }
+
+#[test]
+fn denied_consent_or_memory_storage_starts_the_intelligence_from_nothing() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 40, T0);
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    engine.track(T0, &page(), "Product Added", PHONE).unwrap();
+    world.apply(&mut engine);
+    assert!(
+        world.storage.contains_key(storage::INSIGHT),
+        "an earlier visit left its state"
+    );
+    let later = T0 + 60_000.0;
+    let remembered = world.engine(OPTIONS, 41, later).profile(later);
+    assert!(
+        remembered.contains("electronics"),
+        "granted: it is read back: {remembered}"
+    );
+
+    for (what, options, privacy_signal) in [
+        ("storage: memory", r#"{"endpoint":"/b","storage":"memory"}"#, false),
+        (
+            "a privacy signal",
+            r#"{"endpoint":"/b","respectPrivacySignals":true}"#,
+            true,
+        ),
+        (
+            "consent denied in the options",
+            r#"{"endpoint":"/b","consent":"denied"}"#,
+            false,
+        ),
+    ] {
+        let profile = |storage: &BTreeMap<String, String>| {
+            let stored = storage.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let config = Config::parse(options).unwrap();
+            Engine::new(config, stored, [43, 1, 2, 3], later, privacy_signal).profile(later)
+        };
+        assert!(world.storage.contains_key(storage::INSIGHT));
+        assert_eq!(
+            profile(&world.storage),
+            profile(&BTreeMap::new()),
+            "{what}: as if nothing were stored"
+        );
+    }
+}
