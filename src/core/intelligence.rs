@@ -453,7 +453,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(test)]
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 17_308_693_389_854_184_574;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 4_647_047_669_482_952_964;
 
 #[cfg(test)]
 mod scripted {

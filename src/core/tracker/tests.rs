@@ -669,7 +669,7 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 3_406_364_742_770_417_725;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 8_065_074_734_371_601_055;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
