@@ -12,7 +12,8 @@
 use crate::core::num;
 use crate::core::prelude::*;
 
-/// Nesting deeper than this is rejected rather than risking the stack on hostile input.
+/// The most arrays and objects that may enclose one another (`[[1]]` nests two); deeper
+/// nesting is rejected rather than risking the stack on hostile input.
 pub const MAX_DEPTH: usize = 64;
 
 /// A parsed JSON value. Objects keep their keys in the order received.
@@ -608,11 +609,12 @@ impl Parser<'_> {
         }
     }
 
+    /// One value, inside `depth` arrays and objects.
     fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
-        if depth > MAX_DEPTH {
+        self.skip_whitespace();
+        if depth >= MAX_DEPTH && matches!(self.bytes.get(self.pos), Some(b'{' | b'[')) {
             return Err(self.error("JSON nested too deeply"));
         }
-        self.skip_whitespace();
         match self.bytes.get(self.pos) {
             None => Err(self.error("unexpected end of JSON")),
             Some(b'{') => self.object(depth),
@@ -873,11 +875,25 @@ mod tests {
     }
 
     #[test]
-    fn depth_is_bounded() {
-        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
-        assert_eq!(parse(&deep).unwrap_err().problem, "JSON nested too deeply");
-        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
-        assert!(parse(&ok).is_ok());
+    fn depth_is_bounded_at_exactly_max_depth() {
+        let nested =
+            |levels: usize, open: &str, inner: &str, close: &str| open.repeat(levels) + inner + &close.repeat(levels);
+        for (open, inner, close) in [("[", "1", "]"), ("{\"a\":", "{}", "}"), ("[", "[]", "]")] {
+            // `{}` and `[]` inside are one more level of nesting
+            let levels = if inner == "1" { MAX_DEPTH } else { MAX_DEPTH - 1 };
+            assert!(
+                parse(&nested(levels, open, inner, close)).is_ok(),
+                "{open}: at the limit"
+            );
+            let err = parse(&nested(levels + 1, open, inner, close)).unwrap_err();
+            assert_eq!(err.problem, "JSON nested too deeply", "{open}: one over");
+        }
+        let one_over = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(
+            parse(&one_over).unwrap_err().offset,
+            MAX_DEPTH,
+            "at the bracket too many"
+        );
     }
 
     #[test]
