@@ -57,6 +57,21 @@ pub const OTHER_SPEC_EVENTS: &[&str] = &[
     "Coupon Removed",
 ];
 
+/// Spec fields holding ids: a string of at most [`MAX_ID_CHARS`] characters, or a number.
+/// Only these: a shop's own `experiment_id` is the shop's business, whatever it holds.
+const ID_FIELDS: &[&str] = &[
+    "product_id",
+    "sku",
+    "order_id",
+    "checkout_id",
+    "cart_id",
+    "list_id",
+    "promotion_id",
+    "coupon_id",
+    "wishlist_id",
+    "review_id",
+];
+
 /// Spec fields holding amounts of money: a finite number, zero or more.
 const MONEY_FIELDS: &[&str] = &[
     "price", "revenue", "total", "subtotal", "value", "shipping", "tax", "discount",
@@ -149,7 +164,7 @@ fn check_fields(event: &str, prefix: &str, object: &Value, needs_product_id: boo
         }
     }
     for (key, value) in object.as_object().unwrap_or(&[]) {
-        if key.ends_with("_id") || key == "sku" {
+        if ID_FIELDS.contains(&key.as_str()) {
             match value {
                 Value::String(s) if json::char_count(s) > MAX_ID_CHARS => {
                     return Err(Error::new(event, &field(key), "must be at most 256 characters"));
@@ -294,6 +309,16 @@ mod tests {
                 "Product Viewed: product_id must be a string or a number",
             ),
             (
+                "Coupon Applied",
+                r#"{"coupon_id":true}"#.into(),
+                "Coupon Applied: coupon_id must be a string or a number",
+            ),
+            (
+                "Checkout Started",
+                r#"{"products":[{"product_id":"p","sku":[1]}]}"#.into(),
+                "Checkout Started: products[0].sku must be a string or a number",
+            ),
+            (
                 "Product Viewed",
                 "[1,2]".into(),
                 "Product Viewed: properties must be an object",
@@ -363,6 +388,17 @@ mod tests {
                 "Order Completed",
                 r#"{"order_id":"o1","total":0,"products":[]}"#,
                 r#"{"order_id":"o1","total":0,"products":[],"currency":"EUR"}"#,
+            ),
+            // a shop's own `_id` fields on spec events and in products are its own business
+            (
+                "Product Viewed",
+                r#"{"product_id":"p","experiment_id":true,"variant_id":{"a":1}}"#,
+                r#"{"product_id":"p","experiment_id":true,"variant_id":{"a":1}}"#,
+            ),
+            (
+                "Cart Viewed",
+                r#"{"cart_id":"c1","products":[{"product_id":"p","warehouse_id":[1,2]}]}"#,
+                r#"{"cart_id":"c1","products":[{"product_id":"p","warehouse_id":[1,2]}]}"#,
             ),
         ];
         for (event, props, expected) in cases {
