@@ -363,29 +363,37 @@ impl Outbox {
         removed
     }
 
-    /// Bodies of at most [`MAX_BEACON_BYTES`] for a page that is going away, holding every
-    /// event not yet handed to an earlier beacon. The events stay queued: a beacon's fate is
+    /// One body of at most [`MAX_BEACON_BYTES`] for a page that is going away, holding the
+    /// oldest events not yet handed to an earlier beacon, or `None` when there are none.
+    ///
+    /// One, because browsers refuse beacons once the payloads in flight add up to 64 KiB: a
+    /// second full body would be refused while the first is still going. Only the events in it
+    /// count as beaconed; the rest wait for the next page or the next retry. An event too large
+    /// for any beacon is passed over. The events stay queued either way: a beacon's fate is
     /// unknown, so they are sent again later or by the next page, and the collector keeps one.
-    pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
+    pub fn unload_body(&mut self, now: Millis) -> Option<String> {
         let envelope_allowance = 200 + self.write_key.len();
-        let mut bodies = Vec::new();
         let mut group: Vec<&Queued> = Vec::new();
         let mut bytes = envelope_allowance;
+        let mut beaconed_through = self.beaconed_through;
         for item in self.items.iter().filter(|i| i.seq > self.beaconed_through) {
-            if !group.is_empty() && bytes + item.json.len() + 1 > MAX_BEACON_BYTES {
-                bodies.push(self.body(group.drain(..), now, &Drops::default()));
-                bytes = envelope_allowance;
+            let size = item.json.len() + 1;
+            if envelope_allowance + size > MAX_BEACON_BYTES {
+                if group.is_empty() {
+                    beaconed_through = item.seq; // no beacon can ever carry it
+                }
+                continue;
             }
-            bytes += item.json.len() + 1;
+            if bytes + size > MAX_BEACON_BYTES {
+                break;
+            }
+            bytes += size;
+            beaconed_through = item.seq;
             group.push(item);
         }
-        if !group.is_empty() {
-            bodies.push(self.body(group.drain(..), now, &Drops::default()));
-        }
-        if let Some(last) = self.items.last() {
-            self.beaconed_through = self.beaconed_through.max(last.seq);
-        }
-        bodies
+        let body = (!group.is_empty()).then(|| self.body(group.into_iter(), now, &Drops::default()));
+        self.beaconed_through = beaconed_through;
+        body
     }
 
     /// When the shell should next offer to send, if anything waits and nothing is in flight.
@@ -635,26 +643,42 @@ mod tests {
     }
 
     #[test]
-    fn unload_bodies_fit_a_beacon_and_each_event_is_beaconed_once() {
+    fn one_unload_body_fits_a_beacon_and_only_its_events_count_as_beaconed() {
         let mut o = outbox(500, 1000);
         let pad = "y".repeat(5_000);
         for i in 0..30 {
             o.push(format!("m{i}"), format!(r#"{{"messageId":"m{i}","pad":"{pad}"}}"#), 0.0);
         }
-        let bodies = o.unload_bodies(0.0);
-        assert!(bodies.len() >= 3);
-        let mut seen = Vec::new();
-        for body in &bodies {
-            assert!(body.len() <= MAX_BEACON_BYTES, "{}", body.len());
-            seen.extend(ids_in(body));
-        }
-        assert_eq!(seen.len(), 30);
-        assert!(o.unload_bodies(0.0).is_empty(), "already handed over");
+        // 30 × 5 KB is more than one beacon: the first page-away carries what fits...
+        let first = o.unload_body(0.0).expect("a body");
+        assert!(first.len() <= MAX_BEACON_BYTES, "{}", first.len());
+        let first_ids = ids_in(&first);
+        assert_eq!(first_ids.len(), 12, "as many as fit 64 KB");
+        assert_eq!(first_ids[0], "m0");
+        // ...and the rest are not marked as sent: the next time the page hides, they go
+        let second = ids_in(&o.unload_body(0.0).expect("the rest"));
+        assert_eq!(second[0], "m12", "it picks up where the first left off");
+        let third = ids_in(&o.unload_body(0.0).expect("the rest"));
+        assert_eq!(first_ids.len() + second.len() + third.len(), 30);
+        assert_eq!(third.last().map(String::as_str), Some("m29"));
+        assert_eq!(o.unload_body(0.0), None, "each event is beaconed once");
         o.push("late".into(), r#"{"messageId":"late"}"#.into(), 0.0);
-        let again = o.unload_bodies(0.0);
-        assert_eq!(again.len(), 1);
-        assert_eq!(ids_in(&again[0]), ["late"]);
+        assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["late"]);
         assert_eq!(o.len(), 31, "beaconed events stay queued until acknowledged");
+    }
+
+    #[test]
+    fn an_event_too_large_for_any_beacon_is_passed_over() {
+        let mut o = outbox(500, 1000);
+        o.push(
+            "huge".into(),
+            format!(r#"{{"messageId":"huge","pad":"{}"}}"#, "z".repeat(MAX_BEACON_BYTES)),
+            0.0,
+        );
+        o.push("small".into(), r#"{"messageId":"small"}"#.into(), 0.0);
+        assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["small"]);
+        assert_eq!(o.unload_body(0.0), None);
+        assert_eq!(o.len(), 2, "it still goes with an ordinary request");
     }
 
     #[test]

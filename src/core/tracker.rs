@@ -516,12 +516,13 @@ impl Engine {
         }
     }
 
-    /// Bodies for `sendBeacon` as the page goes away (see [`Outbox::unload_bodies`]).
-    pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
+    /// The body for `sendBeacon` as the page goes away, if anything is owed (see
+    /// [`Outbox::unload_body`]).
+    pub fn unload_body(&mut self, now: Millis) -> Option<String> {
         if self.consent != Consent::Granted {
-            return Vec::new();
+            return None;
         }
-        self.outbox.unload_bodies(now)
+        self.outbox.unload_body(now)
     }
 
     /// When the shell should call [`Engine::next_request`] again, if anything waits; `force` as
