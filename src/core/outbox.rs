@@ -182,6 +182,9 @@ impl Outbox {
         // The oldest events not already in a request go first: one in flight may yet arrive.
         let in_flight = self.in_flight.as_ref().map_or(0, |f| f.count);
         let excess = self.items.len().saturating_sub(self.max_queue.max(in_flight));
+        if excess == 0 {
+            return Vec::new(); // within the bound: nothing to look through
+        }
         let mut evicted = Vec::new();
         let mut index = 0;
         self.items.retain(|item| {
