@@ -80,6 +80,9 @@ pub struct Intelligence {
     /// The intelligence's own view of the visitor history (visits, orders, what they left).
     visitor: Visitor,
     session: Option<Current>,
+    /// The tracker's `sessionTimeout`: a session with no event for this long has ended, and
+    /// later visibility changes or a leave must not extend it.
+    session_timeout: Millis,
     /// Problems worth a console warning that did not stop anything (a refused model file).
     warnings: Vec<String>,
 }
@@ -115,6 +118,7 @@ impl Intelligence {
             insight: Insight::default(),
             visitor: Visitor::default(),
             session: None,
+            session_timeout: options.session_timeout,
             warnings,
         };
         if let Some(state) = stored.and_then(|text| json::parse(text).ok()) {
@@ -236,19 +240,34 @@ impl Intelligence {
         summary
     }
 
-    /// The page became visible or hidden at `now`.
+    /// When the current session ended, if it timed out before `now` (as the tracker sees it:
+    /// `sessionTimeout` without an event). The next event will begin a new one.
+    fn ended_at(&self, now: Millis) -> Option<Millis> {
+        let session = self.session.as_ref()?;
+        (now - session.last_event >= self.session_timeout).then_some(session.last_event)
+    }
+
+    /// The page became visible or hidden at `now`. After a timeout, the ended session counts
+    /// visible time only up to its end, and its scores stay as they were then.
     pub fn visibility(&mut self, visible: bool, now: Millis) {
+        if let Some(end) = self.ended_at(now) {
+            self.insight.visibility(false, end, &self.config);
+            self.insight.visibility(visible, now, &self.config);
+            return;
+        }
         self.insight.visibility(visible, now, &self.config);
         self.insight.rescore(now, &self.visitor, &self.model, &self.config);
     }
 
     /// The visitor is leaving the site (the page goes away, not to another page of the shop):
     /// the session may end here, so its summary is made now. Should the visitor come back within
-    /// the session, a revised summary follows when they leave again.
+    /// the session, a revised summary follows when they leave again. A session that already
+    /// timed out is summarized as it was at its end.
     pub fn leave(&mut self, now: Millis) -> Option<Summary> {
         self.visibility(false, now);
         let session = self.session.clone()?;
-        self.summarize(&session, now)
+        let at = self.ended_at(now).unwrap_or(now);
+        self.summarize(&session, at)
     }
 
     /// Forgets everything (consent withdrawn, or a logout).
@@ -395,6 +414,43 @@ mod tests {
             None
         );
         assert_eq!(Summary::parse(""), None);
+    }
+
+    #[test]
+    fn a_timed_out_session_is_summarized_as_it_was_at_its_end() {
+        let config = Config::parse(r#"{"endpoint":"/b","sessionTimeout":60000}"#).unwrap();
+        let t0 = 1_795_592_979_000.0;
+        let phone = json::parse(r#"{"product_id":"p1","category":"phones","price":200}"#).unwrap();
+        let visit = || {
+            let mut intelligence = Intelligence::new(&config, None);
+            intelligence.visibility(true, t0);
+            intelligence.observe("s1", t0, "Product Viewed", &phone);
+            intelligence.observe("s1", t0 + 20_000.0, "Product Added", &phone);
+            intelligence
+        };
+        let at_its_end = visit().leave(t0 + 20_000.0).unwrap();
+
+        let mut later = visit();
+        let timed_out = t0 + 20_000.0 + 60_000.0;
+        later.visibility(false, timed_out + 5_000.0);
+        later.visibility(true, timed_out + 10.0 * 60_000.0);
+        let profile_before = visit().profile(t0 + 20_000.0);
+        let summary = later.leave(timed_out + 20.0 * 60_000.0).unwrap();
+        assert_eq!(
+            summary, at_its_end,
+            "neither visible time nor scores moved after its end"
+        );
+        assert!(
+            summary.properties.contains(r#""visible_seconds":20,"#),
+            "{}",
+            summary.properties
+        );
+        let intent = |profile: &str| json::parse(profile).unwrap().get("intent").cloned();
+        assert_eq!(
+            intent(&later.profile(timed_out)),
+            intent(&profile_before),
+            "not rescored"
+        );
     }
 }
 
