@@ -132,11 +132,12 @@ impl Intelligence {
         if let Some(insight) = state.get("insight") {
             self.insight = Insight::read(insight, &self.config);
         }
+        let time = |s: &Value, key| s.get(key)?.as_f64().filter(|t| t.is_finite() && *t >= 0.0);
         self.session = state.get("session").and_then(|s| {
             Some(Current {
                 id: s.get("id")?.as_str()?.to_string(),
-                started_at: s.get("startedAt")?.as_f64()?,
-                last_event: s.get("lastEvent")?.as_f64()?,
+                started_at: time(s, "startedAt")?,
+                last_event: time(s, "lastEvent")?,
             })
         });
     }
@@ -414,6 +415,44 @@ mod tests {
             None
         );
         assert_eq!(Summary::parse(""), None);
+    }
+
+    #[test]
+    fn a_corrupt_stored_state_gives_finite_features_and_probabilities() {
+        let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+        let t0 = 1_795_592_979_000.0;
+        let corrupt = r#"{
+            "visitor":{"visits":1e400,"orders":-3,"revenue":1e400,"firstSeen":-1e400},
+            "session":{"id":"s1","startedAt":1e400,"lastEvent":-1e400},
+            "insight":{
+                "activity":{"events":1e400,"visibleMs":1e400,"cartValueAtStart":-1e400,"lastCartChange":1e400},
+                "cart":[{"id":"p1","price":1e400,"quantity":1e400},{"id":"p2","price":-5,"quantity":2}],
+                "interests":{"s":[[["a",1e400,1e400]]]},
+                "sessionStart":-1e400
+            }
+        }"#;
+        let mut intelligence = Intelligence::new(&config, Some(corrupt));
+        let features = intelligence.features(t0);
+        assert!(features.iter().all(|x| x.is_finite()), "{features:?}");
+        let phone = json::parse(r#"{"product_id":"p3","price":1e308,"quantity":10}"#).unwrap();
+        for event in ["Product Viewed", "Product Added"] {
+            intelligence.observe("s1", t0, event, &phone);
+            let features = intelligence.features(t0);
+            assert!(
+                features.iter().all(|x| x.is_finite() && *x >= -1e6),
+                "{event}: {features:?}"
+            );
+        }
+        let profile = json::parse(&intelligence.profile(t0)).unwrap();
+        for key in ["intent", "abandonment"] {
+            let p = profile.get(key).and_then(Value::as_f64);
+            assert!(p.is_some_and(|p| (0.0..=1.0).contains(&p)), "{key}: {p:?}");
+        }
+        let summary = intelligence.leave(t0 + 1000.0).unwrap();
+        let properties = json::parse(&summary.properties).unwrap();
+        for (key, value) in properties.as_object().unwrap() {
+            assert_ne!(value, &Value::Null, "{key} is a number in {}", summary.properties);
+        }
     }
 
     #[test]
