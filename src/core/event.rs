@@ -96,15 +96,22 @@ pub fn check_name(subject: &str, what: &str, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks that `json` (the JSON of `field`) is at most [`MAX_PROPERTIES_BYTES`] long: the one
+/// size rule, with one message, for what the page passed and for what normalizing made of it.
+pub fn check_size(subject: &str, field: &str, json: &str) -> Result<(), Error> {
+    if json.len() <= MAX_PROPERTIES_BYTES {
+        return Ok(());
+    }
+    let mut problem = String::from("must be at most 32 KB of JSON (got ");
+    json::push_u64(&mut problem, json.len() as u64);
+    problem.push_str(" bytes)");
+    Err(Error::new(subject, field, &problem))
+}
+
 /// Parses the JSON the page passed for `properties` or `traits` and checks that it is an
 /// object no larger than [`MAX_PROPERTIES_BYTES`]. `field` names it in errors.
 pub fn parse_object(subject: &str, field: &str, text: &str) -> Result<Value, Error> {
-    if text.len() > MAX_PROPERTIES_BYTES {
-        let mut problem = String::from("must be at most 32 KB of JSON (got ");
-        json::push_u64(&mut problem, text.len() as u64);
-        problem.push_str(" bytes)");
-        return Err(Error::new(subject, field, &problem));
-    }
+    check_size(subject, field, text)?;
     let value = json::parse(text).map_err(|e| {
         let mut problem = String::from("are not valid JSON: ");
         problem.push_str(&e.message());
@@ -116,10 +123,10 @@ pub fn parse_object(subject: &str, field: &str, text: &str) -> Result<Value, Err
     Ok(value)
 }
 
-/// Validates the properties of a `track` event named `event` and fills in `currency` from the
-/// shop's default where the event carries money but names no currency.
+/// Validates the properties of a `track` event named `event` (whose name the caller checked
+/// with [`check_name`]) and fills in `currency` from the shop's default where the event carries
+/// money but names no currency.
 pub fn normalize_track(event: &str, properties: &mut Value, default_currency: Option<&str>) -> Result<(), Error> {
-    check_name("track", "event name", event)?;
     if !is_spec_event(event) {
         return Ok(());
     }
@@ -209,6 +216,7 @@ mod tests {
     use super::*;
 
     fn check(event: &str, props: &str) -> Result<String, String> {
+        check_name("track", "event name", event).map_err(|e| e.message())?;
         let mut value = parse_object(event, "properties", props).map_err(|e| e.message())?;
         normalize_track(event, &mut value, Some("EUR")).map_err(|e| e.message())?;
         Ok(value.to_json())

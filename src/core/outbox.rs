@@ -129,25 +129,13 @@ impl Outbox {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// Events waiting to be acknowledged.
+    pub fn waiting(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     pub fn items(&self) -> impl Iterator<Item = &Queued> {
         self.items.iter()
-    }
-
-    /// Drops not yet acknowledged as reported.
-    pub fn unreported_drops(&self) -> Drops {
-        let mut all = self.drops;
-        if let Some(f) = &self.in_flight {
-            all.merge(f.drops);
-        }
-        all
     }
 
     /// Counts stored events that could not be read back.
@@ -158,11 +146,6 @@ impl Outbox {
     /// The seq the next event will get; every event queued so far has a smaller one.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
-    }
-
-    /// Whether every event with a seq below `seq` has left the queue (acknowledged or dropped).
-    pub fn settled_before(&self, seq: u64) -> bool {
-        self.settled() >= seq
     }
 
     /// Every event with a seq below this has left the queue.
@@ -422,6 +405,15 @@ mod tests {
     use super::*;
     use crate::core::json;
 
+    /// Drops not yet acknowledged as reported: waiting to ride in a batch, or riding in one.
+    fn unreported_drops(o: &Outbox) -> Drops {
+        let mut all = o.drops;
+        if let Some(f) = &o.in_flight {
+            all.merge(f.drops);
+        }
+        all
+    }
+
     fn outbox(flush_at: usize, max_queue: usize) -> Outbox {
         Outbox::new("wk", flush_at, 1000.0, max_queue)
     }
@@ -507,9 +499,9 @@ mod tests {
             push(&mut o, 1, 0.0);
             let r = o.next_request(0.0, true).unwrap();
             let removed = o.on_answer(r.id, *answer, None, 0.0, &mut rng);
-            assert_eq!(o.len() == 1, *retried, "{answer:?} retried");
+            assert_eq!(o.waiting() == 1, *retried, "{answer:?} retried");
             assert_eq!(
-                !removed.is_empty() && o.unreported_drops().total() == 1,
+                !removed.is_empty() && unreported_drops(&o).total() == 1,
                 *dropped,
                 "{answer:?} dropped"
             );
@@ -583,12 +575,12 @@ mod tests {
                 delivered.extend(removed);
             }
         }
-        assert!(o.is_empty());
+        assert_eq!(o.waiting(), 0);
         assert_eq!(delivered.len(), 7);
         assert!(!delivered.contains(&bad.to_string()));
         assert!(reported, "a later batch reports the dropped event");
         assert_eq!(
-            o.unreported_drops(),
+            unreported_drops(&o),
             Drops::default(),
             "and the report was acknowledged"
         );
@@ -627,10 +619,14 @@ mod tests {
         push(&mut o, 2, 0.0);
         let r = o.next_request(0.0, true).unwrap();
         push(&mut o, 3, 0.0);
-        assert_eq!(o.len(), 2, "only the in-flight pair remains; newer ones were dropped");
+        assert_eq!(
+            o.waiting(),
+            2,
+            "only the in-flight pair remains; newer ones were dropped"
+        );
         let removed = o.on_answer(r.id, Answer::Status(200), None, 0.0, &mut rng);
         assert_eq!(removed, ["m1", "m2"]);
-        assert_eq!(o.unreported_drops().total(), 3);
+        assert_eq!(unreported_drops(&o).total(), 3);
     }
 
     #[test]
@@ -667,7 +663,7 @@ mod tests {
         assert_eq!(o.unload_body(0.0), None, "each event is beaconed once");
         o.push("late".into(), r#"{"messageId":"late"}"#.into(), 0.0);
         assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["late"]);
-        assert_eq!(o.len(), 31, "beaconed events stay queued until acknowledged");
+        assert_eq!(o.waiting(), 31, "beaconed events stay queued until acknowledged");
     }
 
     #[test]
@@ -681,22 +677,22 @@ mod tests {
         o.push("small".into(), r#"{"messageId":"small"}"#.into(), 0.0);
         assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["small"]);
         assert_eq!(o.unload_body(0.0), None);
-        assert_eq!(o.len(), 2, "it still goes with an ordinary request");
+        assert_eq!(o.waiting(), 2, "it still goes with an ordinary request");
     }
 
     #[test]
-    fn settled_before_tracks_the_oldest_waiting_event() {
+    fn settled_tracks_the_oldest_waiting_event() {
         let mut rng = Rng::new([8; 4]);
         let mut o = outbox(2, 100);
-        assert!(o.settled_before(o.next_seq()));
+        assert!(o.settled() >= o.next_seq());
         push(&mut o, 3, 0.0);
         let mark = o.next_seq();
-        assert!(!o.settled_before(mark));
+        assert!(o.settled() < mark);
         let r = o.next_request(0.0, true).unwrap();
         o.on_answer(r.id, Answer::Status(200), None, 0.0, &mut rng);
-        assert!(!o.settled_before(mark));
+        assert!(o.settled() < mark);
         let r = o.next_request(0.0, true).unwrap();
         o.on_answer(r.id, Answer::Status(401), None, 0.0, &mut rng);
-        assert!(o.settled_before(mark), "dropped for good counts as settled");
+        assert!(o.settled() >= mark, "dropped for good counts as settled");
     }
 }

@@ -12,7 +12,7 @@ use crate::core::prelude::*;
 use crate::core::config::{Config, Consent, Mode, StorageKind};
 use crate::core::context;
 use crate::core::error::Error;
-use crate::core::event::{self, MAX_PROPERTIES_BYTES};
+use crate::core::event;
 #[cfg(feature = "insight")]
 use crate::core::intelligence::Intelligence;
 use crate::core::intelligence::Summary;
@@ -219,7 +219,7 @@ impl Engine {
 
     /// Events waiting to be acknowledged.
     pub fn pending(&self) -> usize {
-        self.outbox.len()
+        self.outbox.waiting()
     }
 
     /// `<time in base 36><counter>-<16 random base62>`: unique, in the documented
@@ -330,9 +330,8 @@ impl Engine {
     fn track_value(&mut self, now: Millis, page: &str, event: &str, mut properties: Value) -> Result<bool, Error> {
         event::normalize_track(event, &mut properties, self.config.currency.as_deref())?;
         let properties_json = properties.to_json();
-        if properties_json.len() > MAX_PROPERTIES_BYTES {
-            return Err(Error::new(event, "properties", "must be at most 32 KB of JSON"));
-        }
+        // (filling in the currency may have taken it over the limit)
+        event::check_size(event, "properties", &properties_json)?;
         if self.consent == Consent::Denied {
             return Ok(false);
         }
@@ -577,16 +576,11 @@ impl Engine {
         }
         // For flush(): every event queued before `next` was queued before this drain; those
         // below `settled` have left the queue (or nothing can be sent at all).
-        let next = self.flush_mark();
-        let settled = if self.consent == Consent::Granted {
-            self.outbox.settled()
-        } else {
-            next
-        };
+        let (next, settled) = (self.flush_mark(), self.settled());
         for (key, value) in [
             ("next", next),
             ("settled", settled),
-            ("pending", self.outbox.len() as u64),
+            ("pending", self.outbox.waiting() as u64),
         ] {
             out.push_str(",\"");
             out.push_str(key);
@@ -613,14 +607,18 @@ impl Engine {
     }
 
     /// A mark for `flush()`: everything queued so far was queued before it.
-    pub fn flush_mark(&self) -> u64 {
+    fn flush_mark(&self) -> u64 {
         self.outbox.next_seq()
     }
 
-    /// Whether a `flush()` that took `mark` may resolve: every event queued before it was
-    /// acknowledged or dropped for good, or nothing can be sent (consent not granted).
-    pub fn flushed(&self, mark: u64) -> bool {
-        self.consent != Consent::Granted || self.outbox.settled_before(mark)
+    /// A `flush()` that took its mark below this may resolve: every event queued before it was
+    /// acknowledged or dropped for good, or nothing can be sent at all (consent not granted).
+    fn settled(&self) -> u64 {
+        if self.consent == Consent::Granted {
+            self.outbox.settled()
+        } else {
+            self.flush_mark()
+        }
     }
 }
 

@@ -235,7 +235,7 @@ fn pending_consent_holds_everything_in_memory_until_granted() {
     assert!(world.storage.is_empty(), "nothing written while pending");
     assert_eq!(world.pump(&mut engine, T0, Some(200)), 0, "nothing sent while pending");
     assert!(
-        engine.flushed(engine.flush_mark()),
+        engine.settled() >= engine.flush_mark(),
         "a flush has nothing it may wait for"
     );
 
@@ -545,18 +545,18 @@ fn flush_marks_settle_when_everything_before_them_is_acknowledged() {
     }
     let mark = engine.flush_mark();
     engine.track(T0, &page(), "Later", "{}").unwrap();
-    assert!(!engine.flushed(mark));
+    assert!(engine.settled() < mark);
     let r = engine.next_request(T0, true).unwrap();
     engine.on_answer(r.id, Some(200), None, T0);
-    assert!(!engine.flushed(mark));
+    assert!(engine.settled() < mark);
     let r = engine.next_request(T0, true).unwrap();
     assert_eq!(r.count, 2);
     engine.on_answer(r.id, Some(503), Some("1"), T0);
-    assert!(!engine.flushed(mark));
+    assert!(engine.settled() < mark);
     assert_eq!(engine.next_request(T0 + 999.0, true), None, "Retry-After: 1 holds");
     let r = engine.next_request(T0 + 1000.0, true).unwrap();
     engine.on_answer(r.id, Some(200), None, T0 + 1000.0);
-    assert!(engine.flushed(mark));
+    assert!(engine.settled() >= mark);
 }
 
 #[test]
@@ -1003,4 +1003,26 @@ fn denied_consent_or_memory_storage_starts_the_intelligence_from_nothing() {
             "{what}: as if nothing were stored"
         );
     }
+}
+
+#[test]
+fn properties_the_currency_takes_over_the_limit_get_the_one_size_message() {
+    let mut world = World::default();
+    let mut engine = world.engine(OPTIONS, 46, T0);
+    let prefix = r#"{"product_id":"p","price":1,"note":""#;
+    let pad = "a".repeat(event::MAX_PROPERTIES_BYTES - prefix.len() - 2);
+    let properties = format!("{prefix}{pad}\"}}");
+    assert_eq!(properties.len(), event::MAX_PROPERTIES_BYTES, "fits as the page passed it");
+    let error = engine
+        .track(T0, &page(), "Product Viewed", &properties)
+        .unwrap_err()
+        .message();
+    assert_eq!(
+        error,
+        format!(
+            "Product Viewed: properties must be at most 32 KB of JSON (got {} bytes)",
+            properties.len() + r#","currency":"EUR""#.len()
+        )
+    );
+    assert_eq!(engine.pending(), 0);
 }
