@@ -548,7 +548,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(test)]
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 4_647_047_669_482_952_964;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 15_236_974_745_529_917_906;
 
 #[cfg(test)]
 mod scripted {

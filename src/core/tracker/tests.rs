@@ -668,7 +668,7 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 8_065_074_734_371_601_055;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 4_985_820_261_039_419_027;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
