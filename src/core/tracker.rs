@@ -39,7 +39,9 @@ pub struct Engine {
     #[cfg(feature = "insight")]
     intelligence: Intelligence,
     /// The intelligence changed since its state was last stored; it is stored when storage
-    /// operations are next collected, not after every event.
+    /// operations are next collected, not after every event. Only ever set while state is
+    /// persisted: building the state to throw it away (memory storage, consent not granted) is
+    /// wasted work.
     #[cfg(feature = "insight")]
     insight_dirty: bool,
 }
@@ -312,7 +314,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.observe(&session_id, now, event, properties) {
             self.queue_summary(page, &summary);
         }
-        self.insight_dirty = true;
+        self.insight_dirty |= self.persisting();
     }
 
     #[cfg(not(feature = "insight"))]
@@ -418,6 +420,10 @@ impl Engine {
                 self.outbox.clear();
                 self.clear_storage();
                 self.forget_visitor();
+                #[cfg(feature = "insight")]
+                {
+                    self.insight_dirty = false;
+                }
             }
             Consent::Granted => {
                 self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
@@ -432,6 +438,11 @@ impl Engine {
                     .collect();
                 for (key, json) in items {
                     self.write(&key, json);
+                }
+                // what the intelligence learnt meanwhile is stored with the rest
+                #[cfg(feature = "insight")]
+                {
+                    self.insight_dirty = self.persisting();
                 }
             }
             Consent::Pending => {}
@@ -489,7 +500,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.leave(now) {
             self.queue_summary(page, &summary);
         }
-        self.insight_dirty = true;
+        self.insight_dirty |= self.persisting();
     }
 
     #[cfg(feature = "insight")]

@@ -1012,7 +1012,11 @@ fn properties_the_currency_takes_over_the_limit_get_the_one_size_message() {
     let prefix = r#"{"product_id":"p","price":1,"note":""#;
     let pad = "a".repeat(event::MAX_PROPERTIES_BYTES - prefix.len() - 2);
     let properties = format!("{prefix}{pad}\"}}");
-    assert_eq!(properties.len(), event::MAX_PROPERTIES_BYTES, "fits as the page passed it");
+    assert_eq!(
+        properties.len(),
+        event::MAX_PROPERTIES_BYTES,
+        "fits as the page passed it"
+    );
     let error = engine
         .track(T0, &page(), "Product Viewed", &properties)
         .unwrap_err()
@@ -1025,4 +1029,34 @@ fn properties_the_currency_takes_over_the_limit_get_the_one_size_message() {
         )
     );
     assert_eq!(engine.pending(), 0);
+}
+
+#[test]
+fn the_intelligence_state_is_stored_once_consent_is_granted_and_never_built_for_nothing() {
+    let mut world = World::default();
+    let mut engine = world.engine(r#"{"endpoint":"/b","consent":"pending"}"#, 47, T0);
+    engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+    assert!(!engine.insight_dirty, "pending: there is nowhere to store it");
+    world.apply(&mut engine);
+    assert!(world.storage.is_empty());
+    engine.set_consent(Consent::Granted);
+    world.apply(&mut engine);
+    let stored = world
+        .storage
+        .get(storage::INSIGHT)
+        .expect("written with the rest on granting");
+    assert!(stored.contains("electronics"), "{stored}");
+
+    for options in [
+        r#"{"endpoint":"/b","storage":"memory"}"#,
+        r#"{"endpoint":"/b","consent":"denied"}"#,
+    ] {
+        let mut engine = world.engine(options, 48, T0);
+        engine.track(T0, &page(), "Product Viewed", PHONE).unwrap();
+        engine.leave(T0 + 1000.0, &page());
+        assert!(
+            !engine.insight_dirty,
+            "{options}: its state is never built to be thrown away"
+        );
+    }
 }
