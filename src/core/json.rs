@@ -194,8 +194,10 @@ fn shortest(x: f64) -> String {
             let mut i = digits.len();
             loop {
                 if i == 0 {
-                    digits.insert(0, 1);
-                    digits.pop();
+                    // all nines: 99…9 rounds up to 100…0, one digit more; keep the length
+                    if let Some(first) = digits.first_mut() {
+                        *first = 1;
+                    }
                     exponent += 1;
                     break;
                 }
@@ -946,6 +948,8 @@ mod tests {
             (0.1 + 0.2, "0.30000000000000004"),
             (1e16, "10000000000000000"),
             (1e21, "1e21"),
+            (1e23, "1e23"), // exactly 99999999999999991611392: the nines round up
+            (9.5, "9.5"),
             (1e300, "1e300"),
             (1e-300, "1e-300"),
             (123456789012345678901234.0, "1.2345678901234569e23"),
