@@ -48,7 +48,10 @@ pub(crate) mod tracker_bindings {
         /// The answer to batch `n`: HTTP status `m` (0 for a network error), `text` the seconds of
         /// its `Retry-After` (the shell turns an HTTP date into seconds), or empty.
         pub const ANSWER: u8 = 7;
-        /// Beacon bodies for a page going away, one per line (JSON never holds a raw line break).
+        /// The beacon body for a page going away, or empty. One at most: browsers refuse beacons
+        /// beyond 64 KiB in flight, so what does not fit goes at the next hide or by the next
+        /// page. (The shell reads it as lines, as when there could be several; JSON never holds a
+        /// raw line break.)
         pub const UNLOAD: u8 = 8;
         /// Queue the `Session Summarized` the insight module made: `json` is the summary as
         /// `Summary::to_json` wrote it, `context` as for calls.
@@ -140,16 +143,7 @@ pub(crate) mod tracker_bindings {
                     engine.on_answer(n as u64, status, (!text.is_empty()).then_some(text), now);
                     String::new()
                 }
-                op::UNLOAD => {
-                    let mut out = String::new();
-                    for body in engine.unload_bodies(now) {
-                        if !out.is_empty() {
-                            out.push('\n');
-                        }
-                        out.push_str(&body);
-                    }
-                    out
-                }
+                op::UNLOAD => engine.unload_body(now).unwrap_or_default(),
                 op::SUMMARY => {
                     if let Some(summary) = Summary::parse(json) {
                         engine.queue_summary(context, &summary);
@@ -206,11 +200,15 @@ pub(crate) mod insight_bindings {
     #[wasm_bindgen]
     impl Insight {
         /// `options`: the `init()` options as JSON, which the tracker already accepted; `stored`:
-        /// the stored state (`cartsense.insight`), or empty.
+        /// the stored state (`cartsense.insight`), or empty. With `storage: 'memory'` or consent
+        /// `'denied'` in the options, the stored state is ignored, as the tracker ignores its own
+        /// (the shell must pass it empty when a privacy signal denied consent: only the tracker
+        /// learns of that).
         #[wasm_bindgen(constructor)]
         pub fn new(options: &str, stored: &str) -> Insight {
             let config = Config::read_accepted(options);
-            let stored = (!stored.is_empty()).then_some(stored);
+            let readable = config.reads_stored_state(config.consent);
+            let stored = (readable && !stored.is_empty()).then_some(stored);
             Insight {
                 intelligence: Intelligence::new(&config, stored),
             }
@@ -345,6 +343,24 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn the_insight_handle_ignores_stored_state_with_memory_storage_or_consent_denied() {
+        let mut earlier = Insight::new(r#"{"endpoint":"/b"}"#, "");
+        let product = r#"{"product_id":"p1","category":"shoes","price":10}"#;
+        earlier.run(insight_op::OBSERVE, "s1", "Product Viewed", product, 0.0, T0);
+        let state = earlier.run(insight_op::STATE, "", "", "", 0.0, T0);
+        let profile = |options: &str, stored: &str| {
+            Insight::new(options, stored).run(insight_op::PROFILE, "", "", "", 0.0, T0 + 1000.0)
+        };
+        assert!(profile(r#"{"endpoint":"/b"}"#, &state).contains("shoes"));
+        for options in [
+            r#"{"endpoint":"/b","storage":"memory"}"#,
+            r#"{"endpoint":"/b","consent":"denied"}"#,
+        ] {
+            assert_eq!(profile(options, &state), profile(options, ""), "{options}");
+        }
+    }
+
+    #[wasm_bindgen_test]
     fn invalid_options_leave_an_inert_tracker_that_says_why() {
         let mut t = tracker(r#"{"endpoint":"/v1/batch","flushAt":0}"#);
         assert_eq!(
@@ -441,28 +457,27 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
-    fn unload_bodies_carry_the_write_key_one_per_line() {
+    fn unload_gives_one_beacon_body_with_the_write_key_and_the_rest_next_time() {
         let mut t = tracker(r#"{"endpoint":"/v1/batch","writeKey":"wk"}"#);
         for i in 0..3 {
             let props = alloc::format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(30_000));
             assert_eq!(t.run(op::TRACK, "Big", &props, PAGE, 0.0, 0.0, T0), "");
         }
-        let bodies = t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + 1.0);
-        let lines: Vec<&str> = bodies.split('\n').collect();
-        assert_eq!(
-            lines.len(),
-            2,
-            "two 30 KB events fit one 64 KB beacon, the third needs another"
-        );
-        for line in lines {
-            assert!(line.len() <= 64_000);
-            assert_eq!(
-                json::parse(line).unwrap().get("writeKey").and_then(Value::as_str),
-                Some("wk")
-            );
+        let mut carried = 0;
+        for at in [1.0, 2.0] {
+            let body = t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + at);
+            assert!(!body.contains('\n'), "one body");
+            assert!(body.len() <= 64_000);
+            let body = json::parse(&body).unwrap();
+            assert_eq!(body.get("writeKey").and_then(Value::as_str), Some("wk"));
+            carried += body.get("batch").and_then(Value::as_array).unwrap().len();
         }
         assert_eq!(
-            t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + 2.0),
+            carried, 3,
+            "two 30 KB events fit one beacon, the third goes the next time"
+        );
+        assert_eq!(
+            t.run(op::UNLOAD, "", "", "", 0.0, 0.0, T0 + 3.0),
             "",
             "each event is beaconed once"
         );

@@ -96,8 +96,16 @@ impl Cart {
                     id: l.get("id")?.as_str()?.to_string(),
                     category: l.get("category").and_then(Value::as_str).map(String::from),
                     brand: l.get("brand").and_then(Value::as_str).map(String::from),
-                    price: l.get("price").and_then(Value::as_f64),
-                    quantity: l.get("quantity").and_then(Value::as_f64).filter(|q| *q >= 1.0)?,
+                    // as the tracker's validation would have let them in: a finite price of zero
+                    // or more, a finite quantity of one or more
+                    price: l
+                        .get("price")
+                        .and_then(Value::as_f64)
+                        .filter(|p| p.is_finite() && *p >= 0.0),
+                    quantity: l
+                        .get("quantity")
+                        .and_then(Value::as_f64)
+                        .filter(|q| q.is_finite() && *q >= 1.0)?,
                 })
             })
             .take(MAX_LINES)

@@ -222,6 +222,24 @@ impl Config {
         Config::read::<false>(options_json).unwrap_or_default()
     }
 
+    /// The consent a page starts with: the configured one, unless the shop asked to honour
+    /// Global Privacy Control or Do Not Track and the browser sends one (`privacy_signal`).
+    pub fn initial_consent(&self, privacy_signal: bool) -> Consent {
+        if self.respect_privacy_signals && privacy_signal {
+            Consent::Denied
+        } else {
+            self.consent
+        }
+    }
+
+    /// Whether what earlier pages stored may be read at all: not with `storage: 'memory'`, and
+    /// not once consent is denied (the stored state is being cleared, and nothing learned
+    /// from it may shape what this page does). The tracker and the session intelligence both
+    /// go by this, so neither knows more about the visitor than the other.
+    pub fn reads_stored_state(&self, consent: Consent) -> bool {
+        self.storage == StorageKind::Local && consent != Consent::Denied
+    }
+
     fn read<const CHECK: bool>(options_json: &str) -> Result<Config, Error> {
         let options = json::parse(options_json).map_err(|e| {
             Error::new(

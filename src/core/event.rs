@@ -57,6 +57,21 @@ pub const OTHER_SPEC_EVENTS: &[&str] = &[
     "Coupon Removed",
 ];
 
+/// Spec fields holding ids: a string of at most [`MAX_ID_CHARS`] characters, or a number.
+/// Only these: a shop's own `experiment_id` is the shop's business, whatever it holds.
+const ID_FIELDS: &[&str] = &[
+    "product_id",
+    "sku",
+    "order_id",
+    "checkout_id",
+    "cart_id",
+    "list_id",
+    "promotion_id",
+    "coupon_id",
+    "wishlist_id",
+    "review_id",
+];
+
 /// Spec fields holding amounts of money: a finite number, zero or more.
 const MONEY_FIELDS: &[&str] = &[
     "price", "revenue", "total", "subtotal", "value", "shipping", "tax", "discount",
@@ -81,15 +96,22 @@ pub fn check_name(subject: &str, what: &str, name: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks that `json` (the JSON of `field`) is at most [`MAX_PROPERTIES_BYTES`] long: the one
+/// size rule, with one message, for what the page passed and for what normalizing made of it.
+pub fn check_size(subject: &str, field: &str, json: &str) -> Result<(), Error> {
+    if json.len() <= MAX_PROPERTIES_BYTES {
+        return Ok(());
+    }
+    let mut problem = String::from("must be at most 32 KB of JSON (got ");
+    json::push_u64(&mut problem, json.len() as u64);
+    problem.push_str(" bytes)");
+    Err(Error::new(subject, field, &problem))
+}
+
 /// Parses the JSON the page passed for `properties` or `traits` and checks that it is an
 /// object no larger than [`MAX_PROPERTIES_BYTES`]. `field` names it in errors.
 pub fn parse_object(subject: &str, field: &str, text: &str) -> Result<Value, Error> {
-    if text.len() > MAX_PROPERTIES_BYTES {
-        let mut problem = String::from("must be at most 32 KB of JSON (got ");
-        json::push_u64(&mut problem, text.len() as u64);
-        problem.push_str(" bytes)");
-        return Err(Error::new(subject, field, &problem));
-    }
+    check_size(subject, field, text)?;
     let value = json::parse(text).map_err(|e| {
         let mut problem = String::from("are not valid JSON: ");
         problem.push_str(&e.message());
@@ -101,10 +123,10 @@ pub fn parse_object(subject: &str, field: &str, text: &str) -> Result<Value, Err
     Ok(value)
 }
 
-/// Validates the properties of a `track` event named `event` and fills in `currency` from the
-/// shop's default where the event carries money but names no currency.
+/// Validates the properties of a `track` event named `event` (whose name the caller checked
+/// with [`check_name`]) and fills in `currency` from the shop's default where the event carries
+/// money but names no currency.
 pub fn normalize_track(event: &str, properties: &mut Value, default_currency: Option<&str>) -> Result<(), Error> {
-    check_name("track", "event name", event)?;
     if !is_spec_event(event) {
         return Ok(());
     }
@@ -149,7 +171,7 @@ fn check_fields(event: &str, prefix: &str, object: &Value, needs_product_id: boo
         }
     }
     for (key, value) in object.as_object().unwrap_or(&[]) {
-        if key.ends_with("_id") || key == "sku" {
+        if ID_FIELDS.contains(&key.as_str()) {
             match value {
                 Value::String(s) if json::char_count(s) > MAX_ID_CHARS => {
                     return Err(Error::new(event, &field(key), "must be at most 256 characters"));
@@ -194,6 +216,7 @@ mod tests {
     use super::*;
 
     fn check(event: &str, props: &str) -> Result<String, String> {
+        check_name("track", "event name", event).map_err(|e| e.message())?;
         let mut value = parse_object(event, "properties", props).map_err(|e| e.message())?;
         normalize_track(event, &mut value, Some("EUR")).map_err(|e| e.message())?;
         Ok(value.to_json())
@@ -294,6 +317,16 @@ mod tests {
                 "Product Viewed: product_id must be a string or a number",
             ),
             (
+                "Coupon Applied",
+                r#"{"coupon_id":true}"#.into(),
+                "Coupon Applied: coupon_id must be a string or a number",
+            ),
+            (
+                "Checkout Started",
+                r#"{"products":[{"product_id":"p","sku":[1]}]}"#.into(),
+                "Checkout Started: products[0].sku must be a string or a number",
+            ),
+            (
                 "Product Viewed",
                 "[1,2]".into(),
                 "Product Viewed: properties must be an object",
@@ -363,6 +396,17 @@ mod tests {
                 "Order Completed",
                 r#"{"order_id":"o1","total":0,"products":[]}"#,
                 r#"{"order_id":"o1","total":0,"products":[],"currency":"EUR"}"#,
+            ),
+            // a shop's own `_id` fields on spec events and in products are its own business
+            (
+                "Product Viewed",
+                r#"{"product_id":"p","experiment_id":true,"variant_id":{"a":1}}"#,
+                r#"{"product_id":"p","experiment_id":true,"variant_id":{"a":1}}"#,
+            ),
+            (
+                "Cart Viewed",
+                r#"{"cart_id":"c1","products":[{"product_id":"p","warehouse_id":[1,2]}]}"#,
+                r#"{"cart_id":"c1","products":[{"product_id":"p","warehouse_id":[1,2]}]}"#,
             ),
         ];
         for (event, props, expected) in cases {

@@ -162,7 +162,11 @@ impl Insight {
             activity: Activity::read(value.get("activity")),
             cart: Cart::read(value.get("cart")),
             interests: Interests::read(value.get("interests"), &config.interest),
-            session_start: value.get("sessionStart").and_then(Value::as_f64).unwrap_or(0.0),
+            session_start: value
+                .get("sessionStart")
+                .and_then(Value::as_f64)
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .unwrap_or(0.0),
             ..Insight::default()
         }
     }

@@ -80,6 +80,9 @@ pub struct Intelligence {
     /// The intelligence's own view of the visitor history (visits, orders, what they left).
     visitor: Visitor,
     session: Option<Current>,
+    /// The tracker's `sessionTimeout`: a session with no event for this long has ended, and
+    /// later visibility changes or a leave must not extend it.
+    session_timeout: Millis,
     /// Problems worth a console warning that did not stop anything (a refused model file).
     warnings: Vec<String>,
 }
@@ -115,6 +118,7 @@ impl Intelligence {
             insight: Insight::default(),
             visitor: Visitor::default(),
             session: None,
+            session_timeout: options.session_timeout,
             warnings,
         };
         if let Some(state) = stored.and_then(|text| json::parse(text).ok()) {
@@ -128,11 +132,12 @@ impl Intelligence {
         if let Some(insight) = state.get("insight") {
             self.insight = Insight::read(insight, &self.config);
         }
+        let time = |s: &Value, key| s.get(key)?.as_f64().filter(|t| t.is_finite() && *t >= 0.0);
         self.session = state.get("session").and_then(|s| {
             Some(Current {
                 id: s.get("id")?.as_str()?.to_string(),
-                started_at: s.get("startedAt")?.as_f64()?,
-                last_event: s.get("lastEvent")?.as_f64()?,
+                started_at: time(s, "startedAt")?,
+                last_event: time(s, "lastEvent")?,
             })
         });
     }
@@ -236,19 +241,34 @@ impl Intelligence {
         summary
     }
 
-    /// The page became visible or hidden at `now`.
+    /// When the current session ended, if it timed out before `now` (as the tracker sees it:
+    /// `sessionTimeout` without an event). The next event will begin a new one.
+    fn ended_at(&self, now: Millis) -> Option<Millis> {
+        let session = self.session.as_ref()?;
+        (now - session.last_event >= self.session_timeout).then_some(session.last_event)
+    }
+
+    /// The page became visible or hidden at `now`. After a timeout, the ended session counts
+    /// visible time only up to its end, and its scores stay as they were then.
     pub fn visibility(&mut self, visible: bool, now: Millis) {
+        if let Some(end) = self.ended_at(now) {
+            self.insight.visibility(false, end, &self.config);
+            self.insight.visibility(visible, now, &self.config);
+            return;
+        }
         self.insight.visibility(visible, now, &self.config);
         self.insight.rescore(now, &self.visitor, &self.model, &self.config);
     }
 
     /// The visitor is leaving the site (the page goes away, not to another page of the shop):
     /// the session may end here, so its summary is made now. Should the visitor come back within
-    /// the session, a revised summary follows when they leave again.
+    /// the session, a revised summary follows when they leave again. A session that already
+    /// timed out is summarized as it was at its end.
     pub fn leave(&mut self, now: Millis) -> Option<Summary> {
         self.visibility(false, now);
         let session = self.session.clone()?;
-        self.summarize(&session, now)
+        let at = self.ended_at(now).unwrap_or(now);
+        self.summarize(&session, at)
     }
 
     /// Forgets everything (consent withdrawn, or a logout).
@@ -396,6 +416,81 @@ mod tests {
         );
         assert_eq!(Summary::parse(""), None);
     }
+
+    #[test]
+    fn a_corrupt_stored_state_gives_finite_features_and_probabilities() {
+        let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+        let t0 = 1_795_592_979_000.0;
+        let corrupt = r#"{
+            "visitor":{"visits":1e400,"orders":-3,"revenue":1e400,"firstSeen":-1e400},
+            "session":{"id":"s1","startedAt":1e400,"lastEvent":-1e400},
+            "insight":{
+                "activity":{"events":1e400,"visibleMs":1e400,"cartValueAtStart":-1e400,"lastCartChange":1e400},
+                "cart":[{"id":"p1","price":1e400,"quantity":1e400},{"id":"p2","price":-5,"quantity":2}],
+                "interests":{"s":[[["a",1e400,1e400]]]},
+                "sessionStart":-1e400
+            }
+        }"#;
+        let mut intelligence = Intelligence::new(&config, Some(corrupt));
+        let features = intelligence.features(t0);
+        assert!(features.iter().all(|x| x.is_finite()), "{features:?}");
+        let phone = json::parse(r#"{"product_id":"p3","price":1e308,"quantity":10}"#).unwrap();
+        for event in ["Product Viewed", "Product Added"] {
+            intelligence.observe("s1", t0, event, &phone);
+            let features = intelligence.features(t0);
+            assert!(
+                features.iter().all(|x| x.is_finite() && *x >= -1e6),
+                "{event}: {features:?}"
+            );
+        }
+        let profile = json::parse(&intelligence.profile(t0)).unwrap();
+        for key in ["intent", "abandonment"] {
+            let p = profile.get(key).and_then(Value::as_f64);
+            assert!(p.is_some_and(|p| (0.0..=1.0).contains(&p)), "{key}: {p:?}");
+        }
+        let summary = intelligence.leave(t0 + 1000.0).unwrap();
+        let properties = json::parse(&summary.properties).unwrap();
+        for (key, value) in properties.as_object().unwrap() {
+            assert_ne!(value, &Value::Null, "{key} is a number in {}", summary.properties);
+        }
+    }
+
+    #[test]
+    fn a_timed_out_session_is_summarized_as_it_was_at_its_end() {
+        let config = Config::parse(r#"{"endpoint":"/b","sessionTimeout":60000}"#).unwrap();
+        let t0 = 1_795_592_979_000.0;
+        let phone = json::parse(r#"{"product_id":"p1","category":"phones","price":200}"#).unwrap();
+        let visit = || {
+            let mut intelligence = Intelligence::new(&config, None);
+            intelligence.visibility(true, t0);
+            intelligence.observe("s1", t0, "Product Viewed", &phone);
+            intelligence.observe("s1", t0 + 20_000.0, "Product Added", &phone);
+            intelligence
+        };
+        let at_its_end = visit().leave(t0 + 20_000.0).unwrap();
+
+        let mut later = visit();
+        let timed_out = t0 + 20_000.0 + 60_000.0;
+        later.visibility(false, timed_out + 5_000.0);
+        later.visibility(true, timed_out + 10.0 * 60_000.0);
+        let profile_before = visit().profile(t0 + 20_000.0);
+        let summary = later.leave(timed_out + 20.0 * 60_000.0).unwrap();
+        assert_eq!(
+            summary, at_its_end,
+            "neither visible time nor scores moved after its end"
+        );
+        assert!(
+            summary.properties.contains(r#""visible_seconds":20,"#),
+            "{}",
+            summary.properties
+        );
+        let intent = |profile: &str| json::parse(profile).unwrap().get("intent").cloned();
+        assert_eq!(
+            intent(&later.profile(timed_out)),
+            intent(&profile_before),
+            "not rescored"
+        );
+    }
 }
 
 /// A probability to four decimals: what a summary needs, and stable to read.
@@ -453,7 +548,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(test)]
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 17_308_693_389_854_184_574;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 15_236_974_745_529_917_906;
 
 #[cfg(test)]
 mod scripted {

@@ -94,7 +94,7 @@ pub fn features(
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let cart_value = cart.value();
     let (hour, weekday) = local_hour_and_weekday(now, utc_offset_minutes);
-    [
+    let features = [
         count(activity.product_views),
         count(activity.products.len() as u64),
         count(activity.categories.len() as u64),
@@ -115,8 +115,21 @@ pub fn features(
         HOUR_SIN.get(hour).copied().unwrap_or(0.0),
         HOUR_SIN.get((hour + 6) % 24).copied().unwrap_or(1.0),
         flag(weekday == 0 || weekday == 6),
-    ]
+    ];
+    // Every feature is a flag, a sine or a logarithm, so no true one lies beyond ±ln(f64::MAX)
+    // (about 709.8). A corrupt stored state or an absurd price could still make an infinity or
+    // NaN, and one of those makes every probability NaN: clamp them instead.
+    features.map(|x| {
+        if x.is_nan() {
+            0.0
+        } else {
+            x.clamp(-MAX_FEATURE, MAX_FEATURE)
+        }
+    })
 }
+
+/// The bound [`features`] holds every feature within.
+pub const MAX_FEATURE: f64 = 710.0;
 
 /// One logistic regression: `p = sigmoid(bias + Σ weight·feature)`.
 #[derive(Clone, Debug, PartialEq)]

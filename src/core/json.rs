@@ -12,7 +12,8 @@
 use crate::core::num;
 use crate::core::prelude::*;
 
-/// Nesting deeper than this is rejected rather than risking the stack on hostile input.
+/// The most arrays and objects that may enclose one another (`[[1]]` nests two); deeper
+/// nesting is rejected rather than risking the stack on hostile input.
 pub const MAX_DEPTH: usize = 64;
 
 /// A parsed JSON value. Objects keep their keys in the order received.
@@ -55,35 +56,19 @@ impl core::fmt::Display for JsonError {
 
 impl Number {
     /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
-    /// Integers are exact up to 10^15; other values keep six decimals, which is more than
-    /// money or scores need, and beyond 10^15 the fraction is dropped.
+    /// The text always reads back as the same float. Integers below 2^53 and values with at
+    /// most six decimals below 10^12 (money, counts, rounded scores: nearly everything the core
+    /// writes) are written by hand as plain decimals; anything else (10^300, 10^-300, 0.1 + 0.2) takes core's
+    /// fewest significant digits that read back exactly, in exponent form beyond where
+    /// JavaScript would use it (10^21 and 10^-7).
     pub fn from_f64(x: f64) -> Option<Number> {
         if !x.is_finite() {
             return None;
         }
-        let mut text = String::new();
-        let magnitude = num::abs(x);
-        let micros = num::round(magnitude * 1e6);
-        if micros >= 1.0 && x < 0.0 {
-            text.push('-');
+        if let Some(text) = plain_decimal(x) {
+            return Some(Number(text.into()));
         }
-        if magnitude >= 1e15 {
-            push_u64(&mut text, num::round(magnitude) as u64);
-        } else {
-            let micros = micros as u64;
-            push_u64(&mut text, micros / 1_000_000);
-            let mut frac = micros % 1_000_000;
-            if frac != 0 {
-                text.push('.');
-                let mut scale = 100_000;
-                while frac != 0 {
-                    text.push(char::from(b'0' + (frac / scale) as u8));
-                    frac %= scale;
-                    scale /= 10;
-                }
-            }
-        }
-        Some(Number(text.into()))
+        Some(Number(shortest(x).into()))
     }
 
     pub fn from_u64(x: u64) -> Number {
@@ -107,8 +92,7 @@ impl Number {
         &self.0
     }
 
-    /// The value as a float. Exact for integers up to 2^53 and for decimals of up to 15
-    /// significant digits (the fast path of correct decimal conversion); within an ulp otherwise.
+    /// The value as a float, correctly rounded (as `JSON.parse` reads it).
     pub fn as_f64(&self) -> f64 {
         let bytes = self.0.as_bytes();
         let mut i = 0;
@@ -156,22 +140,165 @@ impl Number {
             }
             exponent = exponent.saturating_add(if exp_negative { -e } else { e });
         }
-        // Powers of ten up to 10^22 are exact, so for mantissas below 2^53 this is one correctly
-        // rounded operation (the fast path of decimal conversion).
-        let m = mantissa as f64;
+        // Powers of ten up to 10^22 are exact, so for a mantissa below 2^53 (none of its digits
+        // dropped) this is one correctly rounded operation: the fast path of decimal conversion.
+        // Anything else takes the exact conversion, so that every float the writer produces
+        // reads back as itself.
         let value = if mantissa == 0 {
             0.0
-        } else if exponent > 400 {
-            f64::INFINITY
-        } else if exponent < -400 {
-            0.0
-        } else if exponent >= 0 {
-            m * num::powi(10.0, exponent)
+        } else if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
+            let m = mantissa as f64;
+            if exponent >= 0 {
+                m * num::powi(10.0, exponent)
+            } else {
+                m / num::powi(10.0, -exponent)
+            }
         } else {
-            m / num::powi(10.0, -exponent)
+            let (digits, exponent) = decimal_parts(&self.0);
+            num::decimal_to_f64(&digits, exponent)
         };
         if negative { -value } else { value }
     }
+}
+
+/// The digits of a JSON number's text and the power of ten of the last one.
+fn decimal_parts(text: &str) -> (Vec<u8>, i32) {
+    let mut digits = Vec::new();
+    let (mut fraction_digits, mut exp, mut exp_sign) = (0i32, 0i32, 1);
+    let (mut seen_point, mut in_exponent) = (false, false);
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' if in_exponent => exp = exp.saturating_mul(10).saturating_add(i32::from(b - b'0')),
+            b'0'..=b'9' => {
+                digits.push(b - b'0');
+                fraction_digits += i32::from(seen_point);
+            }
+            b'.' => seen_point = true,
+            b'e' | b'E' => in_exponent = true,
+            b'-' if in_exponent => exp_sign = -1,
+            _ => {}
+        }
+    }
+    (digits, (exp * exp_sign).saturating_sub(fraction_digits))
+}
+
+/// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
+/// back as exactly `x` (17 always do), placed as JavaScript's `String(x)` places them.
+fn shortest(x: f64) -> String {
+    let (exact, last) = num::exact_decimal(x);
+    let rounded = |p: usize| -> (Vec<u8>, i32) {
+        let mut digits: Vec<u8> = exact.iter().take(p).copied().collect();
+        let mut exponent = last + (exact.len() - digits.len()) as i32;
+        if exact.get(p).is_some_and(|&d| d >= 5) {
+            // round half up: a tie either way is within half a unit, which is all that is needed
+            let mut i = digits.len();
+            loop {
+                if i == 0 {
+                    // all nines: 99…9 rounds up to 100…0, one digit more; keep the length
+                    if let Some(first) = digits.first_mut() {
+                        *first = 1;
+                    }
+                    exponent += 1;
+                    break;
+                }
+                i -= 1;
+                if let Some(d) = digits.get_mut(i) {
+                    if *d == 9 {
+                        *d = 0;
+                    } else {
+                        *d += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        while digits.len() > 1 && digits.last() == Some(&0) {
+            digits.pop();
+            exponent += 1;
+        }
+        (digits, exponent)
+    };
+    let magnitude = num::abs(x);
+    // more digits never read back worse, so the fewest that work are found by bisection
+    let (mut low, mut high) = (1, 17);
+    while low < high {
+        let mid = (low + high) / 2;
+        let (digits, exponent) = rounded(mid);
+        if num::decimal_to_f64(&digits, exponent) == magnitude {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    let (digits, exponent) = rounded(low);
+    let mut text = String::new();
+    if x < 0.0 {
+        text.push('-');
+    }
+    let point = digits.len() as i32 + exponent; // digits before the decimal point
+    let digit = |d: &u8| char::from(b'0' + d);
+    if (1..=21).contains(&point) {
+        for i in 0..point.max(digits.len() as i32) {
+            if i == point {
+                text.push('.');
+            }
+            text.push(digits.get(i as usize).map_or('0', digit));
+        }
+    } else if (-5..=0).contains(&point) {
+        text.push_str("0.");
+        for _ in point..0 {
+            text.push('0');
+        }
+        text.extend(digits.iter().map(digit));
+    } else {
+        text.extend(digits.first().map(digit));
+        if digits.len() > 1 {
+            text.push('.');
+            text.extend(digits.iter().skip(1).map(digit));
+        }
+        text.push('e');
+        let e = point - 1;
+        if e < 0 {
+            text.push('-');
+        }
+        push_u64(&mut text, u64::from(e.unsigned_abs()));
+    }
+    text
+}
+
+/// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^12), if that
+/// text reads back as exactly `x`: written without a float formatter, which is all the wasm
+/// build needs for money, counts and rounded scores.
+fn plain_decimal(x: f64) -> Option<String> {
+    const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
+    let magnitude = num::abs(x);
+    let mut text = String::new();
+    if magnitude < 1e12 {
+        let micros = num::round(magnitude * 1e6) as u64;
+        if micros != 0 && x < 0.0 {
+            text.push('-');
+        }
+        push_u64(&mut text, micros / 1_000_000);
+        let mut frac = micros % 1_000_000;
+        if frac != 0 {
+            text.push('.');
+            let mut scale = 100_000;
+            while frac != 0 {
+                text.push(char::from(b'0' + (frac / scale) as u8));
+                frac %= scale;
+                scale /= 10;
+            }
+        }
+    } else if magnitude < TWO_POW_53 && num::fract(x) == 0.0 {
+        if x < 0.0 {
+            text.push('-');
+        }
+        push_u64(&mut text, magnitude as u64);
+    } else {
+        return None;
+    }
+    // (-0 is written as 0, which reads back as an equal float)
+    (Number(text.as_str().into()).as_f64() == x).then_some(text)
 }
 
 impl Value {
@@ -484,11 +611,12 @@ impl Parser<'_> {
         }
     }
 
+    /// One value, inside `depth` arrays and objects.
     fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
-        if depth > MAX_DEPTH {
+        self.skip_whitespace();
+        if depth >= MAX_DEPTH && matches!(self.bytes.get(self.pos), Some(b'{' | b'[')) {
             return Err(self.error("JSON nested too deeply"));
         }
-        self.skip_whitespace();
         match self.bytes.get(self.pos) {
             None => Err(self.error("unexpected end of JSON")),
             Some(b'{') => self.object(depth),
@@ -749,11 +877,25 @@ mod tests {
     }
 
     #[test]
-    fn depth_is_bounded() {
-        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
-        assert_eq!(parse(&deep).unwrap_err().problem, "JSON nested too deeply");
-        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
-        assert!(parse(&ok).is_ok());
+    fn depth_is_bounded_at_exactly_max_depth() {
+        let nested =
+            |levels: usize, open: &str, inner: &str, close: &str| open.repeat(levels) + inner + &close.repeat(levels);
+        for (open, inner, close) in [("[", "1", "]"), ("{\"a\":", "{}", "}"), ("[", "[]", "]")] {
+            // `{}` and `[]` inside are one more level of nesting
+            let levels = if inner == "1" { MAX_DEPTH } else { MAX_DEPTH - 1 };
+            assert!(
+                parse(&nested(levels, open, inner, close)).is_ok(),
+                "{open}: at the limit"
+            );
+            let err = parse(&nested(levels + 1, open, inner, close)).unwrap_err();
+            assert_eq!(err.problem, "JSON nested too deeply", "{open}: one over");
+        }
+        let one_over = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert_eq!(
+            parse(&one_over).unwrap_err().offset,
+            MAX_DEPTH,
+            "at the bracket too many"
+        );
     }
 
     #[test]
@@ -767,6 +909,18 @@ mod tests {
             ("2.5E-3", 0.0025),
             ("123456789012345", 123456789012345.0),
             ("9007199254740993", 9007199254740992.0),
+            ("123456789012345678901234", 1.2345678901234569e23),
+            ("1.7976931348623157e308", f64::MAX),
+            ("4.9e-324", 5e-324),
+            ("-2.2250738585072014e-308", -f64::MIN_POSITIVE),
+            // exactly halfway below the smallest subnormal rounds to even (0); a hair above, up
+            (
+                "2.4703282292062327208828439643411068618252990130716238221279284125033775363510437593264991818081799618989828234772285886546332835517796989819938739800539093906315035659515570226392290858392449105184435931802849936536152500319370457678249219365623669863658480757001585769269903706311928279558551332927834338409351978015531246597263579574622766465272827220056374006485499977096599470454020828166226237857393450736339007967761930577506740176324673600968951340535537458516661134223766678604162159680461914467291840300530057530849048765391711386591646239524912623653881879636239373280423891018672348497668235089863388587925628302755995657524455507255189313690836254779186948667994968324049705821028513185451396213837722826145437693412532098591327667236328125e-324",
+                0.0,
+            ),
+            ("2.4703282292062328e-324", 5e-324),
+            ("1.7976931348623158e308", f64::MAX),
+            ("1.7976931348623159e308", f64::INFINITY),
             ("1e400", f64::INFINITY),
             ("1e-400", 0.0),
             ("0e999999999999", 0.0),
@@ -780,24 +934,75 @@ mod tests {
     }
 
     #[test]
-    fn floats_format_without_a_float_formatter() {
+    fn floats_format_as_plain_decimals_where_exact() {
         let cases: &[(f64, &str)] = &[
             (0.0, "0"),
             (-0.0, "0"),
             (42.0, "42"),
             (-3.5, "-3.5"),
             (179.99, "179.99"),
-            (0.1 + 0.2, "0.3"),
-            (1e16, "10000000000000000"),
             (0.05, "0.05"),
-            (-0.0000004, "0"),
-            (0.0000004, "0"),
+            (0.1234, "0.1234"),
+            (999_999_999_999_999.0, "999999999999999"),
+            // not exact with six decimals, or beyond 10^15: the shortest text that reads back
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e16, "10000000000000000"),
+            (1e21, "1e21"),
+            (1e23, "1e23"), // exactly 99999999999999991611392: the nines round up
+            (9.5, "9.5"),
+            (1e300, "1e300"),
+            (1e-300, "1e-300"),
+            (123456789012345678901234.0, "1.2345678901234569e23"),
+            (0.00001234, "0.00001234"),
+            (-0.0000004, "-4e-7"),
         ];
         for (x, text) in cases {
             assert_eq!(Number::from_f64(*x).unwrap().as_str(), *text, "{x}");
         }
         assert!(Number::from_f64(f64::NAN).is_none());
         assert!(Number::from_f64(f64::INFINITY).is_none());
+    }
+
+    #[test]
+    fn floats_of_any_magnitude_read_back_as_themselves() {
+        let mut cases = vec![
+            1e300,
+            -1e300,
+            1e-300,
+            123456789012345678901234.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324, // the smallest subnormal
+            0.1 + 0.2,
+            1.0 / 3.0,
+            18446744073709551616.0, // 2^64: past u64
+            9007199254740993.0,
+            1e15 + 0.5,
+            0.0000001,
+            123.456789,
+        ];
+        // and a spread of magnitudes and digits, deterministically
+        let mut bits: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            let x = f64::from_bits(bits);
+            if x.is_finite() {
+                cases.push(x);
+            }
+        }
+        for x in cases {
+            let text = Number::from_f64(x).unwrap();
+            let value = parse(text.as_str()).unwrap_or_else(|e| panic!("{x}: {text:?} is not JSON: {e}"));
+            assert_eq!(value.as_f64().map(f64::to_bits), Some(x.to_bits()), "{x}: {text:?}");
+            // and as any correct reader (JSON.parse) reads it
+            assert_eq!(
+                text.as_str().parse::<f64>().map(f64::to_bits),
+                Ok(x.to_bits()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! They are written in plain IEEE-754 arithmetic, so they give bit-identical results on every
 //! target: the scores computed in a page and replayed natively by the lab are the same numbers,
 //! which a platform libm does not promise.
+//!
+//! Also here: exact conversion between decimal text and floats ([`decimal_to_f64`],
+//! [`exact_decimal`]) for the numbers JSON's fast paths cannot convert exactly, with a small
+//! big integer, because core's own conversions cost several KB of gzip in each wasm module.
 
 const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 
@@ -152,6 +156,225 @@ pub fn decay(elapsed: f64, half_life: f64) -> f64 {
         return 1.0;
     }
     exp(-LN_2 * elapsed / half_life)
+}
+
+/// An unsigned integer of any size, little-endian in 32-bit limbs: exact decimal ⇄ binary
+/// conversion of the rare floats the fast paths cannot do exactly (core's own conversions
+/// would add several times their size to the wasm download).
+struct Big(alloc::vec::Vec<u32>);
+
+impl Big {
+    fn from_u64(n: u64) -> Big {
+        Big(alloc::vec![n as u32, (n >> 32) as u32])
+    }
+
+    /// `self = self * k + add`.
+    fn mul_add(&mut self, k: u32, add: u32) {
+        let mut carry = u64::from(add);
+        for limb in self.0.iter_mut() {
+            let x = u64::from(*limb) * u64::from(k) + carry;
+            *limb = x as u32;
+            carry = x >> 32;
+        }
+        if carry != 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    /// `self = self / d`, returning the remainder.
+    fn div_rem(&mut self, d: u32) -> u32 {
+        let mut rem = 0u64;
+        for limb in self.0.iter_mut().rev() {
+            let x = (rem << 32) | u64::from(*limb);
+            *limb = (x / u64::from(d)) as u32;
+            rem = x % u64::from(d);
+        }
+        self.trim();
+        rem as u32
+    }
+
+    fn trim(&mut self) {
+        while self.0.last() == Some(&0) {
+            self.0.pop();
+        }
+    }
+
+    fn bits(&self) -> usize {
+        self.0
+            .last()
+            .map_or(0, |top| self.0.len() * 32 - top.leading_zeros() as usize)
+    }
+
+    fn bit(&self, i: usize) -> bool {
+        self.0.get(i / 32).is_some_and(|limb| limb >> (i % 32) & 1 == 1)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.iter().all(|&limb| limb == 0)
+    }
+
+    fn at_least(&self, other: &Big) -> bool {
+        let n = self.0.len().max(other.0.len());
+        for i in (0..n).rev() {
+            let (a, b) = (
+                self.0.get(i).copied().unwrap_or(0),
+                other.0.get(i).copied().unwrap_or(0),
+            );
+            if a != b {
+                return a > b;
+            }
+        }
+        true
+    }
+
+    fn subtract(&mut self, other: &Big) {
+        let mut borrow = 0i64;
+        for (i, limb) in self.0.iter_mut().enumerate() {
+            let x = i64::from(*limb) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
+            borrow = i64::from(x < 0);
+            *limb = (x + (borrow << 32)) as u32;
+        }
+    }
+}
+
+/// `2^k` for `k` from -1074 (subnormal) to 1023.
+fn exact_pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1 << (k + 1074))
+    }
+}
+
+/// `q · 2^e`, plus something below one unit of `q` when `sticky`, correctly rounded (to
+/// nearest, ties to even), subnormals and overflow included.
+fn round_to_f64(q: u64, e: i32, sticky: bool) -> f64 {
+    let n = 64 - q.leading_zeros() as i32;
+    if n == 0 {
+        return 0.0;
+    }
+    let lead = e + n - 1; // the exponent of the leading bit
+    if lead > 1023 {
+        return f64::INFINITY;
+    }
+    let keep = if lead >= -1022 { 53 } else { 53 + lead + 1022 };
+    if keep < 0 {
+        return 0.0;
+    }
+    let drop = n - keep;
+    if drop <= 0 {
+        return q as f64 * exact_pow2(e);
+    }
+    let mut m = if drop >= 64 { 0 } else { q >> drop };
+    let rest = if drop >= 64 { q } else { q & ((1 << drop) - 1) };
+    let half = 1u64 << (drop - 1);
+    if rest > half || (rest == half && (sticky || m & 1 == 1)) {
+        m += 1;
+    }
+    // exact: m fits the precision kept; a carry into 2^53 at the top overflows to infinity
+    m as f64 * exact_pow2(e + drop)
+}
+
+/// The float nearest to `digits · 10^exponent` (`digits`: decimal digits, most significant
+/// first), as a correct reader such as `JSON.parse` gives it.
+pub fn decimal_to_f64(digits: &[u8], exponent: i32) -> f64 {
+    // 800 significant digits decide the rounding of any decimal (a halfway point between two
+    // floats has at most 767); a further non-zero digit only breaks a tie, as a final 1 does.
+    let mut big = Big::from_u64(0);
+    let mut exponent = exponent;
+    let significant = digits.iter().skip_while(|&&d| d == 0);
+    let mut sticky = false;
+    for (i, &d) in significant.enumerate() {
+        if i < 800 {
+            big.mul_add(10, u32::from(d));
+        } else {
+            exponent = exponent.saturating_add(1);
+            sticky |= d != 0;
+        }
+    }
+    if sticky {
+        big.mul_add(10, 1);
+        exponent -= 1;
+    }
+    big.trim();
+    if big.is_zero() {
+        return 0.0;
+    }
+    let magnitude = exponent.saturating_add(big.bits() as i32 * 3 / 10);
+    if magnitude > 330 {
+        return f64::INFINITY;
+    }
+    if magnitude < -360 {
+        return 0.0;
+    }
+    if exponent >= 0 {
+        for _ in 0..exponent {
+            big.mul_add(10, 0);
+        }
+        // the top 64 bits, and whether anything below them is set
+        let n = big.bits();
+        let shift = n.saturating_sub(64);
+        let mut q = 0u64;
+        for i in (shift..n).rev() {
+            q = q << 1 | u64::from(big.bit(i));
+        }
+        let sticky = (0..shift).any(|i| big.bit(i));
+        return round_to_f64(q, shift as i32, sticky);
+    }
+    // digits / 10^-exponent: scale the numerator by 2^s so that the quotient has 63 or 64 bits
+    // (enough for 53 and the rounding), then divide bit by bit; the remainder says whether
+    // anything is left over.
+    let mut divisor = Big::from_u64(1);
+    for _ in 0..-exponent {
+        divisor.mul_add(10, 0);
+    }
+    divisor.trim();
+    let s = (divisor.bits() + 63).saturating_sub(big.bits());
+    let mut remainder = Big::from_u64(0);
+    let mut q = 0u64;
+    for i in (0..big.bits() + s).rev() {
+        let bit = i >= s && big.bit(i - s);
+        remainder.mul_add(2, u32::from(bit));
+        q <<= 1;
+        if remainder.at_least(&divisor) {
+            remainder.subtract(&divisor);
+            q |= 1;
+        }
+    }
+    remainder.trim();
+    round_to_f64(q, -(s as i32), !remainder.is_zero())
+}
+
+/// The exact decimal digits of a finite, non-zero `x` (most significant first, no leading
+/// zeros) and the power of ten of the last one: `|x| = digits · 10^exponent`.
+pub fn exact_decimal(x: f64) -> (alloc::vec::Vec<u8>, i32) {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & 0x000f_ffff_ffff_ffff;
+    let (m, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, biased - 1075)
+    };
+    // m · 2^e: an integer when e ≥ 0, else m · 5^-e / 10^-e
+    let mut big = Big::from_u64(m);
+    for _ in 0..e.unsigned_abs() {
+        big.mul_add(if e > 0 { 2 } else { 5 }, 0);
+    }
+    big.trim();
+    let mut digits = alloc::vec::Vec::new();
+    while !big.is_zero() {
+        let mut chunk = big.div_rem(1_000_000_000);
+        for _ in 0..9 {
+            digits.push((chunk % 10) as u8);
+            chunk /= 10;
+        }
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    digits.reverse();
+    (digits, e.min(0))
 }
 
 #[cfg(test)]

@@ -129,25 +129,13 @@ impl Outbox {
         }
     }
 
-    pub fn len(&self) -> usize {
+    /// Events waiting to be acknowledged.
+    pub fn waiting(&self) -> usize {
         self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     pub fn items(&self) -> impl Iterator<Item = &Queued> {
         self.items.iter()
-    }
-
-    /// Drops not yet acknowledged as reported.
-    pub fn unreported_drops(&self) -> Drops {
-        let mut all = self.drops;
-        if let Some(f) = &self.in_flight {
-            all.merge(f.drops);
-        }
-        all
     }
 
     /// Counts stored events that could not be read back.
@@ -158,11 +146,6 @@ impl Outbox {
     /// The seq the next event will get; every event queued so far has a smaller one.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
-    }
-
-    /// Whether every event with a seq below `seq` has left the queue (acknowledged or dropped).
-    pub fn settled_before(&self, seq: u64) -> bool {
-        self.settled() >= seq
     }
 
     /// Every event with a seq below this has left the queue.
@@ -182,6 +165,9 @@ impl Outbox {
         // The oldest events not already in a request go first: one in flight may yet arrive.
         let in_flight = self.in_flight.as_ref().map_or(0, |f| f.count);
         let excess = self.items.len().saturating_sub(self.max_queue.max(in_flight));
+        if excess == 0 {
+            return Vec::new(); // within the bound: nothing to look through
+        }
         let mut evicted = Vec::new();
         let mut index = 0;
         self.items.retain(|item| {
@@ -363,29 +349,37 @@ impl Outbox {
         removed
     }
 
-    /// Bodies of at most [`MAX_BEACON_BYTES`] for a page that is going away, holding every
-    /// event not yet handed to an earlier beacon. The events stay queued: a beacon's fate is
+    /// One body of at most [`MAX_BEACON_BYTES`] for a page that is going away, holding the
+    /// oldest events not yet handed to an earlier beacon, or `None` when there are none.
+    ///
+    /// One, because browsers refuse beacons once the payloads in flight add up to 64 KiB: a
+    /// second full body would be refused while the first is still going. Only the events in it
+    /// count as beaconed; the rest wait for the next page or the next retry. An event too large
+    /// for any beacon is passed over. The events stay queued either way: a beacon's fate is
     /// unknown, so they are sent again later or by the next page, and the collector keeps one.
-    pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
+    pub fn unload_body(&mut self, now: Millis) -> Option<String> {
         let envelope_allowance = 200 + self.write_key.len();
-        let mut bodies = Vec::new();
         let mut group: Vec<&Queued> = Vec::new();
         let mut bytes = envelope_allowance;
+        let mut beaconed_through = self.beaconed_through;
         for item in self.items.iter().filter(|i| i.seq > self.beaconed_through) {
-            if !group.is_empty() && bytes + item.json.len() + 1 > MAX_BEACON_BYTES {
-                bodies.push(self.body(group.drain(..), now, &Drops::default()));
-                bytes = envelope_allowance;
+            let size = item.json.len() + 1;
+            if envelope_allowance + size > MAX_BEACON_BYTES {
+                if group.is_empty() {
+                    beaconed_through = item.seq; // no beacon can ever carry it
+                }
+                continue;
             }
-            bytes += item.json.len() + 1;
+            if bytes + size > MAX_BEACON_BYTES {
+                break;
+            }
+            bytes += size;
+            beaconed_through = item.seq;
             group.push(item);
         }
-        if !group.is_empty() {
-            bodies.push(self.body(group.drain(..), now, &Drops::default()));
-        }
-        if let Some(last) = self.items.last() {
-            self.beaconed_through = self.beaconed_through.max(last.seq);
-        }
-        bodies
+        let body = (!group.is_empty()).then(|| self.body(group.into_iter(), now, &Drops::default()));
+        self.beaconed_through = beaconed_through;
+        body
     }
 
     /// When the shell should next offer to send, if anything waits and nothing is in flight.
@@ -410,6 +404,15 @@ impl Outbox {
 mod tests {
     use super::*;
     use crate::core::json;
+
+    /// Drops not yet acknowledged as reported: waiting to ride in a batch, or riding in one.
+    fn unreported_drops(o: &Outbox) -> Drops {
+        let mut all = o.drops;
+        if let Some(f) = &o.in_flight {
+            all.merge(f.drops);
+        }
+        all
+    }
 
     fn outbox(flush_at: usize, max_queue: usize) -> Outbox {
         Outbox::new("wk", flush_at, 1000.0, max_queue)
@@ -496,9 +499,9 @@ mod tests {
             push(&mut o, 1, 0.0);
             let r = o.next_request(0.0, true).unwrap();
             let removed = o.on_answer(r.id, *answer, None, 0.0, &mut rng);
-            assert_eq!(o.len() == 1, *retried, "{answer:?} retried");
+            assert_eq!(o.waiting() == 1, *retried, "{answer:?} retried");
             assert_eq!(
-                !removed.is_empty() && o.unreported_drops().total() == 1,
+                !removed.is_empty() && unreported_drops(&o).total() == 1,
                 *dropped,
                 "{answer:?} dropped"
             );
@@ -572,12 +575,12 @@ mod tests {
                 delivered.extend(removed);
             }
         }
-        assert!(o.is_empty());
+        assert_eq!(o.waiting(), 0);
         assert_eq!(delivered.len(), 7);
         assert!(!delivered.contains(&bad.to_string()));
         assert!(reported, "a later batch reports the dropped event");
         assert_eq!(
-            o.unreported_drops(),
+            unreported_drops(&o),
             Drops::default(),
             "and the report was acknowledged"
         );
@@ -616,10 +619,14 @@ mod tests {
         push(&mut o, 2, 0.0);
         let r = o.next_request(0.0, true).unwrap();
         push(&mut o, 3, 0.0);
-        assert_eq!(o.len(), 2, "only the in-flight pair remains; newer ones were dropped");
+        assert_eq!(
+            o.waiting(),
+            2,
+            "only the in-flight pair remains; newer ones were dropped"
+        );
         let removed = o.on_answer(r.id, Answer::Status(200), None, 0.0, &mut rng);
         assert_eq!(removed, ["m1", "m2"]);
-        assert_eq!(o.unreported_drops().total(), 3);
+        assert_eq!(unreported_drops(&o).total(), 3);
     }
 
     #[test]
@@ -635,41 +642,57 @@ mod tests {
     }
 
     #[test]
-    fn unload_bodies_fit_a_beacon_and_each_event_is_beaconed_once() {
+    fn one_unload_body_fits_a_beacon_and_only_its_events_count_as_beaconed() {
         let mut o = outbox(500, 1000);
         let pad = "y".repeat(5_000);
         for i in 0..30 {
             o.push(format!("m{i}"), format!(r#"{{"messageId":"m{i}","pad":"{pad}"}}"#), 0.0);
         }
-        let bodies = o.unload_bodies(0.0);
-        assert!(bodies.len() >= 3);
-        let mut seen = Vec::new();
-        for body in &bodies {
-            assert!(body.len() <= MAX_BEACON_BYTES, "{}", body.len());
-            seen.extend(ids_in(body));
-        }
-        assert_eq!(seen.len(), 30);
-        assert!(o.unload_bodies(0.0).is_empty(), "already handed over");
+        // 30 × 5 KB is more than one beacon: the first page-away carries what fits...
+        let first = o.unload_body(0.0).expect("a body");
+        assert!(first.len() <= MAX_BEACON_BYTES, "{}", first.len());
+        let first_ids = ids_in(&first);
+        assert_eq!(first_ids.len(), 12, "as many as fit 64 KB");
+        assert_eq!(first_ids[0], "m0");
+        // ...and the rest are not marked as sent: the next time the page hides, they go
+        let second = ids_in(&o.unload_body(0.0).expect("the rest"));
+        assert_eq!(second[0], "m12", "it picks up where the first left off");
+        let third = ids_in(&o.unload_body(0.0).expect("the rest"));
+        assert_eq!(first_ids.len() + second.len() + third.len(), 30);
+        assert_eq!(third.last().map(String::as_str), Some("m29"));
+        assert_eq!(o.unload_body(0.0), None, "each event is beaconed once");
         o.push("late".into(), r#"{"messageId":"late"}"#.into(), 0.0);
-        let again = o.unload_bodies(0.0);
-        assert_eq!(again.len(), 1);
-        assert_eq!(ids_in(&again[0]), ["late"]);
-        assert_eq!(o.len(), 31, "beaconed events stay queued until acknowledged");
+        assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["late"]);
+        assert_eq!(o.waiting(), 31, "beaconed events stay queued until acknowledged");
     }
 
     #[test]
-    fn settled_before_tracks_the_oldest_waiting_event() {
+    fn an_event_too_large_for_any_beacon_is_passed_over() {
+        let mut o = outbox(500, 1000);
+        o.push(
+            "huge".into(),
+            format!(r#"{{"messageId":"huge","pad":"{}"}}"#, "z".repeat(MAX_BEACON_BYTES)),
+            0.0,
+        );
+        o.push("small".into(), r#"{"messageId":"small"}"#.into(), 0.0);
+        assert_eq!(ids_in(&o.unload_body(0.0).unwrap()), ["small"]);
+        assert_eq!(o.unload_body(0.0), None);
+        assert_eq!(o.waiting(), 2, "it still goes with an ordinary request");
+    }
+
+    #[test]
+    fn settled_tracks_the_oldest_waiting_event() {
         let mut rng = Rng::new([8; 4]);
         let mut o = outbox(2, 100);
-        assert!(o.settled_before(o.next_seq()));
+        assert!(o.settled() >= o.next_seq());
         push(&mut o, 3, 0.0);
         let mark = o.next_seq();
-        assert!(!o.settled_before(mark));
+        assert!(o.settled() < mark);
         let r = o.next_request(0.0, true).unwrap();
         o.on_answer(r.id, Answer::Status(200), None, 0.0, &mut rng);
-        assert!(!o.settled_before(mark));
+        assert!(o.settled() < mark);
         let r = o.next_request(0.0, true).unwrap();
         o.on_answer(r.id, Answer::Status(401), None, 0.0, &mut rng);
-        assert!(o.settled_before(mark), "dropped for good counts as settled");
+        assert!(o.settled() >= mark, "dropped for good counts as settled");
     }
 }

@@ -94,8 +94,13 @@ impl Visitor {
         }
         let ids = Value::Array(self.recent_order_ids.iter().map(|id| Value::string(id)).collect());
         w.value("recentOrderIds", &ids);
-        w.bool("leftCart", self.left_cart)
-            .bool("leftCheckout", self.left_checkout);
+        // Only the intelligence's visitor ever sets these (the tracker's never does): written
+        // when set, so the tracker's stored visitor does not carry two fields that mean nothing.
+        for (key, set) in [("leftCart", self.left_cart), ("leftCheckout", self.left_checkout)] {
+            if set {
+                w.bool(key, true);
+            }
+        }
     }
 
     /// Reads what [`Visitor::write`] wrote; unreadable fields read as absent.

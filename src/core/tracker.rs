@@ -12,7 +12,7 @@ use crate::core::prelude::*;
 use crate::core::config::{Config, Consent, Mode, StorageKind};
 use crate::core::context;
 use crate::core::error::Error;
-use crate::core::event::{self, MAX_PROPERTIES_BYTES};
+use crate::core::event;
 #[cfg(feature = "insight")]
 use crate::core::intelligence::Intelligence;
 use crate::core::intelligence::Summary;
@@ -39,7 +39,9 @@ pub struct Engine {
     #[cfg(feature = "insight")]
     intelligence: Intelligence,
     /// The intelligence changed since its state was last stored; it is stored when storage
-    /// operations are next collected, not after every event.
+    /// operations are next collected, not after every event. Only ever set while state is
+    /// persisted: building the state to throw it away (memory storage, consent not granted) is
+    /// wasted work.
     #[cfg(feature = "insight")]
     insight_dirty: bool,
 }
@@ -72,11 +74,8 @@ impl Engine {
         let mut rng = Rng::new(seed);
         #[cfg(feature = "insight")]
         let config_for_insight = config.clone();
-        let consent = if config.respect_privacy_signals && privacy_signal {
-            Consent::Denied
-        } else {
-            config.consent
-        };
+        let consent = config.initial_consent(privacy_signal);
+        let reads_stored = config.reads_stored_state(consent);
         let outbox = Outbox::new(
             &config.write_key,
             config.flush_at,
@@ -95,7 +94,7 @@ impl Engine {
             ops: Vec::new(),
             message_counter: 0,
             #[cfg(feature = "insight")]
-            intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored)),
+            intelligence: Intelligence::new(&config_for_insight, stored_insight(&stored).filter(|_| reads_stored)),
             #[cfg(feature = "insight")]
             insight_dirty: false,
         };
@@ -103,7 +102,7 @@ impl Engine {
             engine.clear_storage();
             return engine;
         }
-        if engine.config.storage == StorageKind::Local {
+        if reads_stored {
             engine.load(stored, now);
         }
         if engine.persisting() {
@@ -222,7 +221,7 @@ impl Engine {
 
     /// Events waiting to be acknowledged.
     pub fn pending(&self) -> usize {
-        self.outbox.len()
+        self.outbox.waiting()
     }
 
     /// `<time in base 36><counter>-<16 random base62>`: unique, in the documented
@@ -315,7 +314,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.observe(&session_id, now, event, properties) {
             self.queue_summary(page, &summary);
         }
-        self.insight_dirty = true;
+        self.insight_dirty |= self.persisting();
     }
 
     #[cfg(not(feature = "insight"))]
@@ -333,9 +332,8 @@ impl Engine {
     fn track_value(&mut self, now: Millis, page: &str, event: &str, mut properties: Value) -> Result<bool, Error> {
         event::normalize_track(event, &mut properties, self.config.currency.as_deref())?;
         let properties_json = properties.to_json();
-        if properties_json.len() > MAX_PROPERTIES_BYTES {
-            return Err(Error::new(event, "properties", "must be at most 32 KB of JSON"));
-        }
+        // (filling in the currency may have taken it over the limit)
+        event::check_size(event, "properties", &properties_json)?;
         if self.consent == Consent::Denied {
             return Ok(false);
         }
@@ -422,6 +420,10 @@ impl Engine {
                 self.outbox.clear();
                 self.clear_storage();
                 self.forget_visitor();
+                #[cfg(feature = "insight")]
+                {
+                    self.insight_dirty = false;
+                }
             }
             Consent::Granted => {
                 self.write(storage::ANONYMOUS_ID, self.anonymous_id.clone());
@@ -436,6 +438,11 @@ impl Engine {
                     .collect();
                 for (key, json) in items {
                     self.write(&key, json);
+                }
+                // what the intelligence learnt meanwhile is stored with the rest
+                #[cfg(feature = "insight")]
+                {
+                    self.insight_dirty = self.persisting();
                 }
             }
             Consent::Pending => {}
@@ -493,7 +500,7 @@ impl Engine {
         if let Some(summary) = self.intelligence.leave(now) {
             self.queue_summary(page, &summary);
         }
-        self.insight_dirty = true;
+        self.insight_dirty |= self.persisting();
     }
 
     #[cfg(feature = "insight")]
@@ -519,12 +526,13 @@ impl Engine {
         }
     }
 
-    /// Bodies for `sendBeacon` as the page goes away (see [`Outbox::unload_bodies`]).
-    pub fn unload_bodies(&mut self, now: Millis) -> Vec<String> {
+    /// The body for `sendBeacon` as the page goes away, if anything is owed (see
+    /// [`Outbox::unload_body`]).
+    pub fn unload_body(&mut self, now: Millis) -> Option<String> {
         if self.consent != Consent::Granted {
-            return Vec::new();
+            return None;
         }
-        self.outbox.unload_bodies(now)
+        self.outbox.unload_body(now)
     }
 
     /// When the shell should call [`Engine::next_request`] again, if anything waits; `force` as
@@ -579,16 +587,11 @@ impl Engine {
         }
         // For flush(): every event queued before `next` was queued before this drain; those
         // below `settled` have left the queue (or nothing can be sent at all).
-        let next = self.flush_mark();
-        let settled = if self.consent == Consent::Granted {
-            self.outbox.settled()
-        } else {
-            next
-        };
+        let (next, settled) = (self.flush_mark(), self.settled());
         for (key, value) in [
             ("next", next),
             ("settled", settled),
-            ("pending", self.outbox.len() as u64),
+            ("pending", self.outbox.waiting() as u64),
         ] {
             out.push_str(",\"");
             out.push_str(key);
@@ -615,14 +618,18 @@ impl Engine {
     }
 
     /// A mark for `flush()`: everything queued so far was queued before it.
-    pub fn flush_mark(&self) -> u64 {
+    fn flush_mark(&self) -> u64 {
         self.outbox.next_seq()
     }
 
-    /// Whether a `flush()` that took `mark` may resolve: every event queued before it was
-    /// acknowledged or dropped for good, or nothing can be sent (consent not granted).
-    pub fn flushed(&self, mark: u64) -> bool {
-        self.consent != Consent::Granted || self.outbox.settled_before(mark)
+    /// A `flush()` that took its mark below this may resolve: every event queued before it was
+    /// acknowledged or dropped for good, or nothing can be sent at all (consent not granted).
+    fn settled(&self) -> u64 {
+        if self.consent == Consent::Granted {
+            self.outbox.settled()
+        } else {
+            self.flush_mark()
+        }
     }
 }
 

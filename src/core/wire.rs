@@ -3,12 +3,14 @@
 //!
 //! A batch is the Segment HTTP Tracking API `/v1/batch` body: `{"batch": [item…], "sentAt",
 //! "writeKey"?, "context"?}`. Every item needs a known `type`, a `messageId`, and an
-//! `anonymousId` or a `userId`; a `track` needs its `event`.
+//! `anonymousId` or a `userId`; a `track` needs its `event`. An item names each member once,
+//! and dates (`timestamp`, `sentAt`), where present, are ISO-8601.
 
 use crate::core::prelude::*;
 
 use crate::core::error::Error;
 use crate::core::json::{self, Value};
+use crate::core::time;
 
 /// Largest request body a collector accepts, as Segment's API does.
 pub const MAX_BODY_BYTES: usize = 500 * 1024;
@@ -32,6 +34,18 @@ pub struct ItemInfo<'a> {
     pub event: Option<&'a str>,
 }
 
+/// What a date member must be, when it is there.
+const ISO_8601: &str = "must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z";
+
+/// Checks the date member `key` of `object`: absent, null, or an ISO-8601 date and time.
+fn check_date(subject: &str, object: &Value, key: &str) -> Result<(), Error> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(text)) if time::parse_iso8601(text).is_some() => Ok(()),
+        Some(_) => Err(Error::new(subject, key, ISO_8601)),
+    }
+}
+
 fn non_empty_str<'a>(item: &'a Value, key: &str) -> Option<&'a str> {
     item.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -41,8 +55,15 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
     let mut subject = String::from("batch[");
     json::push_u64(&mut subject, index as u64);
     subject.push(']');
-    if item.as_object().is_none() {
+    let Some(members) = item.as_object() else {
         return Err(Error::new(&subject, "", "must be an object"));
+    };
+    // A repeated member (two `messageId`s) would be read one way here and maybe another way
+    // downstream; which one counts is not for a collector to guess.
+    for (i, (key, _)) in members.iter().enumerate() {
+        if members.iter().take(i).any(|(earlier, _)| earlier == key) {
+            return Err(Error::new(&subject, key, "appears more than once"));
+        }
     }
     let kind = match item.get("type") {
         None | Some(Value::Null) => return Err(Error::new(&subject, "type", "is missing")),
@@ -89,9 +110,8 @@ pub fn validate_item(index: usize, item: &Value) -> Result<ItemInfo<'_>, Error> 
             return Err(Error::new(&subject, object_field, "must be an object"));
         }
     }
-    if item.get("timestamp").is_some_and(|t| t.as_str().is_none()) {
-        return Err(Error::new(&subject, "timestamp", "must be an ISO-8601 string"));
-    }
+    check_date(&subject, item, "timestamp")?;
+    check_date(&subject, item, "sentAt")?;
     Ok(ItemInfo {
         kind,
         message_id,
@@ -121,6 +141,7 @@ pub fn validate_batch(body: &Value) -> Result<Batch<'_>, Error> {
         Some(_) => return Err(Error::new("body", "context", "must be an object")),
     };
     write_key(body)?;
+    check_date("body", body, "sentAt")?;
     let items = items
         .iter()
         .enumerate()
@@ -193,7 +214,44 @@ mod tests {
             ),
             (
                 r#"{"batch":[{"type":"track","event":"E","messageId":"m","anonymousId":"a","timestamp":5}]}"#.into(),
-                Err("batch[0]: timestamp must be an ISO-8601 string"),
+                Err("batch[0]: timestamp must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","timestamp":"yesterday"}]}"#.into(),
+                Err("batch[0]: timestamp must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-13-01T00:00:00Z"}]}"#.into(),
+                Err("batch[0]: timestamp must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","sentAt":"2026-11-25"}]}"#.into(),
+                Err("batch[0]: sentAt must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            (
+                r#"{"batch":[],"sentAt":"Wed, 25 Nov 2026 07:49:39 GMT"}"#.into(),
+                Err("body: sentAt must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            (
+                r#"{"batch":[],"sentAt":1795592979000}"#.into(),
+                Err("body: sentAt must be an ISO-8601 date and time, such as 2026-11-25T07:49:39.000Z"),
+            ),
+            // present and valid, or null or absent
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","timestamp":"2026-11-25T08:49:39.5+01:00","sentAt":null}],"sentAt":"2026-11-25T07:49:40.000Z"}"#.into(),
+                Ok(1),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","timestamp":null}],"sentAt":null}"#.into(),
+                Ok(1),
+            ),
+            (
+                r#"{"batch":[{"type":"page","messageId":"m","anonymousId":"a","messageId":"m2"}]}"#.into(),
+                Err("batch[0]: messageId appears more than once"),
+            ),
+            (
+                format!(r#"{{"batch":[{ok},{{"type":"track","event":"E","event":"F","messageId":"m","anonymousId":"a"}}]}}"#),
+                Err("batch[1]: event appears more than once"),
             ),
             (r#"{"batch":[3]}"#.into(), Err("batch[0]: must be an object")),
             (
