@@ -102,7 +102,7 @@ fn main() {
         };
         let _ = state.decide(&campaigns, &earlier, Cue::Event);
         state.record_shown(&campaign.id, now - 86_400_000.0);
-        state.record_clicked(&campaign.id, now - 86_400_000.0);
+        state.record_clicked(&campaign.id);
     }
     let state = Prompts::from_json(&state.to_json());
     let decided = state.clone().decide(&campaigns, &situation, Cue::Event);

@@ -234,7 +234,16 @@ impl Reader<'_> {
                 self.fail("id", "is already used by an earlier campaign");
             }
         }
-        let priority = self.number(value, "", "priority", Some(0.0), -1e9, 1e9, false, "must be a number");
+        let priority = self.number(
+            value,
+            "",
+            "priority",
+            Some(0.0),
+            f64::MIN,
+            f64::MAX,
+            false,
+            "must be a number",
+        );
         let trigger = self.trigger(value);
         let eligibility = self.eligibility(value);
         let offer = self.offer(value);
@@ -656,10 +665,10 @@ impl Reader<'_> {
                     "caps.perDays.",
                     "days",
                     None,
-                    0.0,
+                    1.0,
                     365.0,
-                    false,
-                    "must be a number of days from 0 to 365",
+                    true,
+                    "must be a whole number of days from 1 to 365",
                 );
                 Some(count.zip(days).map(|(count, days)| (count as u32, days)))
             }

@@ -432,6 +432,8 @@ struct History {
 struct OnScreen {
     campaign_id: String,
     attribution_window: Millis,
+    /// Reported shown already: a repeated report must not count twice.
+    shown: bool,
 }
 
 /// The decision state: what each campaign has shown this visitor, and the prompt on screen.
@@ -548,6 +550,7 @@ impl Prompts {
                 self.on_screen = Some(OnScreen {
                     campaign_id: campaign.id.clone(),
                     attribution_window: campaign.attribution_window,
+                    shown: false,
                 });
             }
         }
@@ -615,9 +618,11 @@ impl Prompts {
     /// The prompt of `campaign_id` is now on screen: it counts against the caps and its
     /// exposure starts attribution.
     pub fn record_shown(&mut self, campaign_id: &str, now: Millis) {
-        if let Some(on_screen) = &self.on_screen
+        if let Some(on_screen) = &mut self.on_screen
             && on_screen.campaign_id == campaign_id
+            && !on_screen.shown
         {
+            on_screen.shown = true;
             let window = on_screen.attribution_window;
             self.count_show(campaign_id, now, Arm::Treatment, window);
         }
@@ -636,8 +641,9 @@ impl Prompts {
         }
     }
 
-    /// The visitor acted on the prompt, which closes it.
-    pub fn record_clicked(&mut self, campaign_id: &str, _now: Millis) {
+    /// The visitor acted on the prompt, which closes it. (Copying its code is not a click: the
+    /// prompt stays open.)
+    pub fn record_clicked(&mut self, campaign_id: &str) {
         self.take_on_screen(campaign_id);
     }
 
@@ -732,10 +738,10 @@ fn read_state(text: &str) -> Option<Prompts> {
             value => match value.as_array()? {
                 [at, arm, window] => Some((
                     read_time(at)?,
-                    if arm.as_f64()? == 1.0 {
-                        Arm::Holdout
-                    } else {
-                        Arm::Treatment
+                    match arm.as_f64()? {
+                        0.0 => Arm::Treatment,
+                        1.0 => Arm::Holdout,
+                        _ => return None,
                     },
                     read_time(window)?,
                 )),

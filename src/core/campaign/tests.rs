@@ -488,7 +488,7 @@ fn caps_per_session_per_days_and_cool_down() {
         let shown = prompts.decide(&c, s, Cue::Event).decision.is_some();
         if shown {
             prompts.record_shown("c", s.now);
-            prompts.record_clicked("c", s.now);
+            prompts.record_clicked("c");
         }
         shown
     };
@@ -522,6 +522,24 @@ fn caps_per_session_per_days_and_cool_down() {
     assert!(
         prompts.decide(&c, &s, Cue::Event).decision.is_some(),
         "after the cool-down"
+    );
+}
+
+#[test]
+fn a_repeated_or_mistaken_report_counts_once() {
+    let c = single(RISK, r#","caps":{"perSession":2}"#);
+    let mut prompts = Prompts::default();
+    let s = base();
+    assert!(prompts.decide(&c, &s, Cue::Event).decision.is_some());
+    prompts.record_shown("other", s.now); // not the prompt on screen
+    prompts.record_shown("c", s.now);
+    prompts.record_shown("c", s.now);
+    prompts.record_dismissed("other", s.now);
+    assert_eq!(prompts.on_screen(), Some("c"));
+    prompts.record_clicked("c");
+    assert!(
+        prompts.decide(&c, &s, Cue::Event).decision.is_some(),
+        "one show of two counted"
     );
 }
 
@@ -567,7 +585,7 @@ fn one_prompt_at_a_time_and_the_highest_priority_wins() {
         "high-b"
     );
     prompts.record_shown("high-b", s.now);
-    prompts.record_clicked("high-b", s.now);
+    prompts.record_clicked("high-b");
     assert_eq!(prompts.decide(&c, &s, Cue::Event).decision.unwrap().campaign_id, "low");
 }
 
@@ -723,7 +741,7 @@ fn attribution_within_the_window_latest_first() {
     let s = base();
     prompts.decide(&c, &s, Cue::Event);
     prompts.record_shown("a", NOW);
-    prompts.record_clicked("a", NOW);
+    prompts.record_clicked("a");
     let later = Situation {
         now: NOW + 60.0 * S,
         ..base()
@@ -1022,6 +1040,7 @@ fn state_round_trips_and_corrupt_state_is_empty() {
         r#"{"s":"x","c":[["a",1,["t"],null,null]]}"#,
         r#"{"s":"x","c":[["a",1,[],null,[1,0]]]}"#,
         r#"{"s":"x","c":[[7,1,[],null,null]]}"#,
+        r#"{"s":"x","c":[["a",1,[],null,[1,5,1]]]}"#,
     ] {
         assert_eq!(Prompts::from_json(corrupt), Prompts::default(), "{corrupt}");
     }
