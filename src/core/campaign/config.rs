@@ -3,10 +3,14 @@
 //! Each campaign is checked on its own: one with mistakes is left out with an error for each,
 //! naming its path (`campaigns[2]: trigger.minCartValue must be a number ≥ 0`), and the others
 //! keep working. Unknown keys are errors, as in `init()`: a misspelt `perSesion` would
-//! otherwise leave the visitor uncapped without anyone knowing. One message per field covers
-//! both a wrong type and a value out of range, which keeps the messages few and fixed.
+//! otherwise leave the visitor uncapped without anyone knowing.
+//!
+//! Numeric options are read from tables ([`Num`]: key, default, range) by one loop, and their
+//! messages are built from the range, so both a wrong type and a value out of range say what
+//! is expected. This is for size: this code ships in the browser's second wasm module, where
+//! one call site per option cost several times as much.
 
-use super::{Campaign, Campaigns, Caps, Code, Eligibility, Offer, OfferKind, Trigger};
+use super::{Campaign, Campaigns, Caps, Code, Eligibility, Offer, OfferKind, Trigger, push_number};
 use crate::core::config::Consent;
 use crate::core::error::Error;
 use crate::core::json::{self, Value};
@@ -14,18 +18,90 @@ use crate::core::num;
 use crate::core::prelude::*;
 use crate::core::time;
 
-const CAMPAIGN_KEYS: &[&str] = &[
-    "id",
-    "priority",
-    "trigger",
-    "eligibility",
-    "offer",
-    "caps",
-    "holdout",
-    "schedule",
-    "attributionWindowHours",
+/// A numeric option: its key, its default (`None`: required; `Some(NAN)`: optional, absent
+/// when left out), its inclusive range, and whether it must be a whole number.
+#[derive(Clone, Copy)]
+struct Num {
+    key: &'static str,
+    default: Option<f64>,
+    min: f64,
+    max: f64,
+    whole: bool,
+}
+
+const MAX: f64 = f64::MAX;
+const ABSENT: Option<f64> = Some(f64::NAN);
+
+const fn num(key: &'static str, default: Option<f64>, min: f64, max: f64) -> Num {
+    Num {
+        key,
+        default,
+        min,
+        max,
+        whole: false,
+    }
+}
+
+const fn whole(key: &'static str, default: Option<f64>, min: f64, max: f64) -> Num {
+    Num {
+        key,
+        default,
+        min,
+        max,
+        whole: true,
+    }
+}
+
+const CAMPAIGN: &[Num] = &[
+    num("priority", Some(0.0), f64::MIN, MAX),
+    num("holdout", Some(0.1), 0.0, 1.0),
+    num("attributionWindowHours", Some(24.0), 0.0, 8784.0),
 ];
-const ELIGIBILITY_KEYS: &[&str] = &[
+const CAMPAIGN_OTHERS: &[&str] = &["id", "trigger", "eligibility", "offer", "caps", "schedule"];
+
+/// Per trigger type: its numeric options and its other keys.
+const TRIGGERS: &[(&str, &[Num], &[&str])] = &[
+    (
+        "exit_intent",
+        &[
+            num("sensitivity", Some(20.0), 0.0, 10_000.0),
+            num("minSecondsOnPage", Some(5.0), 0.0, MAX),
+            num("scrollSpeed", Some(1500.0), 1.0, MAX),
+            num("inactivitySeconds", ABSENT, 1.0, MAX),
+        ],
+        &["type", "tabReturn"],
+    ),
+    (
+        "abandonment_risk",
+        &[
+            num("minProbability", Some(0.6), 0.0, 1.0),
+            num("minCartValue", Some(0.0), 0.0, MAX),
+        ],
+        &["type"],
+    ),
+    (
+        "cart_idle",
+        &[num("seconds", Some(60.0), 1.0, MAX)],
+        &["type", "pageTypes"],
+    ),
+    (
+        "spend_threshold",
+        &[num("threshold", None, 0.01, MAX), num("within", ABSENT, 0.0, MAX)],
+        &["type"],
+    ),
+    (
+        "browsing_interest",
+        &[whole("minViews", Some(3.0), 1.0, 1e6)],
+        &["type", "category", "productId"],
+    ),
+    ("returning_cart", &[], &["type"]),
+];
+
+const ELIGIBILITY: &[Num] = &[
+    num("minCartValue", ABSENT, 0.0, MAX),
+    num("maxCartValue", ABSENT, 0.0, MAX),
+];
+const ELIGIBILITY_OTHERS: &[&str] = &[
     "segments",
     "pageTypes",
     "paths",
@@ -34,14 +110,37 @@ const ELIGIBILITY_KEYS: &[&str] = &[
     "utmMedium",
     "utmCampaign",
     "visitor",
-    "minCartValue",
-    "maxCartValue",
     "consent",
 ];
-const OFFER_KEYS: &[&str] = &["kind", "value", "code", "title", "message", "marginFloor"];
-const CAPS_KEYS: &[&str] = &["perSession", "perDays", "cooldownAfterDismissSeconds"];
-const MAX_ID_CHARS: usize = 64;
-const MAX_TIMEOUT_MS: f64 = 10_000.0;
+
+/// Per offer kind: its `value` and `marginFloor`.
+const OFFERS: &[(&str, OfferKind, Num)] = &[
+    ("percent", OfferKind::Percent, num("value", None, 0.01, 100.0)),
+    ("amount", OfferKind::Amount, num("value", None, 0.01, MAX)),
+    (
+        "free_shipping",
+        OfferKind::FreeShipping,
+        num("value", Some(0.0), 0.0, MAX),
+    ),
+    // a message has no value: `offer.value` is reported as not an option of it
+    ("message", OfferKind::Message, num("", Some(0.0), 0.0, 0.0)),
+];
+const MARGIN_FLOOR: Num = num("marginFloor", ABSENT, 0.0, MAX);
+const OFFER_OTHERS: &[&str] = &["kind", "code", "title", "message"];
+const OFFER_OTHERS_AND_VALUE: &[&str] = &["kind", "code", "title", "message", "value"];
+const UNIQUE_CODE: &[Num] = &[whole("timeoutMs", Some(2000.0), 1.0, 10_000.0)];
+
+const CAPS: &[Num] = &[
+    whole("perSession", Some(1.0), 1.0, 1000.0),
+    num("cooldownAfterDismissSeconds", Some(86_400.0), 0.0, MAX),
+];
+const PER_DAYS: &[Num] = &[
+    whole("count", None, 1.0, super::MAX_SHOWS_KEPT as f64),
+    whole("days", None, 1.0, 365.0),
+];
+
+/// Stands for a list option of the wrong type, so that one check reports it.
+static NOT_A_LIST: Value = Value::Null;
 
 impl Campaigns {
     /// The valid campaigns of `text`, and an error for each mistake found.
@@ -79,13 +178,17 @@ impl Campaigns {
             let mut subject = String::from("campaigns[");
             json::push_u64(&mut subject, index as u64);
             subject.push(']');
+            if value.as_object().is_none() {
+                errors.push(Error::new(&subject, "", "must be an object"));
+                continue;
+            }
             let mut reader = Reader {
                 subject,
                 errors: &mut errors,
                 failed: false,
             };
             let campaign = reader.campaign(value, &campaigns);
-            if let Some(campaign) = campaign.filter(|_| !reader.failed) {
+            if !reader.failed {
                 campaigns.list.push(campaign);
             }
         }
@@ -93,7 +196,9 @@ impl Campaigns {
     }
 }
 
-/// Reads one campaign, recording every mistake against its subject (`campaigns[2]`).
+/// Reads one campaign, recording every mistake against its subject (`campaigns[2]`). A value
+/// read wrongly is replaced by a placeholder and the campaign is marked failed, so reading
+/// goes on and reports every mistake, and a failed campaign is never used.
 struct Reader<'e> {
     subject: String,
     errors: &'e mut Vec<Error>,
@@ -102,14 +207,33 @@ struct Reader<'e> {
 
 /// `prefix` + `key`: `trigger.` + `minCartValue`.
 fn path(prefix: &str, key: &str) -> String {
-    let mut out = String::with_capacity(prefix.len() + key.len());
-    out.push_str(prefix);
+    let mut out = String::from(prefix);
     out.push_str(key);
     out
 }
 
-fn is_integer(x: f64) -> bool {
-    num::trunc(x) == x
+/// `None` for an optional number that was left out (or wrong).
+fn given(x: f64) -> Option<f64> {
+    (!x.is_nan()).then_some(x)
+}
+
+/// "must be a number from 0 to 1", "must be a whole number ≥ 1".
+fn expectation(spec: &Num) -> String {
+    let mut out = String::from(if spec.whole {
+        "must be a whole number"
+    } else {
+        "must be a number"
+    });
+    if spec.max < MAX {
+        out.push_str(" from ");
+        push_number(&mut out, spec.min);
+        out.push_str(" to ");
+        push_number(&mut out, spec.max);
+    } else if spec.min > f64::MIN {
+        out.push_str(" ≥ ");
+        push_number(&mut out, spec.min);
+    }
+    out
 }
 
 impl Reader<'_> {
@@ -118,354 +242,186 @@ impl Reader<'_> {
         self.errors.push(Error::new(&self.subject, field, problem));
     }
 
-    /// The object under `key` of `parent` (`None` when absent), with every key it has checked
-    /// against `allowed`.
-    fn object<'v>(&mut self, parent: &'v Value, prefix: &str, key: &str, allowed: &[&str]) -> Option<&'v Value> {
-        let value = parent.get(key)?;
-        let field = path(prefix, key);
+    /// Whether `field` has been reported wrong already.
+    fn failed_at(&self, field: &str) -> bool {
+        self.errors
+            .last()
+            .is_some_and(|e| e.subject == self.subject && e.field == field)
+    }
+
+    /// Checks that `value` is an object whose keys are all among `specs` and `others`, and
+    /// reads `specs` into `out` (NaN for an optional number left out).
+    fn read(&mut self, value: &Value, prefix: &str, specs: &[Num], others: &[&str], out: &mut [f64]) {
         let Some(members) = value.as_object() else {
-            self.fail(&field, "must be an object");
-            return None;
+            self.fail(prefix.trim_end_matches('.'), "must be an object");
+            return;
         };
-        self.known_keys(members, &field, allowed);
-        Some(value)
-    }
-
-    fn known_keys(&mut self, members: &[(String, Value)], prefix: &str, allowed: &[&str]) {
         for (key, _) in members {
-            if !allowed.contains(&key.as_str()) {
-                let mut field = path(prefix, ".");
-                if prefix.is_empty() {
-                    field.clear();
-                }
-                field.push_str(key);
-                self.fail(&field, "is not a known option");
+            if !specs.iter().any(|s| s.key == key) && !others.contains(&key.as_str()) {
+                self.fail(&path(prefix, key), "is not a known option");
+            }
+        }
+        for (spec, slot) in specs.iter().zip(out.iter_mut()) {
+            *slot = f64::NAN;
+            match value.get(spec.key) {
+                None => match spec.default {
+                    Some(default) => *slot = default,
+                    None => self.fail(&path(prefix, spec.key), "is required"),
+                },
+                Some(v) => match v.as_f64() {
+                    Some(x) if x >= spec.min && x <= spec.max && (!spec.whole || num::trunc(x) == x) => *slot = x,
+                    _ => self.fail(&path(prefix, spec.key), &expectation(spec)),
+                },
             }
         }
     }
 
-    /// A number in [min, max] (integer if asked), `default` when absent; `problem` names the
-    /// whole expectation, so it serves for a wrong type and for a value out of range.
-    #[allow(clippy::too_many_arguments)]
-    fn number(
-        &mut self,
-        object: &Value,
-        prefix: &str,
-        key: &str,
-        default: Option<f64>,
-        min: f64,
-        max: f64,
-        integer: bool,
-        problem: &str,
-    ) -> Option<f64> {
-        let Some(value) = object.get(key) else {
-            if default.is_none() {
-                self.fail(&path(prefix, key), "is required");
-            }
-            return default;
-        };
-        match value.as_f64() {
-            Some(x) if x >= min && x <= max && (!integer || is_integer(x)) => Some(x),
-            _ => {
-                self.fail(&path(prefix, key), problem);
-                None
-            }
-        }
-    }
-
-    /// An optional number: absent is `None`, not an error.
-    fn optional_number(&mut self, object: &Value, prefix: &str, key: &str, problem: &str) -> Option<f64> {
-        object.get(key)?;
-        self.number(object, prefix, key, None, 0.0, f64::MAX, false, problem)
-    }
-
-    /// A non-empty string; `None` (and an error when `required`) otherwise.
+    /// A non-empty string: `None` when absent (an error if `required`) or wrong.
     fn string(&mut self, object: &Value, prefix: &str, key: &str, required: bool) -> Option<String> {
         match object.get(key) {
-            None if !required => None,
-            Some(Value::String(s)) if !json::is_blank(s) => Some(s.clone()),
-            None => {
-                self.fail(&path(prefix, key), "is required");
-                None
-            }
-            Some(_) => {
-                self.fail(&path(prefix, key), "must be a non-empty string");
-                None
-            }
+            Some(Value::String(s)) if !json::is_blank(s) => return Some(s.clone()),
+            None if !required => {}
+            None => self.fail(&path(prefix, key), "is required"),
+            Some(_) => self.fail(&path(prefix, key), "must be a non-empty string"),
         }
+        None
     }
 
-    /// A list of non-empty strings; a single string is a list of one, absent is empty.
-    fn strings(&mut self, object: &Value, prefix: &str, key: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        match object.get(key) {
-            None => {}
-            Some(Value::String(s)) if !json::is_blank(s) => out.push(s.clone()),
-            Some(Value::Array(items)) if items.iter().all(|i| i.as_str().is_some_and(|s| !json::is_blank(s))) => {
-                out.extend(items.iter().filter_map(Value::as_str).map(String::from));
-            }
-            Some(_) => self.fail(&path(prefix, key), "must be a string or an array of non-empty strings"),
-        }
-        out
-    }
-
-    /// A list whose every value must be one of `allowed`.
-    fn choices(&mut self, object: &Value, prefix: &str, key: &str, allowed: &[&str], problem: &str) -> Vec<String> {
-        let list = self.strings(object, prefix, key);
-        if list.iter().any(|v| !allowed.contains(&v.as_str())) {
-            self.fail(&path(prefix, key), problem);
-        }
-        list
-    }
-
-    fn campaign(&mut self, value: &Value, accepted: &Campaigns) -> Option<Campaign> {
-        let Some(members) = value.as_object() else {
-            self.fail("", "must be an object");
-            return None;
+    /// A list of non-empty strings, each one of `allowed` unless that is empty; a single
+    /// string is a list of one, absent is empty.
+    fn strings(&mut self, object: &Value, prefix: &str, key: &str, allowed: &[&str]) -> Vec<String> {
+        let items = match object.get(key) {
+            None => return Vec::new(),
+            Some(one @ Value::String(_)) => core::slice::from_ref(one),
+            Some(Value::Array(items)) => items.as_slice(),
+            Some(_) => core::slice::from_ref(&NOT_A_LIST),
         };
-        self.known_keys(members, "", CAMPAIGN_KEYS);
-        let id = self.string(value, "", "id", true);
-        if let Some(id) = &id {
-            if json::char_count(id) > MAX_ID_CHARS
-                || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            {
-                self.fail("id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
-            } else if accepted.list.iter().any(|c| &c.id == id) {
-                self.fail("id", "is already used by an earlier campaign");
+        let ok = |item: &Value| {
+            item.as_str()
+                .is_some_and(|s| !json::is_blank(s) && (allowed.is_empty() || allowed.contains(&s)))
+        };
+        if !items.iter().all(ok) {
+            let mut problem = String::from("must be a string or an array of strings");
+            for (i, choice) in allowed.iter().enumerate() {
+                problem.push_str(if i == 0 { " from: " } else { ", " });
+                problem.push_str(choice);
             }
+            self.fail(&path(prefix, key), &problem);
         }
-        let priority = self.number(
-            value,
-            "",
-            "priority",
-            Some(0.0),
-            f64::MIN,
-            f64::MAX,
-            false,
-            "must be a number",
-        );
+        items.iter().filter_map(Value::as_str).map(String::from).collect()
+    }
+
+    fn campaign(&mut self, value: &Value, accepted: &Campaigns) -> Campaign {
+        let mut n = [0.0; 3];
+        self.read(value, "", CAMPAIGN, CAMPAIGN_OTHERS, &mut n);
+        let id = self.string(value, "", "id", true).unwrap_or_default();
+        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            self.fail("id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+        } else if accepted.list.iter().any(|c| c.id == id) {
+            self.fail("id", "is already used by an earlier campaign");
+        }
         let trigger = self.trigger(value);
-        let eligibility = self.eligibility(value);
+        let eligibility = match value.get("eligibility") {
+            Some(e) => self.eligibility(e),
+            None => Eligibility::default(),
+        };
         let offer = self.offer(value);
         let caps = self.caps(value);
-        let holdout = self.number(
-            value,
-            "",
-            "holdout",
-            Some(0.1),
-            0.0,
-            1.0,
-            false,
-            "must be a number from 0 to 1",
-        );
         let (start, end) = self.schedule(value);
-        let window = self.number(
-            value,
-            "",
-            "attributionWindowHours",
-            Some(24.0),
-            0.0,
-            24.0 * 366.0,
-            false,
-            "must be a number of hours from 0 to 8784",
-        );
-        Some(Campaign {
-            id: id?,
-            priority: priority?,
-            trigger: trigger?,
-            eligibility: eligibility?,
-            offer: offer?,
-            caps: caps?,
-            holdout: holdout?,
+        Campaign {
+            id,
+            priority: n[0],
+            trigger,
+            eligibility,
+            offer,
+            caps,
+            holdout: n[1],
             start,
             end,
-            attribution_window: window? * 3_600_000.0,
-        })
+            attribution_window: n[2] * 3_600_000.0,
+        }
     }
 
-    fn trigger(&mut self, campaign: &Value) -> Option<Trigger> {
-        let Some(value) = campaign.get("trigger") else {
-            self.fail("trigger", "is required");
-            return None;
-        };
-        if value.as_object().is_none() {
-            self.fail("trigger", "must be an object");
-            return None;
-        }
-        let kind = self.string(value, "trigger.", "type", true)?;
-        let p = "trigger.";
-        const MAX: f64 = f64::MAX;
-        let (trigger, keys): (Option<Trigger>, &[&str]) = match kind.as_str() {
-            "exit_intent" => {
-                let sensitivity = self.number(
-                    value,
-                    p,
-                    "sensitivity",
-                    Some(20.0),
-                    0.0,
-                    1e4,
-                    false,
-                    "must be a number of px ≥ 0",
-                );
-                let min_on_page = self.number(
-                    value,
-                    p,
-                    "minSecondsOnPage",
-                    Some(5.0),
-                    0.0,
-                    MAX,
-                    false,
-                    "must be a number ≥ 0",
-                );
-                let scroll_speed = self.number(
-                    value,
-                    p,
-                    "scrollSpeed",
-                    Some(1500.0),
-                    1.0,
-                    MAX,
-                    false,
-                    "must be a number of px/s ≥ 1",
-                );
-                let tab_return = match value.get("tabReturn") {
-                    None => Some(true),
-                    Some(v) => {
-                        let b = v.as_bool();
-                        if b.is_none() {
-                            self.fail("trigger.tabReturn", "must be true or false");
-                        }
-                        b
-                    }
-                };
-                let inactivity = self.optional_number(value, p, "inactivitySeconds", "must be a number ≥ 0");
-                let trigger = Trigger::ExitIntent {
-                    sensitivity: sensitivity?,
-                    min_on_page: min_on_page? * 1000.0,
-                    scroll_speed: scroll_speed?,
-                    tab_return: tab_return?,
-                    inactivity: inactivity.map(|s| s * 1000.0),
-                };
-                (
-                    Some(trigger),
-                    &[
-                        "type",
-                        "sensitivity",
-                        "minSecondsOnPage",
-                        "scrollSpeed",
-                        "tabReturn",
-                        "inactivitySeconds",
-                    ],
-                )
-            }
-            "abandonment_risk" => {
-                let min_probability = self.number(
-                    value,
-                    p,
-                    "minProbability",
-                    Some(0.6),
-                    0.0,
-                    1.0,
-                    false,
-                    "must be a number from 0 to 1",
-                );
-                let min_cart_value = self.number(
-                    value,
-                    p,
-                    "minCartValue",
-                    Some(0.0),
-                    0.0,
-                    MAX,
-                    false,
-                    "must be a number ≥ 0",
-                );
-                let trigger = min_probability
-                    .zip(min_cart_value)
-                    .map(|(min_probability, min_cart_value)| Trigger::AbandonmentRisk {
-                        min_probability,
-                        min_cart_value,
-                    });
-                (trigger, &["type", "minProbability", "minCartValue"])
-            }
-            "cart_idle" => {
-                let idle = self.number(
-                    value,
-                    p,
-                    "seconds",
-                    Some(60.0),
-                    1.0,
-                    MAX,
-                    false,
-                    "must be a number of seconds ≥ 1",
-                );
-                let mut page_types = self.strings(value, p, "pageTypes");
-                if value.get("pageTypes").is_none() {
-                    page_types = ["cart", "checkout"].map(String::from).to_vec();
-                }
-                let trigger = idle.map(|idle| Trigger::CartIdle {
-                    idle: idle * 1000.0,
-                    page_types,
-                });
-                (trigger, &["type", "seconds", "pageTypes"])
-            }
-            "spend_threshold" => {
-                let threshold = self.number(value, p, "threshold", None, 0.0, MAX, false, "must be a number > 0");
-                let threshold = threshold.filter(|t| {
-                    let positive = *t > 0.0;
-                    if !positive {
-                        self.fail("trigger.threshold", "must be a number > 0");
-                    }
-                    positive
-                });
-                let within = self.optional_number(value, p, "within", "must be a number ≥ 0");
-                let within = match (value.get("within"), within, threshold) {
-                    (None, _, Some(t)) => Some(t * 0.2),
-                    (_, within, _) => within,
-                };
-                let trigger = threshold
-                    .zip(within)
-                    .map(|(threshold, within)| Trigger::SpendThreshold { threshold, within });
-                (trigger, &["type", "threshold", "within"])
-            }
-            "browsing_interest" => {
-                let min_views = self.number(
-                    value,
-                    p,
-                    "minViews",
-                    Some(3.0),
-                    1.0,
-                    1e6,
-                    true,
-                    "must be a whole number ≥ 1",
-                );
-                let category = self.string(value, p, "category", false);
-                let product_id = self.string(value, p, "productId", false);
-                let trigger = min_views.map(|n| Trigger::BrowsingInterest {
-                    min_views: n as u32,
-                    category,
-                    product_id,
-                });
-                (trigger, &["type", "minViews", "category", "productId"])
-            }
-            "returning_cart" => (Some(Trigger::ReturningCart), &["type"]),
-            _ => {
+    fn trigger(&mut self, campaign: &Value) -> Trigger {
+        let value = match campaign.get("trigger") {
+            Some(value @ Value::Object(_)) => value,
+            other => {
                 self.fail(
-                    "trigger.type",
-                    "must be one of exit_intent, abandonment_risk, cart_idle, spend_threshold, browsing_interest, returning_cart",
+                    "trigger",
+                    if other.is_some() {
+                        "must be an object"
+                    } else {
+                        "is required"
+                    },
                 );
-                return None;
+                return Trigger::ReturningCart;
             }
         };
-        if let Some(members) = value.as_object() {
-            self.known_keys(members, "trigger", keys);
+        let kind = match value.get("type") {
+            None => None,
+            Some(kind) => TRIGGERS.iter().position(|(name, ..)| Some(*name) == kind.as_str()),
+        };
+        let Some(kind) = kind else {
+            let problem = if value.get("type").is_some() {
+                "must be one of exit_intent, abandonment_risk, cart_idle, spend_threshold, browsing_interest, returning_cart"
+            } else {
+                "is required"
+            };
+            self.fail("trigger.type", problem);
+            return Trigger::ReturningCart;
+        };
+        let (_, specs, others) = TRIGGERS[kind];
+        let mut n = [0.0; 4];
+        let p = "trigger.";
+        self.read(value, p, specs, others, &mut n);
+        match kind {
+            0 => Trigger::ExitIntent {
+                sensitivity: n[0],
+                min_on_page: n[1] * 1000.0,
+                scroll_speed: n[2],
+                tab_return: match value.get("tabReturn") {
+                    None => true,
+                    Some(v) => v.as_bool().unwrap_or_else(|| {
+                        self.fail("trigger.tabReturn", "must be true or false");
+                        true
+                    }),
+                },
+                inactivity: given(n[3]).map(|seconds| seconds * 1000.0),
+            },
+            1 => Trigger::AbandonmentRisk {
+                min_probability: n[0],
+                min_cart_value: n[1],
+            },
+            2 => Trigger::CartIdle {
+                idle: n[0] * 1000.0,
+                page_types: match value.get("pageTypes") {
+                    None => ["cart", "checkout"].map(String::from).to_vec(),
+                    Some(_) => self.strings(value, p, "pageTypes", &[]),
+                },
+            },
+            3 => Trigger::SpendThreshold {
+                threshold: n[0],
+                within: given(n[1]).unwrap_or(n[0] * 0.2),
+            },
+            4 => Trigger::BrowsingInterest {
+                min_views: n[0] as u32,
+                category: self.string(value, p, "category", false),
+                product_id: self.string(value, p, "productId", false),
+            },
+            _ => Trigger::ReturningCart,
         }
-        trigger
     }
 
-    fn eligibility(&mut self, campaign: &Value) -> Option<Eligibility> {
-        let Some(value) = self.object(campaign, "", "eligibility", ELIGIBILITY_KEYS) else {
-            return campaign.get("eligibility").is_none().then(Eligibility::default);
-        };
+    fn eligibility(&mut self, value: &Value) -> Eligibility {
         let p = "eligibility.";
+        let mut n = [0.0; 2];
+        self.read(value, p, ELIGIBILITY, ELIGIBILITY_OTHERS, &mut n);
+        let (min_cart_value, max_cart_value) = (given(n[0]), given(n[1]));
+        if let (Some(min), Some(max)) = (min_cart_value, max_cart_value)
+            && max < min
+        {
+            self.fail("eligibility.maxCartValue", "must be ≥ eligibility.minCartValue");
+        }
         let returning = match value.get("visitor").map(Value::as_str) {
             None => None,
             Some(Some("new")) => Some(false),
@@ -475,238 +431,137 @@ impl Reader<'_> {
                 None
             }
         };
-        let min_cart_value = self.optional_number(value, p, "minCartValue", "must be a number ≥ 0");
-        let max_cart_value = self.optional_number(value, p, "maxCartValue", "must be a number ≥ 0");
-        if let (Some(min), Some(max)) = (min_cart_value, max_cart_value)
-            && max < min
-        {
-            self.fail("eligibility.maxCartValue", "must be ≥ eligibility.minCartValue");
-        }
-        let consent = self
-            .choices(
-                value,
-                p,
-                "consent",
-                &["granted", "pending", "denied"],
-                "must list granted, pending or denied",
-            )
-            .iter()
-            .filter_map(|c| Consent::parse(c))
-            .collect();
-        Some(Eligibility {
-            segments: self.strings(value, p, "segments"),
-            page_types: self.strings(value, p, "pageTypes"),
-            paths: self.strings(value, p, "paths"),
-            devices: self.choices(
-                value,
-                p,
-                "devices",
-                &["desktop", "tablet", "mobile"],
-                "must list desktop, tablet or mobile",
-            ),
-            utm_source: self.strings(value, p, "utmSource"),
-            utm_medium: self.strings(value, p, "utmMedium"),
-            utm_campaign: self.strings(value, p, "utmCampaign"),
+        Eligibility {
+            segments: self.strings(value, p, "segments", &[]),
+            page_types: self.strings(value, p, "pageTypes", &[]),
+            paths: self.strings(value, p, "paths", &[]),
+            devices: self.strings(value, p, "devices", &["desktop", "tablet", "mobile"]),
+            utm_source: self.strings(value, p, "utmSource", &[]),
+            utm_medium: self.strings(value, p, "utmMedium", &[]),
+            utm_campaign: self.strings(value, p, "utmCampaign", &[]),
             returning,
             min_cart_value,
             max_cart_value,
-            consent,
-        })
+            consent: self
+                .strings(value, p, "consent", &["granted", "pending", "denied"])
+                .iter()
+                .filter_map(|c| Consent::parse(c))
+                .collect(),
+        }
     }
 
-    fn offer(&mut self, campaign: &Value) -> Option<Offer> {
-        let Some(value) = self.object(campaign, "", "offer", OFFER_KEYS) else {
-            if campaign.get("offer").is_none() {
-                self.fail("offer", "is required");
-            }
-            return None;
-        };
+    fn offer(&mut self, campaign: &Value) -> Offer {
         let p = "offer.";
-        let kind = match value.get("kind").map(Value::as_str) {
-            Some(Some("percent")) => Some(OfferKind::Percent),
-            Some(Some("amount")) => Some(OfferKind::Amount),
-            Some(Some("free_shipping")) => Some(OfferKind::FreeShipping),
-            Some(Some("message")) | None => Some(OfferKind::Message),
-            Some(_) => {
+        let value = match campaign.get("offer") {
+            Some(value @ Value::Object(_)) => value,
+            other => {
+                self.fail(
+                    "offer",
+                    if other.is_some() {
+                        "must be an object"
+                    } else {
+                        "is required"
+                    },
+                );
+                return Offer {
+                    kind: OfferKind::Message,
+                    value: 0.0,
+                    code: Code::None,
+                    title: String::new(),
+                    message: String::new(),
+                    margin_floor: None,
+                };
+            }
+        };
+        let kind = match value.get("kind") {
+            None => Some(OFFERS.len() - 1),
+            Some(kind) => OFFERS.iter().position(|(name, ..)| Some(*name) == kind.as_str()),
+        };
+        let (_, kind, value_spec) = match kind.and_then(|k| OFFERS.get(k)) {
+            Some(offer) => offer,
+            None => {
                 self.fail("offer.kind", "must be one of percent, amount, free_shipping, message");
-                None
+                &OFFERS[0]
             }
         };
-        let offer_value = match kind {
-            Some(OfferKind::Percent) => {
-                let v = self.number(
-                    value,
-                    p,
-                    "value",
-                    None,
-                    0.0,
-                    100.0,
-                    false,
-                    "must be a percentage from 0 to 100",
-                );
-                v.filter(|v| {
-                    *v > 0.0 || {
-                        self.fail("offer.value", "must be a percentage from 0 to 100");
-                        false
-                    }
-                })
-            }
-            Some(OfferKind::Amount) => {
-                let v = self.number(value, p, "value", None, 0.0, f64::MAX, false, "must be an amount > 0");
-                v.filter(|v| {
-                    *v > 0.0 || {
-                        self.fail("offer.value", "must be an amount > 0");
-                        false
-                    }
-                })
-            }
-            Some(OfferKind::FreeShipping) => self.number(
-                value,
-                p,
-                "value",
-                Some(0.0),
-                0.0,
-                f64::MAX,
-                false,
-                "must be the shipping cost, ≥ 0",
-            ),
-            Some(OfferKind::Message) => {
-                if value.get("value").is_some() {
-                    self.fail("offer.value", "is not used by a message offer");
-                }
-                Some(0.0)
-            }
-            None => None,
+        let mut n = [0.0; 2];
+        let specs = [*value_spec, MARGIN_FLOOR];
+        // A message has no value to read; an unknown kind has no known rules for one.
+        let unknown_kind = self.failed_at("offer.kind");
+        let first = usize::from(*kind == OfferKind::Message || unknown_kind);
+        let others = if unknown_kind {
+            OFFER_OTHERS_AND_VALUE
+        } else {
+            OFFER_OTHERS
         };
+        self.read(value, p, &specs[first..], others, &mut n[first..]);
         let code = match value.get("code") {
-            None => Some(Code::None),
-            Some(_) if kind == Some(OfferKind::Message) => {
+            None => Code::None,
+            Some(_) if *kind == OfferKind::Message => {
                 self.fail("offer.code", "is not used by a message offer");
-                None
+                Code::None
             }
-            Some(Value::String(code)) if !json::is_blank(code) => Some(Code::Shared(code.clone())),
-            Some(code @ Value::Object(members)) => {
-                self.known_keys(members, "offer.code", &["url", "timeoutMs"]);
-                let url = self.string(code, "offer.code.", "url", true);
-                let url = url.filter(|url| {
-                    let ok = url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/');
-                    if !ok {
-                        self.fail("offer.code.url", "must start with https://, http:// or /");
-                    }
-                    ok
-                });
-                let timeout = self.number(
-                    code,
-                    "offer.code.",
-                    "timeoutMs",
-                    Some(2000.0),
-                    1.0,
-                    MAX_TIMEOUT_MS,
-                    true,
-                    "must be a whole number of ms from 1 to 10000",
-                );
-                url.zip(timeout).map(|(url, timeout)| Code::Unique {
+            Some(Value::String(code)) if !json::is_blank(code) => Code::Shared(code.clone()),
+            Some(code @ Value::Object(_)) => {
+                let mut timeout = [0.0];
+                self.read(code, "offer.code.", UNIQUE_CODE, &["url"], &mut timeout);
+                let url = self.string(code, "offer.code.", "url", true).unwrap_or_default();
+                if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+                    self.fail("offer.code.url", "must start with https://, http:// or /");
+                }
+                Code::Unique {
                     url,
-                    timeout_ms: timeout as u32,
-                })
+                    timeout_ms: timeout[0] as u32,
+                }
             }
             Some(_) => {
                 self.fail("offer.code", "must be a non-empty string or {\"url\", \"timeoutMs\"}");
-                None
+                Code::None
             }
         };
-        let title = self.string(value, p, "title", true);
-        let message = self.string(value, p, "message", false).unwrap_or_default();
-        let margin_floor = self.optional_number(value, p, "marginFloor", "must be a number ≥ 0");
-        Some(Offer {
-            kind: kind?,
-            value: offer_value?,
-            code: code?,
-            title: title?,
-            message,
-            margin_floor,
-        })
+        Offer {
+            kind: *kind,
+            value: n[0],
+            code,
+            title: self.string(value, p, "title", true).unwrap_or_default(),
+            message: self.string(value, p, "message", false).unwrap_or_default(),
+            margin_floor: given(n[1]),
+        }
     }
 
-    fn caps(&mut self, campaign: &Value) -> Option<Caps> {
-        let defaults = Caps {
-            per_session: 1,
-            per_days: None,
-            cooldown_after_dismiss: 86_400_000.0,
-        };
-        let Some(value) = self.object(campaign, "", "caps", CAPS_KEYS) else {
-            return campaign.get("caps").is_none().then_some(defaults);
-        };
-        let p = "caps.";
-        let per_session = self.number(
-            value,
-            p,
-            "perSession",
-            Some(1.0),
-            1.0,
-            1000.0,
-            true,
-            "must be a whole number from 1 to 1000",
-        );
-        let per_days = match self.object(value, p, "perDays", &["count", "days"]) {
-            Some(per_days) => {
-                let count = self.number(
-                    per_days,
-                    "caps.perDays.",
-                    "count",
-                    None,
-                    1.0,
-                    super::MAX_SHOWS_KEPT as f64,
-                    true,
-                    "must be a whole number from 1 to 50",
-                );
-                let days = self.number(
-                    per_days,
-                    "caps.perDays.",
-                    "days",
-                    None,
-                    1.0,
-                    365.0,
-                    true,
-                    "must be a whole number of days from 1 to 365",
-                );
-                Some(count.zip(days).map(|(count, days)| (count as u32, days)))
+    fn caps(&mut self, campaign: &Value) -> Caps {
+        let mut n = [1.0, 86_400.0];
+        let mut per_days = None;
+        if let Some(value) = campaign.get("caps") {
+            self.read(value, "caps.", CAPS, &["perDays"], &mut n);
+            if let Some(value) = value.get("perDays") {
+                let mut cd = [0.0; 2];
+                self.read(value, "caps.perDays.", PER_DAYS, &[], &mut cd);
+                per_days = Some((cd[0] as u32, cd[1]));
             }
-            None => value.get("perDays").is_none().then_some(None),
-        };
-        let cooldown = self.number(
-            value,
-            p,
-            "cooldownAfterDismissSeconds",
-            Some(86_400.0),
-            0.0,
-            f64::MAX,
-            false,
-            "must be a number of seconds ≥ 0",
-        );
-        Some(Caps {
-            per_session: per_session? as u32,
-            per_days: per_days?,
-            cooldown_after_dismiss: cooldown? * 1000.0,
-        })
+        }
+        Caps {
+            per_session: n[0] as u32,
+            per_days,
+            cooldown_after_dismiss: n[1] * 1000.0,
+        }
     }
 
     fn schedule(&mut self, campaign: &Value) -> (Option<f64>, Option<f64>) {
-        let Some(value) = self.object(campaign, "", "schedule", &["start", "end"]) else {
+        let Some(value) = campaign.get("schedule") else {
             return (None, None);
         };
-        let mut at = |key: &str| match value.get(key) {
-            None => None,
-            Some(v) => {
-                let t = v.as_str().and_then(time::parse_iso8601);
-                if t.is_none() {
-                    self.fail(
-                        &path("schedule.", key),
-                        "must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z",
-                    );
-                }
-                t
+        self.read(value, "schedule.", &[], &["start", "end"], &mut [0.0; 0]);
+        let mut at = |key: &str| {
+            let text = value.get(key)?;
+            let t = text.as_str().and_then(time::parse_iso8601);
+            if t.is_none() {
+                self.fail(
+                    &path("schedule.", key),
+                    "must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z",
+                );
             }
+            t
         };
         let (start, end) = (at("start"), at("end"));
         if let (Some(start), Some(end)) = (start, end)

@@ -922,7 +922,7 @@ fn check(trigger: &Trigger, s: &Situation, cue: Cue) -> Check {
 }
 
 /// Appends `x` rounded to hundredths, without a float formatter.
-fn push_number(out: &mut String, x: f64) {
+pub(super) fn push_number(out: &mut String, x: f64) {
     match json::Number::from_f64(num::round(x * 100.0) / 100.0) {
         Some(n) => out.push_str(n.as_str()),
         None => out.push('?'),

@@ -834,7 +834,7 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"kind":"percent","value":120,"title":"t"}}"#,
-            "campaigns[1]: offer.value must be a percentage from 0 to 100",
+            "campaigns[1]: offer.value must be a number from 0.01 to 100",
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"kind":"amount","title":"t"}}"#,
@@ -854,7 +854,7 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"kind":"amount","value":5,"title":"t","code":{"url":"/code","timeoutMs":0}}}"#,
-            "campaigns[1]: offer.code.timeoutMs must be a whole number of ms from 1 to 10000",
+            "campaigns[1]: offer.code.timeoutMs must be a whole number from 1 to 10000",
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t"},"caps":{"perDays":{"count":2}}}"#,
@@ -866,7 +866,7 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t"},"eligibility":{"devices":["phone"]}}"#,
-            "campaigns[1]: eligibility.devices must list desktop, tablet or mobile",
+            "campaigns[1]: eligibility.devices must be a string or an array of strings from: desktop, tablet, mobile",
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t"},"eligibility":{"minCartValue":50,"maxCartValue":10}}"#,
@@ -874,7 +874,7 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t"},"eligibility":{"segments":[1]}}"#,
-            "campaigns[1]: eligibility.segments must be a string or an array of non-empty strings",
+            "campaigns[1]: eligibility.segments must be a string or an array of strings",
         ),
         (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t"},"eligibility":{"visitor":"old"}}"#,
@@ -886,7 +886,7 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
         ),
         (
             r#"{"id":"x","trigger":{"type":"spend_threshold","threshold":0},"offer":{"title":"t"}}"#,
-            "campaigns[1]: trigger.threshold must be a number > 0",
+            "campaigns[1]: trigger.threshold must be a number ≥ 0.01",
         ),
         (
             r#"{"id":"x","trigger":{"type":"exit_intent","tabReturn":"yes"},"offer":{"title":"t"}}"#,
