@@ -44,7 +44,7 @@ mod config;
 mod tests;
 
 use crate::core::config::Consent;
-use crate::core::json::{self, ObjectWriter, Value, write_string};
+use crate::core::json::{self, ObjectWriter, write_string};
 use crate::core::num;
 use crate::core::prelude::*;
 use crate::core::time::Millis;
@@ -664,8 +664,9 @@ impl Prompts {
     }
 
     /// The state to persist, compactly: `{"s": session id, "c": [[campaign id, shows this
-    /// session, [show times], dismissed at | null, [exposed at, holdout 0|1, window] | null]]}`,
-    /// times in whole ms. The prompt on screen is page state and is not kept.
+    /// session, dismissed at, exposed at, exposure arm (1: holdout), attribution window, show
+    /// times…]]}`, times in whole ms, 0 for never. The prompt on screen is page state and is
+    /// not kept.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"s\":");
         write_string(&mut out, &self.session_id);
@@ -676,30 +677,17 @@ impl Prompts {
             }
             out.push('[');
             write_string(&mut out, &h.campaign_id);
-            out.push(',');
-            json::push_u64(&mut out, u64::from(h.session_shows));
-            out.push_str(",[");
-            for (j, &at) in h.shows.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                push_ms(&mut out, at);
-            }
-            out.push_str("],");
-            match h.last_dismissed {
-                Some(at) => push_ms(&mut out, at),
-                None => out.push_str("null"),
-            }
-            out.push(',');
-            match h.exposure {
-                Some((at, arm, window)) => {
-                    out.push('[');
-                    push_ms(&mut out, at);
-                    out.push_str(if arm == Arm::Holdout { ",1," } else { ",0," });
-                    push_ms(&mut out, window);
-                    out.push(']');
-                }
-                None => out.push_str("null"),
+            let (exposed_at, arm, window) = h.exposure.unwrap_or((0.0, Arm::Treatment, 0.0));
+            let fixed = [
+                f64::from(h.session_shows),
+                h.last_dismissed.unwrap_or(0.0),
+                exposed_at,
+                f64::from(u8::from(arm == Arm::Holdout)),
+                window,
+            ];
+            for &x in fixed.iter().chain(&h.shows) {
+                out.push(',');
+                push_ms(&mut out, x);
             }
             out.push(']');
         }
@@ -718,10 +706,6 @@ fn push_ms(out: &mut String, at: Millis) {
     json::push_u64(out, if at.is_finite() && at > 0.0 { at as u64 } else { 0 });
 }
 
-fn read_time(value: &Value) -> Option<Millis> {
-    value.as_f64().filter(|t| t.is_finite() && *t >= 0.0)
-}
-
 fn read_state(text: &str) -> Option<Prompts> {
     let value = json::parse(text).ok()?;
     let mut prompts = Prompts {
@@ -729,38 +713,23 @@ fn read_state(text: &str) -> Option<Prompts> {
         ..Prompts::default()
     };
     for entry in value.get("c")?.as_array()?.iter().take(MAX_CAMPAIGNS_KEPT) {
-        let [id, session_shows, shows, dismissed, exposure] = entry.as_array()? else {
-            return None;
-        };
-        let shows = shows.as_array()?;
-        let exposure = match exposure {
-            Value::Null => None,
-            value => match value.as_array()? {
-                [at, arm, window] => Some((
-                    read_time(at)?,
-                    match arm.as_f64()? {
-                        0.0 => Arm::Treatment,
-                        1.0 => Arm::Holdout,
-                        _ => return None,
-                    },
-                    read_time(window)?,
-                )),
-                _ => return None,
-            },
-        };
+        let (id, numbers) = entry.as_array()?.split_first()?;
+        let numbers = numbers
+            .iter()
+            .map(|n| n.as_f64().filter(|t| t.is_finite() && *t >= 0.0))
+            .collect::<Option<Vec<f64>>>()?;
+        let (&[session_shows, dismissed_at, exposed_at, arm, window], shows) = numbers.split_first_chunk::<5>()?;
+        let ever = |at: f64| (at > 0.0).then_some(at);
         prompts.histories.push(History {
             campaign_id: id.as_str()?.into(),
-            session_shows: session_shows.as_f64().filter(|n| *n >= 0.0 && *n <= 1e6)? as u32,
-            shows: shows
-                .iter()
-                .skip(shows.len().saturating_sub(MAX_SHOWS_KEPT))
-                .map(read_time)
-                .collect::<Option<Vec<_>>>()?,
-            last_dismissed: match dismissed {
-                Value::Null => None,
-                at => Some(read_time(at)?),
+            session_shows: session_shows.min(1e6) as u32,
+            shows: shows[shows.len().saturating_sub(MAX_SHOWS_KEPT)..].to_vec(),
+            last_dismissed: ever(dismissed_at),
+            exposure: match arm {
+                0.0 => ever(exposed_at).map(|at| (at, Arm::Treatment, window)),
+                1.0 => ever(exposed_at).map(|at| (at, Arm::Holdout, window)),
+                _ => return None,
             },
-            exposure,
         });
     }
     Some(prompts)
@@ -929,135 +898,91 @@ pub(super) fn push_number(out: &mut String, x: f64) {
     }
 }
 
-/// Builds a rule text from literal pieces and numbers.
-fn words(out: &mut String, parts: &[Part]) {
-    for part in parts {
-        match part {
-            Part::Text(text) => out.push_str(text),
-            Part::Number(x) => push_number(out, *x),
-        }
-    }
-}
-
-enum Part<'a> {
-    Text(&'a str),
-    Number(f64),
-}
-
-/// Why a fired trigger fired, with its numbers. Only called for the winning campaign.
+/// Why a fired trigger fired, with its numbers. Only called for the winning campaign. Each
+/// rule is a template whose `#`s take the numbers in order, then fixed tail pieces: one
+/// formatting loop instead of one per rule keeps the wasm small.
 fn rule(trigger: &Trigger, s: &Situation, cue: Cue) -> String {
-    use Part::{Number as N, Text as T};
-    let mut out = String::new();
     let on_page = (s.now - s.page_shown_at) / SECOND;
-    match trigger {
+    let mut tail = ["", ""];
+    let (template, numbers): (&str, [f64; 4]) = match trigger {
         Trigger::ExitIntent {
             sensitivity,
             scroll_speed,
             inactivity,
             ..
         } => match cue {
-            Cue::PointerLeftTop { y } => words(
-                &mut out,
-                &[
-                    T("pointer left at y "),
-                    N(y),
-                    T(" ≤ "),
-                    N(*sensitivity),
-                    T(" after "),
-                    N(on_page),
-                    T(" s"),
-                ],
+            Cue::PointerLeftTop { y } => ("pointer left at y # ≤ # after # s", [y, *sensitivity, on_page, 0.0]),
+            Cue::ScrolledUp { speed } => (
+                "scrolled up at # ≥ # px/s after # s",
+                [speed, *scroll_speed, on_page, 0.0],
             ),
-            Cue::ScrolledUp { speed } => words(
-                &mut out,
-                &[
-                    T("scrolled up at "),
-                    N(speed),
-                    T(" ≥ "),
-                    N(*scroll_speed),
-                    T(" px/s after "),
-                    N(on_page),
-                    T(" s"),
-                ],
-            ),
-            Cue::TabReturned => words(&mut out, &[T("returned to the tab after "), N(on_page), T(" s")]),
-            Cue::Event | Cue::Tick => words(
-                &mut out,
-                &[
-                    T("inactive "),
-                    N((s.now - s.last_interaction) / SECOND),
-                    T(" s ≥ "),
-                    N(inactivity.unwrap_or(0.0) / SECOND),
+            Cue::TabReturned => ("returned to the tab after # s", [on_page; 4]),
+            Cue::Event | Cue::Tick => (
+                "inactive # s ≥ #",
+                [
+                    (s.now - s.last_interaction) / SECOND,
+                    inactivity.unwrap_or(0.0) / SECOND,
+                    0.0,
+                    0.0,
                 ],
             ),
         },
         Trigger::AbandonmentRisk {
             min_probability,
             min_cart_value,
-        } => words(
-            &mut out,
-            &[
-                T("abandonment "),
-                N(s.abandonment.unwrap_or(0.0)),
-                T(" ≥ "),
-                N(*min_probability),
-                T(" and cart "),
-                N(s.cart_value),
-                T(" ≥ "),
-                N(*min_cart_value),
+        } => (
+            "abandonment # ≥ # and cart # ≥ #",
+            [
+                s.abandonment.unwrap_or(0.0),
+                *min_probability,
+                s.cart_value,
+                *min_cart_value,
             ],
         ),
         Trigger::CartIdle { idle, page_types } => {
             let since = cart_idle_since(page_types, s).unwrap_or(s.now);
-            words(
-                &mut out,
-                &[
-                    T("cart idle "),
-                    N((s.now - since) / SECOND),
-                    T(" s ≥ "),
-                    N(idle / SECOND),
-                    T(" on "),
-                    T(s.page_type),
-                ],
+            tail[0] = s.page_type;
+            (
+                "cart idle # s ≥ # on ",
+                [(s.now - since) / SECOND, idle / SECOND, 0.0, 0.0],
             )
         }
-        Trigger::SpendThreshold { threshold, within } => words(
-            &mut out,
-            &[
-                T("cart "),
-                N(s.cart_value),
-                T(" is "),
-                N(threshold - s.cart_value),
-                T(" below "),
-                N(*threshold),
-                T(" (within "),
-                N(*within),
-                T(")"),
-            ],
+        Trigger::SpendThreshold { threshold, within } => (
+            "cart # is # below # (within #)",
+            [s.cart_value, threshold - s.cart_value, *threshold, *within],
         ),
         Trigger::BrowsingInterest {
             min_views,
             category,
             product_id,
         } => {
-            let (what, name) = match (product_id, category) {
-                (Some(p), _) => (" of product ", p.as_str()),
-                (None, Some(c)) => (" of category ", c.as_str()),
-                (None, None) => (" of one category or product", ""),
+            let views = f64::from(interest_views(category, product_id, s));
+            let template = match (product_id, category) {
+                (Some(product), _) => {
+                    tail[0] = product;
+                    "# views ≥ # of product "
+                }
+                (None, Some(category)) => {
+                    tail[0] = category;
+                    "# views ≥ # of category "
+                }
+                (None, None) => "# views ≥ # of one category or product",
             };
-            words(
-                &mut out,
-                &[
-                    N(f64::from(interest_views(category, product_id, s))),
-                    T(" views ≥ "),
-                    N(f64::from(*min_views)),
-                    T(what),
-                    T(name),
-                    T(", nothing added to cart"),
-                ],
-            )
+            tail[1] = ", nothing added to cart";
+            (template, [views, f64::from(*min_views), 0.0, 0.0])
         }
-        Trigger::ReturningCart => out.push_str("returning visitor whose last session left a cart"),
+        Trigger::ReturningCart => ("returning visitor whose last session left a cart", [0.0; 4]),
+    };
+    let mut out = String::new();
+    let mut rest = template;
+    let mut numbers = numbers.iter();
+    while let Some(at) = rest.bytes().position(|b| b == b'#') {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        push_number(&mut out, numbers.next().copied().unwrap_or(0.0));
+        rest = rest.get(at + 1..).unwrap_or("");
     }
+    out.push_str(rest);
+    out.push_str(tail[0]);
+    out.push_str(tail[1]);
     out
 }

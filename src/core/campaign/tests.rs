@@ -394,6 +394,45 @@ fn decisions_say_why_with_the_numbers() {
             Cue::Event,
             "3 views ≥ 3 of category shoes, nothing added to cart",
         ),
+        (
+            r#"{"type":"browsing_interest","minViews":2,"productId":"red-shoe"}"#,
+            |_| {},
+            Cue::Event,
+            "2 views ≥ 2 of product red-shoe, nothing added to cart",
+        ),
+        (
+            r#"{"type":"browsing_interest"}"#,
+            |_| {},
+            Cue::Event,
+            "3 views ≥ 3 of one category or product, nothing added to cart",
+        ),
+        (
+            r#"{"type":"exit_intent","scrollSpeed":1000}"#,
+            |s| s.device = "mobile",
+            Cue::ScrolledUp { speed: 1234.5 },
+            "scrolled up at 1234.5 ≥ 1000 px/s after 10 s",
+        ),
+        (
+            r#"{"type":"exit_intent"}"#,
+            |s| s.device = "mobile",
+            Cue::TabReturned,
+            "returned to the tab after 10 s",
+        ),
+        (
+            r#"{"type":"exit_intent","inactivitySeconds":4.5}"#,
+            |s| s.device = "mobile",
+            Cue::Tick,
+            "inactive 5 s ≥ 4.5",
+        ),
+        (
+            r#"{"type":"returning_cart"}"#,
+            |s| {
+                s.returning = true;
+                s.last_session_left_cart = true
+            },
+            Cue::Event,
+            "returning visitor whose last session left a cart",
+        ),
     ];
     for (trigger, change, cue, rule) in cases {
         let mut s = base();
@@ -1011,7 +1050,7 @@ fn state_round_trips_and_corrupt_state_is_empty() {
     let text = prompts.to_json();
     assert_eq!(
         text,
-        r#"{"s":"s1","c":[["a",1,[1800000000000],1800000002000,[1800000000000,0,86400000]],["held",1,[1800000000000],null,[1800000000000,1,86400000]]]}"#
+        r#"{"s":"s1","c":[["a",1,1800000002000,1800000000000,0,86400000,1800000000000],["held",1,0,1800000000000,1,86400000,1800000000000]]}"#
     );
     let restored = Prompts::from_json(&text);
     assert_eq!(restored, prompts);
@@ -1036,11 +1075,13 @@ fn state_round_trips_and_corrupt_state_is_empty() {
         "{",
         r#"{"s":1,"c":[]}"#,
         r#"{"s":"x","c":[["a"]]}"#,
-        r#"{"s":"x","c":[["a",-1,[],null,null]]}"#,
-        r#"{"s":"x","c":[["a",1,["t"],null,null]]}"#,
-        r#"{"s":"x","c":[["a",1,[],null,[1,0]]]}"#,
-        r#"{"s":"x","c":[[7,1,[],null,null]]}"#,
-        r#"{"s":"x","c":[["a",1,[],null,[1,5,1]]]}"#,
+        r#"{"s":"x","c":[["a",1,0,0,0]]}"#,
+        r#"{"s":"x","c":[["a",-1,0,0,0,0]]}"#,
+        r#"{"s":"x","c":[["a",1,0,0,0,0,"t"]]}"#,
+        r#"{"s":"x","c":[["a",1,0,5,2,1]]}"#,
+        r#"{"s":"x","c":[[7,1,0,0,0,0]]}"#,
+        r#"{"s":"x","c":[[]]}"#,
+        r#"{"s":"x","c":{}}"#,
     ] {
         assert_eq!(Prompts::from_json(corrupt), Prompts::default(), "{corrupt}");
     }
