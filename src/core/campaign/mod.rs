@@ -29,7 +29,8 @@
 //!   the visitor to its holdout, nothing else is shown in its place: a held-out visitor must
 //!   see nothing, or the control group would be treated by another campaign.
 //! - Exit intent's pointer signal counts on every device; its mobile signals (fast upward
-//!   scroll, returning to the tab, inactivity) only where the device class is not `desktop`.
+//!   scroll, returning to the tab, inactivity) only where the device class is `mobile` or
+//!   `tablet`.
 //! - Cart idle counts from the later of the last cart change and the last interaction, so a
 //!   visitor reading the cart page is not idle.
 //! - A spend-threshold offer applies once the threshold is reached, so its margin floor is
@@ -453,10 +454,11 @@ enum Check {
 
 impl Prompts {
     /// Starts a session: per-session counts go back to zero. [`Prompts::decide`] calls this
-    /// itself when the situation's session id changes.
+    /// itself when the situation's session id changes. A prompt on screen stays there: the
+    /// screen belongs to the page, and a session that timed out under an open prompt must
+    /// neither let a second one in nor lose the first one's dismissal.
     pub fn start_session(&mut self, session_id: &str) {
         self.session_id = session_id.into();
-        self.on_screen = None;
         for history in &mut self.histories {
             history.session_shows = 0;
         }
@@ -495,7 +497,10 @@ impl Prompts {
             match check(&campaign.trigger, s, cue) {
                 Check::No => continue,
                 Check::Due(at) => {
-                    evaluation.wake = Some(evaluation.wake.map_or(at, |w: f64| w.min(at)));
+                    // a capped campaign would not show when due: no timer for it
+                    if !self.capped(campaign, s.now) {
+                        evaluation.wake = Some(evaluation.wake.map_or(at, |w: f64| w.min(at)));
+                    }
                     continue;
                 }
                 Check::Fired => {}
@@ -817,8 +822,10 @@ fn path_matches(pattern: &[u8], path: &[u8]) -> bool {
     pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
+/// Exit intent's mobile signals count on phones and tablets; an unknown device class gets
+/// only the pointer signal, which a touch screen never sends.
 fn is_mobile(s: &Situation) -> bool {
-    s.device != "desktop"
+    matches!(s.device, "mobile" | "tablet")
 }
 
 /// Whether the visitor has been idle on a page type the trigger watches, with a cart: the time

@@ -127,6 +127,22 @@ fn every_trigger_fires_at_its_boundary_and_not_before() {
             None,
         ),
         (
+            "exit: scroll on an unknown device",
+            exit,
+            |s| s.device = "",
+            Cue::ScrolledUp { speed: 5000.0 },
+            false,
+            None,
+        ),
+        (
+            "exit: pointer on an unknown device",
+            exit,
+            |s| s.device = "",
+            Cue::PointerLeftTop { y: 0.0 },
+            true,
+            None,
+        ),
+        (
             "exit: tab return on tablet",
             exit,
             |s| s.device = "tablet",
@@ -580,6 +596,57 @@ fn a_repeated_or_mistaken_report_counts_once() {
         prompts.decide(&c, &s, Cue::Event).decision.is_some(),
         "one show of two counted"
     );
+}
+
+#[test]
+fn a_prompt_on_screen_outlives_a_session_change() {
+    let c = campaigns(&[campaign_json("a", 1.0, RISK, ""), campaign_json("b", 0.0, RISK, "")]);
+    let mut prompts = Prompts::default();
+    assert_eq!(
+        prompts.decide(&c, &base(), Cue::Event).decision.unwrap().campaign_id,
+        "a"
+    );
+    prompts.record_shown("a", NOW);
+    // the session timed out under the open prompt
+    let next = Situation {
+        session_id: "s2",
+        now: NOW + 40.0 * 60.0 * S,
+        ..base()
+    };
+    assert!(
+        prompts.decide(&c, &next, Cue::Event).decision.is_none(),
+        "still one prompt at a time"
+    );
+    prompts.record_dismissed("a", next.now);
+    assert_eq!(
+        prompts.decide(&c, &next, Cue::Event).decision.unwrap().campaign_id,
+        "b",
+        "a cools down"
+    );
+}
+
+#[test]
+fn a_capped_timer_asks_for_no_wake() {
+    let c = single(r#"{"type":"cart_idle","seconds":60}"#, "");
+    let mut prompts = Prompts::default();
+    let s = Situation {
+        page_type: "cart",
+        ..base()
+    };
+    assert_eq!(prompts.decide(&c, &s, Cue::Event).wake, Some(NOW + 55.0 * S));
+    let due = Situation {
+        now: NOW + 55.0 * S,
+        ..s.clone()
+    };
+    assert!(prompts.decide(&c, &due, Cue::Tick).decision.is_some());
+    prompts.record_shown("c", due.now);
+    prompts.record_clicked("c");
+    // the visitor touches the cart again: the trigger would be due later, but the cap holds
+    let touched = Situation {
+        last_interaction: due.now,
+        ..due
+    };
+    assert_eq!(prompts.decide(&c, &touched, Cue::Event), Evaluation::default());
 }
 
 #[test]
