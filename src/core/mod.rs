@@ -24,12 +24,14 @@
 //! | [`insight`] | session intelligence, one signal at a time |
 //! | [`intelligence`] | the intelligence engine: sessions, summaries, profile, its state |
 //! | [`segment`] | lifecycle segments from the visitor history |
+//! | [`campaign`] | merchant campaigns: config, triggers, caps, holdout, prompt decisions |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
 //! | [`wire`] | validity of received batches (shared with the collector) |
 //! | [`tracker`] | the engine tying these together |
 
 pub mod activity;
+pub mod campaign;
 pub mod cart;
 pub mod config;
 pub mod context;
