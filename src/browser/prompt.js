@@ -28,6 +28,8 @@
 // - Its styles are one constructed stylesheet (adoptedStyleSheets), made once per page: a page
 //   whose Content-Security-Policy forbids inline styles still gets a styled prompt, which an
 //   injected <style> element would not.
+// - Placed in the bottom corner on the reading side's end (logical insets: bottom left on a
+//   right-to-left page). The transparent outline is what draws its edge in forced-colors mode.
 // - Nothing of it is in the page's flow (the dialog is fixed, in the top layer), so opening it
 //   moves nothing: layout shift 0. Its entrance animates opacity and transform only, which
 //   never count as layout shift, and is off under prefers-reduced-motion.
@@ -42,15 +44,15 @@
 const ACCENT = 'var(--cs-prompt-accent,#0b57d0)';
 const RADIUS = 'var(--cs-prompt-radius,12px)';
 const STYLE = `:host{all:initial}
-dialog{inset:auto 1rem 1rem auto;margin:0;box-sizing:border-box;width:min(24rem,calc(100vw - 2rem));max-height:calc(100vh - 2rem);overflow:auto;padding:1.25rem;border:0;border-radius:${RADIUS};background:var(--cs-prompt-bg,#fff);color:var(--cs-prompt-fg,#1f1f1f);font:var(--cs-prompt-font,15px/1.45 system-ui,sans-serif);box-shadow:var(--cs-prompt-shadow,0 8px 32px #0004);animation:in .2s ease-out}
+dialog{inset:auto;inset-block-end:1rem;inset-inline-end:1rem;margin:0;box-sizing:border-box;width:min(24rem,calc(100vw - 2rem));max-height:calc(100vh - 2rem);overflow:auto;padding:1.25rem;border:0;outline:1px solid transparent;border-radius:${RADIUS};background:var(--cs-prompt-bg,#fff);color:var(--cs-prompt-fg,#1f1f1f);font:var(--cs-prompt-font,15px/1.45 system-ui,sans-serif);box-shadow:var(--cs-prompt-shadow,0 8px 32px #0004);animation:in .2s ease-out}
 dialog::backdrop{background:var(--cs-prompt-backdrop,#0002)}
 @keyframes in{from{opacity:0;transform:translateY(1rem)}}
 @media (prefers-reduced-motion:reduce){dialog{animation:none}}
-h2{margin:0 2rem .5rem 0;font-size:1.2em}
+h2{margin:0 0 .5rem;padding-inline-end:2rem;font-size:1.2em}
 p{margin:0 0 1rem}
 button{font:inherit;color:inherit;background:none;cursor:pointer;padding:.5rem 1rem;border:1px solid ${ACCENT};border-radius:calc(${RADIUS}/2)}
 button:focus-visible{outline:2px solid ${ACCENT};outline-offset:2px}
-.x{position:absolute;top:.5rem;right:.5rem;border:0;padding:.25rem .6rem;font-size:1.3em;line-height:1}
+.x{position:absolute;top:.5rem;inset-inline-end:.5rem;border:0;padding:.25rem .6rem;font-size:1.3em;line-height:1}
 div{display:flex;gap:.5rem;margin-bottom:1rem}
 code{flex:1;padding:.5rem;border:1px dashed;border-radius:calc(${RADIUS}/2);font:600 1em ui-monospace,monospace;user-select:all;overflow-wrap:anywhere}
 .go{width:100%;background:${ACCENT};color:var(--cs-prompt-accent-fg,#fff)}

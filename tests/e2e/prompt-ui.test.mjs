@@ -358,6 +358,22 @@ test("themed by the shop's custom properties, untouched by its page-wide CSS", T
     ['rgb(1, 2, 3)', 'rgb(250, 250, 250)', 'rgb(0, 128, 0)', '4px', '18px'],
     'the theme applies',
   );
+  await page.evaluate(() => window.handle.close());
+
+  // Bottom right on a left-to-right page, bottom left on a right-to-left one.
+  const corner = () =>
+    page.evaluate(async () => {
+      const dialog = document.querySelector('cartsense-prompt').shadowRoot.querySelector('dialog');
+      await Promise.all(dialog.getAnimations().map((animation) => animation.finished)); // it rises 1rem
+      const box = dialog.getBoundingClientRect();
+      return { left: box.left < innerWidth / 2, bottom: Math.round(innerHeight - box.bottom) };
+    });
+  assert.equal(await show(page, COUPON), true);
+  assert.deepEqual(await corner(), { left: false, bottom: 16 }, 'bottom right, 1rem from the edges');
+  await page.evaluate(() => window.handle.close());
+  await page.evaluate(() => (document.documentElement.dir = 'rtl'));
+  assert.equal(await show(page, COUPON), true);
+  assert.deepEqual(await corner(), { left: true, bottom: 16 }, 'bottom left on a right-to-left page');
 });
 
 test("styled under a Content-Security-Policy that forbids inline styles", TEST_TIMEOUT, async (t) => {
