@@ -10,7 +10,7 @@
 // `prompt` is what the engine produced: { promptId, campaignId, title, message?, code?, cta?,
 // offer, ... }. Every callback is called with the prompt, after the dialog has closed (when it
 // closes): onClick(prompt) for the call-to-action button (shown when `cta` is set),
-// onDismiss(prompt) for the close button, Esc or the back gesture, and onCopy(prompt, { code,
+// onDismiss(prompt) for the close button, Esc, the back gesture or a click outside it, and onCopy(prompt, { code,
 // clipboard }) for the copy button (shown when `code` is set; `clipboard` is false when the
 // clipboard was unavailable and the code was only selected for the visitor to copy).
 // `labels` overrides the built-in English { close, copy, copied }.
@@ -19,7 +19,7 @@
 // - A native <dialog> opened with showModal(): the browser puts it in the top layer (no z-index
 //   contest with the shop), makes the page behind it inert and answers Esc and the Android back
 //   gesture with a `cancel` event. Added here: focus restored on close, Tab and Shift+Tab
-//   wrapping inside it, a visible close button.
+//   wrapping inside it, a visible close button, a click on the backdrop as a dismissal.
 // - In a shadow root under <cartsense-prompt> at the end of <body>: the shop's CSS cannot
 //   restyle it by accident (a page-wide `button {}` rule), ours cannot leak out and its ids
 //   cannot clash. A shop themes it on purpose with custom properties, which cross the shadow
@@ -197,7 +197,14 @@ export function showPrompt(prompt, callbacks = {}) {
     const from = at < 0 ? (event.shiftKey ? 0 : -1) : at;
     buttons[(from + (event.shiftKey ? -1 : 1) + buttons.length) % buttons.length].focus();
   });
-  on(dialog, 'cancel', dismiss); // Esc when focus is on the backdrop, the Android back gesture
+  on(dialog, 'cancel', dismiss); // Esc with focus on no element, the Android back gesture
+  // A click on the backdrop dismisses it, as visitors expect of a popup. The backdrop's clicks
+  // land on the dialog element, so it is a click on the dialog outside the dialog's box.
+  on(dialog, 'click', (event) => {
+    const box = dialog.getBoundingClientRect();
+    const { clientX: x, clientY: y } = event;
+    if (event.target == dialog && (x < box.left || x > box.right || y < box.top || y > box.bottom)) dismiss(event);
+  });
   on(closeButton, 'click', dismiss);
   if (copyButton) {
     on(copyButton, 'click', () => {

@@ -107,7 +107,7 @@ test('an accessible dialog: role, name and description, focus moved in and given
   assert.deepEqual(log, [], 'no console errors');
 });
 
-test('keyboard only: Tab reaches every button and wraps both ways, Enter activates, Esc closes and returns focus', TEST_TIMEOUT, async (t) => {
+test('keyboard only: Tab reaches every button and wraps both ways, Enter activates, Esc closes and returns focus; a click outside dismisses', TEST_TIMEOUT, async (t) => {
   const { page, log } = await openFixture(t);
   await page.focus('#search');
   assert.equal(await show(page, COUPON), true);
@@ -124,6 +124,13 @@ test('keyboard only: Tab reaches every button and wraps both ways, Enter activat
   // In document order: close (top corner), copy, call to action; then round again.
   assert.deepEqual(await walk('Tab', 4), ['cta', 'close', 'copy', 'cta'], 'Tab goes through the buttons and wraps');
   assert.deepEqual(await walk('Shift+Tab', 4), ['copy', 'close', 'cta', 'copy'], 'Shift+Tab wraps the other way');
+
+  // Enter on the copy button copies (or selects) the code and leaves the prompt open.
+  await page.keyboard.press('Enter');
+  await waitFor('onCopy after Enter on the copy button', async () => (await calls(page)).length == 1);
+  assert.deepEqual((await calls(page))[0].slice(0, 3), ['copy', 'p-1', 'LINEN10']);
+  assert.equal((await promptState(page))?.open, true, 'still open after copying');
+  await page.evaluate(() => (window.calls = []));
 
   // Esc dismisses, and the listeners went with the dialog: another Esc reports nothing.
   await page.evaluate(() => (window.closedDialog = document.querySelector('cartsense-prompt').shadowRoot.querySelector('dialog')));
@@ -152,6 +159,14 @@ test('keyboard only: Tab reaches every button and wraps both ways, Enter activat
   await page.keyboard.press('Escape');
   assert.equal(await promptState(page), null, 'Esc closes the prompt with focus on no element');
   assert.deepEqual((await calls(page)).at(-1), ['dismiss', 'p-4']);
+
+  // A click on the backdrop, outside the dialog, dismisses; one inside it does not.
+  assert.equal(await show(page, { ...COUPON, promptId: 'p-5' }), true);
+  await page.getByRole('heading', { name: COUPON.title }).click();
+  assert.equal((await promptState(page))?.open, true, 'a click on the title leaves the prompt open');
+  await page.mouse.click(5, 5);
+  assert.equal(await promptState(page), null, 'a click outside the dialog closes it');
+  assert.deepEqual((await calls(page)).at(-1), ['dismiss', 'p-5']);
 
   // A prompt with nothing but a title: the close button has focus and keeps it.
   assert.equal(await show(page, { promptId: 'p-3', title: 'Free shipping today' }), true);
