@@ -8,11 +8,13 @@
 //   handle?.close(); // the shell closing it (no callback); null: a prompt is already open
 //
 // `prompt` is what the engine produced: { promptId, campaignId, title, message?, code?, cta?,
-// offer, ... }. Every callback is called with the prompt, after the dialog has closed (when it
-// closes): onClick(prompt) for the call-to-action button (shown when `cta` is set),
-// onDismiss(prompt) for the close button, Esc, the back gesture or a click outside it, and onCopy(prompt, { code,
-// clipboard }) for the copy button (shown when `code` is set; `clipboard` is false when the
-// clipboard was unavailable and the code was only selected for the visitor to copy).
+// offer, ... }; title, message, code and cta are shown, the rest is handed back untouched. Each
+// callback gets the prompt, after the dialog has closed when the action closes it:
+// - onClick(prompt): the call-to-action button (shown when `cta` is set); closes the prompt.
+// - onDismiss(prompt): the close button, Esc, the back gesture or a click outside the dialog.
+// - onCopy(prompt, { code, clipboard }): the copy button (shown when `code` is set); the prompt
+//   stays open. `clipboard` is false when the code could only be selected for the visitor to
+//   copy (no clipboard access on this page).
 // `labels` overrides the built-in English { close, copy, copied }.
 //
 // Choices, and why:
@@ -35,26 +37,33 @@
 //   never count as layout shift, and is off under prefers-reduced-motion.
 // - Text goes in with textContent only: campaign and product data never become markup.
 // - One prompt at a time: showPrompt() while one is open returns null and leaves that one as it
-//   is. The engine's budget is one prompt on screen, and replacing it would take focus away from
-//   a visitor who may be reading or typing in it.
+//   is. The engine's budget is one prompt on screen, and replacing it would pull the dialog
+//   and focus from under a visitor who may be reading it or about to copy its code.
 //
 // Import is side-effect free (server-side rendering can import it): nothing touches window or
 // document until showPrompt() runs.
 
 const ACCENT = 'var(--cs-prompt-accent,#0b57d0)';
 const RADIUS = 'var(--cs-prompt-radius,12px)';
+// One rule a line; a long rule goes on over lines ending in `\` (no newline in the string).
 const STYLE = `:host{all:initial}
-dialog{inset:auto;inset-block-end:1rem;inset-inline-end:1rem;margin:0;box-sizing:border-box;width:min(24rem,calc(100vw - 2rem));max-height:calc(100vh - 2rem);overflow:auto;padding:1.25rem;border:0;outline:1px solid transparent;border-radius:${RADIUS};background:var(--cs-prompt-bg,#fff);color:var(--cs-prompt-fg,#1f1f1f);font:var(--cs-prompt-font,15px/1.45 system-ui,sans-serif);box-shadow:var(--cs-prompt-shadow,0 8px 32px #0004);animation:in .2s ease-out}
+dialog{inset:auto;inset-block-end:1rem;inset-inline-end:1rem;margin:0;box-sizing:border-box;\
+width:min(24rem,calc(100vw - 2rem));max-height:calc(100vh - 2rem);overflow:auto;padding:1.25rem;\
+border:0;outline:1px solid transparent;border-radius:${RADIUS};background:var(--cs-prompt-bg,#fff);\
+color:var(--cs-prompt-fg,#1f1f1f);font:var(--cs-prompt-font,15px/1.45 system-ui,sans-serif);\
+box-shadow:var(--cs-prompt-shadow,0 8px 32px #0004);animation:in .2s ease-out}
 dialog::backdrop{background:var(--cs-prompt-backdrop,#0002)}
 @keyframes in{from{opacity:0;transform:translateY(1rem)}}
 @media (prefers-reduced-motion:reduce){dialog{animation:none}}
 h2{margin:0 0 .5rem;padding-inline-end:2rem;font-size:1.2em}
 p{margin:0 0 1rem}
-button{font:inherit;color:inherit;background:none;cursor:pointer;padding:.5rem 1rem;border:1px solid ${ACCENT};border-radius:calc(${RADIUS}/2)}
+button{font:inherit;color:inherit;background:none;cursor:pointer;padding:.5rem 1rem;\
+border:1px solid ${ACCENT};border-radius:calc(${RADIUS}/2)}
 button:focus-visible{outline:2px solid ${ACCENT};outline-offset:2px}
 .x{position:absolute;top:.5rem;inset-inline-end:.5rem;border:0;padding:.25rem .6rem;font-size:1.3em;line-height:1}
 div{display:flex;gap:.5rem;margin-bottom:1rem}
-code{flex:1;padding:.5rem;border:1px dashed;border-radius:calc(${RADIUS}/2);font:600 1em ui-monospace,monospace;user-select:all;overflow-wrap:anywhere}
+code{flex:1;padding:.5rem;border:1px dashed;border-radius:calc(${RADIUS}/2);\
+font:600 1em ui-monospace,monospace;user-select:all;overflow-wrap:anywhere}
 .go{width:100%;background:${ACCENT};color:var(--cs-prompt-accent-fg,#fff)}
 span{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}`;
 
@@ -101,7 +110,9 @@ const focusedElement = () => {
  */
 export function showPrompt(prompt, callbacks = {}) {
   if (typeof document == 'undefined') {
-    throw new Error('cartsense prompt: showPrompt() needs a browser; during server-side rendering there is nothing to show');
+    throw new Error(
+      'cartsense prompt: showPrompt() needs a browser; during server-side rendering there is nothing to show',
+    );
   }
   if (!prompt || typeof prompt != 'object') fail('prompt must be an object');
   if (typeof prompt.title != 'string' || !prompt.title) fail('prompt.title must be a non-empty string');
@@ -133,7 +144,8 @@ export function showPrompt(prompt, callbacks = {}) {
 
   const dialog = add(root, 'dialog', { role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 't', part: 'dialog' });
   add(dialog, 'h2', { id: 't', part: 'title' }, prompt.title);
-  const closeButton = add(dialog, 'button', { type: 'button', class: 'x', 'aria-label': labels.close, part: 'close' }, '×');
+  const closeAttributes = { type: 'button', class: 'x', 'aria-label': labels.close, part: 'close' };
+  const closeButton = add(dialog, 'button', closeAttributes, '×');
   if (message) {
     add(dialog, 'p', { id: 'm', part: 'message' }, message);
     dialog.setAttribute('aria-describedby', 'm');

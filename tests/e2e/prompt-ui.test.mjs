@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO, CHROMIUM, launchBrowser, startStaticServer, watchPage, waitFor, sleep, TEST_TIMEOUT } from './harness.mjs';
+import {
+  REPO, CHROMIUM, launchBrowser, startStaticServer, watchPage, waitFor, sleep, TEST_TIMEOUT,
+} from './harness.mjs';
 
 const PROMPT_JS = join(REPO, 'pkg', 'prompt.js');
 const FIXTURE = '/tests/e2e/fixtures/prompt.html';
@@ -133,12 +135,16 @@ test('keyboard only: Tab reaches every button and wraps both ways, Enter activat
   await page.evaluate(() => (window.calls = []));
 
   // Esc dismisses, and the listeners went with the dialog: another Esc reports nothing.
-  await page.evaluate(() => (window.closedDialog = document.querySelector('cartsense-prompt').shadowRoot.querySelector('dialog')));
+  await page.evaluate(() => {
+    window.closedDialog = document.querySelector('cartsense-prompt').shadowRoot.querySelector('dialog');
+  });
   await page.keyboard.press('Escape');
   assert.equal(await promptState(page), null, 'Esc closes the prompt');
   assert.deepEqual(await calls(page), [['dismiss', 'p-1']]);
   assert.equal(await focused(page), 'search', 'focus is back in the search field');
-  await page.evaluate(() => window.closedDialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })));
+  await page.evaluate(() => {
+    window.closedDialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+  });
   await page.keyboard.press('Escape');
   assert.deepEqual(await calls(page), [['dismiss', 'p-1']], 'no listener left behind after close');
 
@@ -171,7 +177,8 @@ test('keyboard only: Tab reaches every button and wraps both ways, Enter activat
   // A prompt with nothing but a title: the close button has focus and keeps it.
   assert.equal(await show(page, { promptId: 'p-3', title: 'Free shipping today' }), true);
   const bare = await promptState(page);
-  assert.deepEqual(bare.parts.map(([part]) => part), ['dialog', 'title', 'close'], 'no message, code or call to action');
+  const parts = bare.parts.map(([part]) => part);
+  assert.deepEqual(parts, ['dialog', 'title', 'close'], 'no message, code or call to action');
   assert.equal(bare.describedBy, null, 'no aria-describedby without a message');
   assert.equal(await focused(page), 'close');
   assert.deepEqual(await walk('Tab', 2), ['close', 'close'], 'Tab stays on the only button');
@@ -213,9 +220,11 @@ test('opening it shifts nothing: cumulative layout shift stays 0 (and the same o
     banner.style.height = '120px';
     document.body.prepend(banner);
   });
-  const shifted = await waitFor('the observer to report the control shift', () => page.evaluate(() => window.layoutShift), {
-    timeout: 5000,
-  });
+  const shifted = await waitFor(
+    'the observer to report the control shift',
+    () => page.evaluate(() => window.layoutShift),
+    { timeout: 5000 },
+  );
   assert.ok(shifted > 0, `the control shift is seen: ${shifted}`);
   assert.deepEqual(log, [], 'no console errors');
 });
@@ -241,7 +250,8 @@ test('an injection attempt in title, message, code and call to action renders as
   assert.equal(text.message, attack.message);
   assert.equal(text.code, attack.code);
   assert.equal(text.cta, attack.cta);
-  assert.equal(await page.getByRole('dialog', { name: attack.title }).count(), 1, 'the dialog is named by the literal text');
+  const named = await page.getByRole('dialog', { name: attack.title }).count();
+  assert.equal(named, 1, 'the dialog is named by the literal text');
   const elements = await page.evaluate(() => ({
     inPrompt: document.querySelector('cartsense-prompt').shadowRoot.querySelectorAll('img, script, b').length,
     inPage: document.querySelectorAll('img, b').length,
@@ -364,7 +374,13 @@ test("themed by the shop's custom properties, untouched by its page-wide CSS", T
   await page.evaluate(() => window.handle.close());
 
   await page.addStyleTag({
-    content: ':root { --cs-prompt-bg: rgb(1, 2, 3); --cs-prompt-fg: rgb(250, 250, 250); --cs-prompt-accent: rgb(0, 128, 0); --cs-prompt-radius: 4px; --cs-prompt-font: 18px/1.2 monospace; }',
+    content: `:root {
+      --cs-prompt-bg: rgb(1, 2, 3);
+      --cs-prompt-fg: rgb(250, 250, 250);
+      --cs-prompt-accent: rgb(0, 128, 0);
+      --cs-prompt-radius: 4px;
+      --cs-prompt-font: 18px/1.2 monospace;
+    }`,
   });
   assert.equal(await show(page, COUPON), true);
   const themed = await look();
@@ -417,9 +433,11 @@ test("styled under a Content-Security-Policy that forbids inline styles", TEST_T
     const blocked = getComputedStyle(document.getElementById('b')).color != 'rgb(1, 2, 3)';
     showPrompt(prompt);
     const dialog = document.querySelector('cartsense-prompt').shadowRoot.querySelector('dialog');
-    return { blocked, radius: getComputedStyle(dialog).borderTopLeftRadius, fontSize: getComputedStyle(dialog).fontSize };
+    const { borderTopLeftRadius: radius, fontSize } = getComputedStyle(dialog);
+    return { blocked, radius, fontSize };
   }, COUPON);
-  assert.deepEqual(result, { blocked: true, radius: '12px', fontSize: '15px' }, 'the prompt has its styles all the same');
+  const expected = { blocked: true, radius: '12px', fontSize: '15px' };
+  assert.deepEqual(result, expected, 'the prompt has its styles all the same');
 });
 
 test('bad input: a clear error naming what is wrong, and nothing shown', TEST_TIMEOUT, async (t) => {
