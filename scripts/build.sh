@@ -2,7 +2,8 @@
 # Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): two wasm
 # modules from this crate — the tracker (what a page needs before its first event) and the
 # session intelligence (loaded after it) — each through cargo (size profile) → wasm-bindgen
-# --target web → wasm-opt; then the JS shell, minified, and the types.
+# --target web → wasm-opt; then the JS shell (with the prompt UI it loads when a prompt shows),
+# minified, and the types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +33,8 @@ for module in tracker insight; do
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     "pkg/cartsense_${module}_bg.wasm" -o "pkg/cartsense_${module}_bg.wasm"
 done
-cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/index.d.ts pkg/
-node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/cartsense_tracker.js pkg/cartsense_insight.js
+cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/prompt.js src/browser/index.d.ts pkg/
+node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/prompt.js pkg/cartsense_tracker.js pkg/cartsense_insight.js
 
 rm -rf www/cartsense && cp -r pkg www/cartsense
 echo "build: pkg/ ready ($(du -sh pkg | cut -f1))" >&2

@@ -1,8 +1,8 @@
 // Prints the gzip (level 9) bytes of what a page downloads: first everything it needs before
 // its first event can be sent (the wasm module, the wasm-bindgen glue and the wrapper), then
-// what is loaded later, on demand. Exits 1 when the first part is over the budget in
-// size-budget.json, or everything together over its ceiling, so CI fails when the download
-// grows past what was agreed.
+// what is loaded later, on demand (the session intelligence, autocapture, the prompt UI). Exits
+// 1 when the first part is over the budget in size-budget.json, or everything together over its
+// ceiling, so CI fails when the download grows past what was agreed.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
@@ -15,7 +15,8 @@ const measure = (files) =>
 const initial = measure(['pkg/cartsense_tracker_bg.wasm', 'pkg/cartsense_tracker.js', 'pkg/index.js']);
 const insight = measure(['pkg/cartsense_insight_bg.wasm', 'pkg/cartsense_insight.js', 'pkg/insight.js']);
 const autocapture = measure(['pkg/autocapture.js']);
-const later = [...insight, ...autocapture];
+const prompt = measure(['pkg/prompt.js']);
+const later = [...insight, ...autocapture, ...prompt];
 const sum = (rows) => rows.reduce((total, [, , gz]) => total + gz, 0);
 const pad = (s, n) => String(s).padStart(n);
 const row = (label, raw, gz, note = '') => console.log(`${label.padEnd(34)}${pad(raw, 9)}${pad(gz, 9)}  ${note}`);
@@ -25,6 +26,7 @@ initial.forEach(([file, raw, gz]) => row(file, raw, gz));
 row('before the first event', '', sum(initial), `budget ${budget.initialGzipBytes}`);
 insight.forEach(([file, raw, gz]) => row(file, raw, gz, 'session intelligence, loaded after the first event'));
 autocapture.forEach(([file, raw, gz]) => row(file, raw, gz, 'loaded on demand (autocapture: true)'));
+prompt.forEach(([file, raw, gz]) => row(file, raw, gz, 'prompt UI, loaded lazily when a prompt shows'));
 row('everything the module can load', '', sum(initial) + sum(later), `ceiling ${budget.totalGzipBytes}`);
 
 let failed = false;
