@@ -39,7 +39,7 @@ export function requireBuilt({ collector = true, pkg = true, demo = true, browse
   const needed = [];
   if (pkg) {
     needed.push('pkg/index.js', 'pkg/cartsense_tracker.js', 'pkg/cartsense_tracker_bg.wasm', 'pkg/autocapture.js');
-    needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts');
+    needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts', 'pkg/prompt.js');
   }
   if (demo) needed.push('www/cartsense/index.js', 'www/cartsense/cartsense_tracker_bg.wasm');
   if (collector) needed.push('target/release/cartsense-collector');

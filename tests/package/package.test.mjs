@@ -21,6 +21,7 @@ const EXPECTED_FILES = [
   'pkg/index.d.ts',
   'pkg/index.js',
   'pkg/insight.js',
+  'pkg/prompt.js',
 ];
 const OPTIONAL_FILES = ['README.md'];
 
