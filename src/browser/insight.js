@@ -112,7 +112,8 @@ export function prompts(insight, host) {
     const result = answer ? JSON.parse(answer) : {};
     // One timer, the engine's latest word: no wake means no time-based trigger is pending.
     clearTimeout(wake);
-    wake = result.wake != null ? setTimeout(() => decide('tick'), result.wake) : undefined;
+    // (setTimeout takes at most 2^31 - 1 ms; a longer delay would fire at once.)
+    wake = result.wake != null ? setTimeout(() => decide('tick'), Math.min(result.wake, 2 ** 31 - 1)) : undefined;
     if (result.prompt) queueMicrotask(() => present(result.prompt));
     else if (result.event) queueMicrotask(() => disposed || host.track(result.event, result.properties));
   };
