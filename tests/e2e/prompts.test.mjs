@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useDemo, openDemo, watchPage, waitFor, waitForItems, settle, tracks, pages, summarize, sleep, flushPage,
-  assertNoDuplicateIds, exportItems, TEST_TIMEOUT,
+  REPO, useDemo, openDemo, watchPage, waitFor, waitForItems, settle, tracks, pages, summarize, sleep, flushPage,
+  assertNoDuplicateIds, exportItems, startStaticServer, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const demo = useDemo();
@@ -139,6 +139,8 @@ async function checkout(page) {
 
 test('exit intent with a cart shows the coupon once, not again on the next page, and shifts no layout', TEST_TIMEOUT, async (t) => {
   const { page, log } = await openShop(t, [exitCoupon()]);
+  const promptUi = [];
+  page.on('request', (request) => request.url().endsWith('/prompt.js') && promptUi.push(request.url()));
   await openWithCampaigns(page, `product.html?id=${PHONE.id}`);
   const visitor = await page.evaluate(() => window.cartsense.anonymousId);
 
@@ -146,6 +148,7 @@ test('exit intent with a cart shows the coupon once, not again on the next page,
   await assertNoPromptFor(page, 800, `an empty cart is not eligible (log: ${log.join('\n')})`);
 
   await addToCart(page, 1);
+  assert.deepEqual(promptUi, [], 'the prompt UI is not loaded before a prompt is about to show');
   const before = await page.evaluate(() => performance.now());
   await exitThroughTop(page);
   const prompt = await waitForPrompt(page, 'the exit-intent coupon');
@@ -323,4 +326,67 @@ test("the demo's own campaigns.json is valid: no warning, and its nudge shows ne
   } finally {
     await context.close();
   }
+});
+
+test("onPrompt: the shop's own UI gets the prompt and a report function; the default UI is never loaded", TEST_TIMEOUT, async (t) => {
+  // The built package served by a static server, its /v1/batch proxied to the demo's collector.
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const visitor = await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.prompts = [];
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'own-ui', storage: 'memory', flushInterval: 200,
+      campaigns: [{
+        id: 'own-ui', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more, save {discount}' },
+      }],
+      onPrompt: (prompt, report) => {
+        window.prompts.push(prompt);
+        window.report = report;
+        report('shown');
+      },
+    });
+    return window.tracker.anonymousId;
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  await waitFor('onPrompt to be called', () => page.evaluate(() => window.prompts.length));
+
+  const [prompt] = await page.evaluate(() => window.prompts);
+  assert.equal(prompt.campaignId, 'own-ui');
+  assert.equal(prompt.title, 'Add $20 more, save 5');
+  assert.equal(prompt.code, 'FIVE');
+  const outcomes = await page.evaluate(() => {
+    const out = [];
+    window.report('copied');
+    window.report('clicked');
+    window.report('dismissed'); // after the click closed it: ignored
+    try {
+      window.report('closed');
+    } catch (error) {
+      out.push(error.constructor.name + ': ' + error.message);
+    }
+    window.tracker.track('Order Completed', { order_id: 'own-1', revenue: 80, products: [{ product_id: 'p-80', price: 80, quantity: 1 }] });
+    return out;
+  });
+  assert.match(outcomes[0], /^TypeError: cartsense: report\(\) takes 'shown', .*not "closed"$/);
+  await page.evaluate(() => window.tracker.flush());
+
+  assert.equal(await page.locator('cartsense-prompt').count(), 0, 'the default UI is not used');
+  assert.deepEqual(site.requests.filter(([, path]) => path.endsWith('/prompt.js')), [], 'the default UI is never fetched');
+  const items = (await settle(demo.collector.db)).filter((item) => item.anonymousId == visitor);
+  const detail = `stored: ${summarize(items)}\npage log: ${log.join('\n')}`;
+  assert.deepEqual(
+    items.filter((item) => /^(Prompt|Coupon)/.test(item.event)).map((item) => [item.event, item.properties.campaign_id, item.properties.coupon]),
+    [['Prompt Shown', 'own-ui', 'FIVE'], ['Coupon Copied', 'own-ui', 'FIVE'], ['Prompt Clicked', 'own-ui', 'FIVE']],
+    detail,
+  );
+  const [order] = tracks(items, 'Order Completed');
+  assert.deepEqual([order?.properties.campaign_id, order?.properties.campaign_arm], ['own-ui', 'treatment'], detail);
 });
