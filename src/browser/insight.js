@@ -78,10 +78,11 @@ export function prompts(insight, host) {
   let disposed = false;
   let wake; // the engine's timer
   let open; // the default UI's handle while its prompt is on screen
-  let lastInteraction = Date.now();
   // The page was shown at navigation, or later for a single-page app's new path or a page back
   // from the back/forward cache.
   let pageShownAt = Math.round(performance.timeOrigin || Date.now());
+  // No interaction yet: inactivity counts from the page's showing.
+  let lastInteraction = pageShownAt;
   let shownPath = location.pathname;
   let leftWindow = false; // the pointer is outside the window: one exit cue per leave
   let hidden = document.hidden;
