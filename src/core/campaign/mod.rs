@@ -366,11 +366,8 @@ impl Decision {
     /// The event's properties. `coupon` is the shared code, else `unique_code` (a unique code is
     /// only known once the shell has fetched it).
     pub fn write_properties(&self, w: &mut ObjectWriter, unique_code: Option<&str>) {
-        w.string("campaign_id", &self.campaign_id)
-            .string("arm", self.arm.name())
-            .string("trigger", self.trigger)
-            .string("rule", &self.rule)
-            .number("intent", round4(self.intent));
+        self.write_ids(w);
+        w.string("rule", &self.rule).number("intent", round4(self.intent));
         match self.abandonment {
             Some(p) => w.number("abandonment", round4(p)),
             None => w.raw("abandonment", "null"),
@@ -386,7 +383,14 @@ impl Decision {
             w.money("to_threshold", more);
         }
         self.write_coupon(w, unique_code);
-        w.string("prompt_id", &self.prompt_id);
+    }
+
+    /// Which prompt: what every prompt event's properties begin with.
+    fn write_ids(&self, w: &mut ObjectWriter) {
+        w.string("campaign_id", &self.campaign_id)
+            .string("arm", self.arm.name())
+            .string("trigger", self.trigger)
+            .string("prompt_id", &self.prompt_id);
     }
 
     /// What the prompt UI needs, as JSON: `{"promptId", "campaignId", "title", "message",
@@ -475,10 +479,7 @@ impl Decision {
     /// Dismissed`, `Coupon Copied`): which prompt, and the code when one is known (`coupon`: a
     /// unique code the shell fetched).
     pub fn write_outcome_properties(&self, w: &mut ObjectWriter, coupon: Option<&str>) {
-        w.string("campaign_id", &self.campaign_id)
-            .string("arm", self.arm.name())
-            .string("trigger", self.trigger)
-            .string("prompt_id", &self.prompt_id);
+        self.write_ids(w);
         self.write_coupon(w, coupon);
     }
 
