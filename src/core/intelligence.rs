@@ -111,16 +111,20 @@ struct Showing {
     shown: bool,
 }
 
-/// An event for the shell to track, as `{"event", "properties"}`.
-fn event_json(event: &str, properties: impl FnOnce(&mut ObjectWriter)) -> String {
-    let mut out = String::new();
-    let mut w = ObjectWriter::new(&mut out);
-    w.string("event", event);
+/// The `"event"` to track (if any) and its `"properties"`: all of the decision's for `Prompt
+/// Shown` and `Prompt Held Out` (`full`), else which prompt it was. `coupon`: a unique code the
+/// shell fetched.
+fn write_event(w: &mut ObjectWriter, event: &str, decision: &Decision, coupon: Option<&str>, full: bool) {
+    if !event.is_empty() {
+        w.string("event", event);
+    }
     let mut p = w.object("properties");
-    properties(&mut p);
+    if full {
+        decision.write_properties(&mut p, coupon);
+    } else {
+        decision.write_outcome_properties(&mut p, coupon);
+    }
     p.finish();
-    w.finish();
-    out
 }
 
 impl Intelligence {
@@ -341,10 +345,9 @@ impl Intelligence {
     }
 
     /// Whether to prompt now, on `cue`, given the page facts the shell knows (`facts`: the
-    /// page-facts object of the `DECIDE` operation). A treatment decision comes back with its
-    /// title and message filled, and is remembered as on screen until [`Intelligence::outcome`]
-    /// reports it closed.
-    pub fn decide(&mut self, cue: Cue, facts: &Value, now: Millis) -> Evaluation {
+    /// page-facts object of the `DECIDE` operation). A decision comes back with its title and
+    /// message filled.
+    fn evaluate(&mut self, cue: Cue, facts: &Value, now: Millis) -> Evaluation {
         let Some(session) = &self.session else {
             return Evaluation::default(); // nothing observed yet: no session to decide in
         };
@@ -404,13 +407,6 @@ impl Intelligence {
                 None => "",
             };
             decision.fill_templates(product);
-            if self.prompts.on_screen() == Some(decision.campaign_id.as_str()) {
-                self.showing = Some(Showing {
-                    decision: decision.clone(),
-                    coupon: None,
-                    shown: false,
-                });
-            }
         }
         evaluation
     }
@@ -426,7 +422,7 @@ impl Intelligence {
             return String::new();
         };
         let facts = json::parse(facts).unwrap_or(Value::Null);
-        let evaluation = self.decide(cue, &facts, now);
+        let evaluation = self.evaluate(cue, &facts, now);
         if evaluation == Evaluation::default() {
             return String::new();
         }
@@ -435,15 +431,22 @@ impl Intelligence {
         if let Some(at) = evaluation.wake {
             w.uint("wake", (at - now).max(0.0) as u64);
         }
-        if let Some(decision) = &evaluation.decision {
-            if decision.arm == Arm::Treatment {
+        if let Some(decision) = evaluation.decision {
+            let treatment = decision.arm == Arm::Treatment;
+            if treatment {
                 w.raw("prompt", &decision.prompt_json());
-            } else {
-                w.string("event", decision.event_name());
             }
-            let mut p = w.object("properties");
-            decision.write_properties(&mut p, None);
-            p.finish();
+            // a treatment is tracked once the shell reports it shown
+            let event = if treatment { "" } else { decision.event_name() };
+            write_event(&mut w, event, &decision, None, true);
+            if treatment {
+                // on screen (or being prepared) until the shell reports it closed
+                self.showing = Some(Showing {
+                    decision,
+                    coupon: None,
+                    shown: false,
+                });
+            }
         }
         w.finish();
         out
@@ -460,28 +463,27 @@ impl Intelligence {
         if let Some(code) = code {
             showing.coupon = Some(code.into());
         }
-        let event = match what {
-            "shown" => {
-                if showing.shown {
-                    return String::new();
-                }
+        let prompts = &mut self.prompts;
+        // the event, and whether the prompt is closed by it
+        let (event, closes) = match what {
+            "shown" if !showing.shown => {
                 showing.shown = true;
-                self.prompts.record_shown(campaign_id, now);
+                prompts.record_shown(campaign_id, now);
                 self.insight.activity.prompts_shown += 1;
-                let coupon = showing.coupon.as_deref();
-                return event_json("Prompt Shown", |p| showing.decision.write_properties(p, coupon));
+                ("Prompt Shown", false)
             }
-            "copied" => "Coupon Copied",
+            "shown" => return String::new(), // a repeated report
+            "copied" => ("Coupon Copied", false),
             "clicked" => {
-                self.prompts.record_clicked(campaign_id);
-                "Prompt Clicked"
+                prompts.record_clicked(campaign_id);
+                ("Prompt Clicked", true)
             }
             "dismissed" => {
-                self.prompts.record_dismissed(campaign_id, now);
-                "Prompt Dismissed"
+                prompts.record_dismissed(campaign_id, now);
+                ("Prompt Dismissed", true)
             }
             "not_shown" => {
-                self.prompts.record_not_shown(campaign_id);
+                prompts.record_not_shown(campaign_id);
                 self.showing = None;
                 return String::new();
             }
@@ -492,11 +494,13 @@ impl Intelligence {
                 return String::new();
             }
         };
-        let out = event_json(event, |p| {
-            showing.decision.write_outcome_properties(p, showing.coupon.as_deref())
-        });
-        if event != "Coupon Copied" {
-            self.showing = None; // closed: the budget is free again
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        let full = event == "Prompt Shown";
+        write_event(&mut w, event, &showing.decision, showing.coupon.as_deref(), full);
+        w.finish();
+        if closes {
+            self.showing = None; // the budget is free again
         }
         out
     }

@@ -182,6 +182,16 @@ pub enum Code {
     },
 }
 
+impl Code {
+    /// The code everyone gets, if it is one.
+    pub fn shared(&self) -> Option<&str> {
+        match self {
+            Code::Shared(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Offer {
     pub kind: OfferKind,
@@ -366,11 +376,8 @@ impl Decision {
     /// The event's properties. `coupon` is the shared code, else `unique_code` (a unique code is
     /// only known once the shell has fetched it).
     pub fn write_properties(&self, w: &mut ObjectWriter, unique_code: Option<&str>) {
-        w.string("campaign_id", &self.campaign_id)
-            .string("arm", self.arm.name())
-            .string("trigger", self.trigger)
-            .string("rule", &self.rule)
-            .number("intent", round4(self.intent));
+        self.write_ids(w);
+        w.string("rule", &self.rule).number("intent", round4(self.intent));
         match self.abandonment {
             Some(p) => w.number("abandonment", round4(p)),
             None => w.raw("abandonment", "null"),
@@ -386,7 +393,14 @@ impl Decision {
             w.money("to_threshold", more);
         }
         self.write_coupon(w, unique_code);
-        w.string("prompt_id", &self.prompt_id);
+    }
+
+    /// Which prompt: what every prompt event's properties begin with.
+    fn write_ids(&self, w: &mut ObjectWriter) {
+        w.string("campaign_id", &self.campaign_id)
+            .string("arm", self.arm.name())
+            .string("trigger", self.trigger)
+            .string("prompt_id", &self.prompt_id);
     }
 
     /// What the prompt UI needs, as JSON: `{"promptId", "campaignId", "title", "message",
@@ -417,21 +431,21 @@ impl Decision {
     }
 }
 
-/// Replaces each `{name}` of `values` in `template` by its value, as plain text: the prompt UI
-/// inserts text with `textContent`, so nothing is escaped here and nothing in a value is read
-/// as a placeholder again. Braces that name nothing in `values` stay as written.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+/// Replaces each `{name}` of `values` that has a value in `template`, as plain text: the
+/// prompt UI inserts text with `textContent`, so nothing is escaped here and nothing in a value
+/// is read as a placeholder again. Braces that name nothing filled stay as written.
+fn fill(template: &str, values: &[(&str, Option<&str>)]) -> String {
     let mut out = String::new();
     let mut rest = template;
     while let Some(at) = rest.find('{') {
         out.push_str(rest.get(..at).unwrap_or(""));
-        let tail = rest.get(at..).unwrap_or("");
-        let (text, skip) = match values.iter().find(|(name, _)| tail.starts_with(name)) {
-            Some((name, value)) => (*value, name.len()),
-            None => ("{", 1),
-        };
+        rest = rest.get(at..).unwrap_or("");
+        let (text, skip) = values
+            .iter()
+            .find_map(|(name, value)| Some((value.filter(|_| rest.starts_with(name))?, name.len())))
+            .unwrap_or(("{", 1));
         out.push_str(text);
-        rest = tail.get(skip..).unwrap_or("");
+        rest = rest.get(skip..).unwrap_or("");
     }
     out.push_str(rest);
     out
@@ -458,15 +472,12 @@ impl Decision {
     pub fn fill_templates(&mut self, product: &str) {
         let discount = amount_text(self.discount);
         let to_threshold = self.to_threshold.map(amount_text);
-        let mut values = Vec::with_capacity(4);
-        values.push(("{product}", product));
-        values.push(("{discount}", discount.as_str()));
-        if let Some(more) = &to_threshold {
-            values.push(("{toThreshold}", more.as_str()));
-        }
-        if let Code::Shared(code) = &self.code {
-            values.push(("{code}", code.as_str()));
-        }
+        let values = [
+            ("{product}", Some(product)),
+            ("{discount}", Some(discount.as_str())),
+            ("{toThreshold}", to_threshold.as_deref()),
+            ("{code}", self.code.shared()),
+        ];
         self.title = fill(&self.title, &values);
         self.message = fill(&self.message, &values);
     }
@@ -475,20 +486,13 @@ impl Decision {
     /// Dismissed`, `Coupon Copied`): which prompt, and the code when one is known (`coupon`: a
     /// unique code the shell fetched).
     pub fn write_outcome_properties(&self, w: &mut ObjectWriter, coupon: Option<&str>) {
-        w.string("campaign_id", &self.campaign_id)
-            .string("arm", self.arm.name())
-            .string("trigger", self.trigger)
-            .string("prompt_id", &self.prompt_id);
+        self.write_ids(w);
         self.write_coupon(w, coupon);
     }
 
     /// `coupon`: the shared code, else the unique one the shell fetched, if any.
     fn write_coupon(&self, w: &mut ObjectWriter, coupon: Option<&str>) {
-        let shared = match &self.code {
-            Code::Shared(code) => Some(code.as_str()),
-            _ => None,
-        };
-        if let Some(code) = shared.or(coupon) {
+        if let Some(code) = self.code.shared().or(coupon) {
             w.string("coupon", code);
         }
     }
