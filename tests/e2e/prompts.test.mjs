@@ -286,11 +286,18 @@ test('an unreachable unique-code endpoint shows nothing and breaks nothing', TES
   // Port 9 (discard) refuses the connection: the fetch fails at once.
   const unique = nudge({ offer: { kind: 'amount', value: 5, code: { url: 'http://127.0.0.1:9/code', timeoutMs: 1500 }, title: 'Your code: {code}' } });
   const { page, log } = await openShop(t, [unique]);
+  const asked = [];
+  page.on('request', (request) => request.url().startsWith('http://127.0.0.1:9/') && asked.push(request.url()));
   await openWithCampaigns(page, `product.html?id=${WATCH.id}`);
   const visitor = await page.evaluate(() => window.cartsense.anonymousId);
   await addToCart(page, 1);
   await waitFor('the warning that the code could not be fetched', () => log.some((line) => /unique code could not be fetched/.test(line)));
   await assertNoPromptFor(page, 1000, 'no prompt without its code');
+  // The campaign still fires on later events (the cart stays near the threshold), but a down
+  // endpoint is not asked again on this page, let alone in a loop.
+  await page.evaluate(() => window.cartsense.track('Product Viewed', { product_id: 'again', price: 1 }));
+  await sleep(300);
+  assert.equal(asked.length, 1, `the code endpoint was asked once on the page: ${asked.join(' ')}`);
   // The shop and the tracking go on.
   await Promise.all([page.waitForURL(/\/cart\.html/), page.locator('a.cart-link').click()]);
   await openDemo(page, demo.collector.url + 'cart.html');
@@ -303,6 +310,7 @@ test('an unreachable unique-code endpoint shows nothing and breaks nothing', TES
   assert.equal(pages(items, '/cart.html').length, 1, detail);
   assert.equal(tracks(items, 'Cart Viewed').length, 1, detail);
   assert.deepEqual(log.filter((line) => line.startsWith('pageerror')), []);
+  assert.equal(asked.length, 2, `and once on the next page: ${asked.join(' ')}`);
 });
 
 test("the demo's own campaigns.json is valid: no warning, and its nudge shows near the free-shipping threshold", TEST_TIMEOUT, async () => {
@@ -389,4 +397,36 @@ test("onPrompt: the shop's own UI gets the prompt and a report function; the def
   );
   const [order] = tracks(items, 'Order Completed');
   assert.deepEqual([order?.properties.campaign_id, order?.properties.campaign_arm], ['own-ui', 'treatment'], detail);
+});
+
+test('a unique code is fetched when the prompt is about to show, fills {code}, and is the coupon of its events; a slow endpoint times out', TEST_TIMEOUT, async (t) => {
+  const unique = nudge({
+    offer: { kind: 'amount', value: 5, code: { url: '/unique-code', timeoutMs: 1000 }, title: 'Your code: {code}', message: 'Use {code} today.' },
+  });
+  // The first visitor's endpoint answers too late; the second's at once.
+  for (const [delay, expectShown] of [[2500, false], [0, true]]) {
+    const { page, context, log } = await openShop(t, [unique]);
+    const asked = [];
+    await context.route('**/unique-code', async (route) => {
+      asked.push(Date.now());
+      await sleep(delay);
+      await route.fulfill({ json: { code: 'UNIQ-123' } }).catch(() => {}); // aborted by the page: fine
+    });
+    await openWithCampaigns(page, `product.html?id=${WATCH.id}`);
+    const visitor = await page.evaluate(() => window.cartsense.anonymousId);
+    await addToCart(page, 1);
+    if (expectShown) {
+      const prompt = await waitForPrompt(page, 'the prompt with its fetched code');
+      assert.deepEqual([prompt.title, prompt.message, prompt.code], ['Your code: UNIQ-123', 'Use UNIQ-123 today.', 'UNIQ-123']);
+    } else {
+      await waitFor('the timeout warning', () => log.some((line) => /unique code could not be fetched.*no answer within 1000 ms/.test(line)));
+      await assertNoPromptFor(page, 500, 'no prompt once the code is late');
+    }
+    assert.equal(asked.length, 1, 'the code is fetched once, when the prompt is about to show');
+    await flushPage(page);
+    const items = mine(await settle(demo.collector.db), visitor);
+    const shown = tracks(items, 'Prompt Shown');
+    assert.equal(shown.length, expectShown ? 1 : 0, `stored: ${summarize(items)}\npage log: ${log.join('\n')}`);
+    if (expectShown) assert.equal(shown[0].properties.coupon, 'UNIQ-123');
+  }
 });
