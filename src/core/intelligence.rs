@@ -360,7 +360,7 @@ impl Intelligence {
                 .and_then(Value::as_str)
                 .unwrap_or("")
         };
-        let time = |key| facts.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
+        let moment = |key| facts.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
         let segment = segment::segment(&self.visitor, now, self.average_order_value);
         let names = [
             segment.visitor,
@@ -394,9 +394,10 @@ impl Intelligence {
             category_views: &category_views,
             product_views: &product_views,
             added_to_cart: activity.cart_adds > 0,
-            page_shown_at: time("pageShownAt").unwrap_or(now),
+            // a moment the shell did not give is taken as now: not long on the page, not idle
+            page_shown_at: moment("pageShownAt").unwrap_or(now),
             last_cart_change: activity.last_cart_change,
-            last_interaction: time("lastInteraction").unwrap_or(now),
+            last_interaction: moment("lastInteraction").unwrap_or(now),
             last_session_left_cart: activity.last_session_left_cart,
         };
         let mut evaluation = self.prompts.decide(&self.campaigns, &situation, cue);
@@ -411,8 +412,8 @@ impl Intelligence {
         evaluation
     }
 
-    /// [`Intelligence::decide`] for the shell: `cue` by name with its number `n`, `facts` as
-    /// JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
+    /// Whether to prompt now, for the shell: `cue` by name with its number `n`, `facts` the page
+    /// facts as JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
     /// Out"?, "properties": {…}?, "prompt": {…}?}` (see the `DECIDE` operation).
     pub fn decide_json(&mut self, cue: &str, n: f64, facts: &str, now: Millis) -> String {
         let Some(cue) = Cue::parse(cue, n) else {
