@@ -359,6 +359,31 @@ mod tests {
     }
 
     #[test]
+    fn view_counts_keep_names_bounded_and_the_least_viewed_gives_way() {
+        let mut a = Activity::default();
+        for _ in 0..3 {
+            a.observe(&viewed("kept", "shoes"), false, 0.0);
+        }
+        for i in 0..100 {
+            a.observe(&viewed(&i.to_string(), "bags"), false, 0.0);
+        }
+        assert_eq!(a.product_id_views.entries.len(), MAX_VIEW_COUNTS);
+        assert!(
+            a.product_id_views.pairs().contains(&("kept", 3)),
+            "the most viewed stays"
+        );
+        assert!(a.product_id_views.pairs().contains(&("99", 1)), "the newest is counted");
+        assert_eq!(a.category_views.pairs(), [("shoes", 3), ("bags", 100)]);
+        a.last_viewed = Some(("99".into(), "Bag \"99\"".into()));
+        a.last_session_left_cart = true;
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        a.write(&mut w, "a");
+        w.finish();
+        assert_eq!(Activity::read(json::parse(&out).unwrap().get("a")), a);
+    }
+
+    #[test]
     fn distinct_counts_are_bounded_and_state_round_trips() {
         let mut a = Activity::default();
         for i in 0..1000 {

@@ -360,7 +360,7 @@ impl Intelligence {
                 .and_then(Value::as_str)
                 .unwrap_or("")
         };
-        let time = |key| facts.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
+        let moment = |key| facts.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
         let segment = segment::segment(&self.visitor, now, self.average_order_value);
         let names = [
             segment.visitor,
@@ -394,9 +394,10 @@ impl Intelligence {
             category_views: &category_views,
             product_views: &product_views,
             added_to_cart: activity.cart_adds > 0,
-            page_shown_at: time("pageShownAt").unwrap_or(now),
+            // a moment the shell did not give is taken as now: not long on the page, not idle
+            page_shown_at: moment("pageShownAt").unwrap_or(now),
             last_cart_change: activity.last_cart_change,
-            last_interaction: time("lastInteraction").unwrap_or(now),
+            last_interaction: moment("lastInteraction").unwrap_or(now),
             last_session_left_cart: activity.last_session_left_cart,
         };
         let mut evaluation = self.prompts.decide(&self.campaigns, &situation, cue);
@@ -411,8 +412,8 @@ impl Intelligence {
         evaluation
     }
 
-    /// [`Intelligence::decide`] for the shell: `cue` by name with its number `n`, `facts` as
-    /// JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
+    /// Whether to prompt now, for the shell: `cue` by name with its number `n`, `facts` the page
+    /// facts as JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
     /// Out"?, "properties": {…}?, "prompt": {…}?}` (see the `DECIDE` operation).
     pub fn decide_json(&mut self, cue: &str, n: f64, facts: &str, now: Millis) -> String {
         let Some(cue) = Cue::parse(cue, n) else {
@@ -421,7 +422,15 @@ impl Intelligence {
             ));
             return String::new();
         };
-        let facts = json::parse(facts).unwrap_or(Value::Null);
+        let facts = match json::parse(facts) {
+            Ok(facts @ Value::Object(_)) => facts,
+            // decide on what the engine knows itself: an unknown page matches no page rule
+            _ => {
+                self.warnings
+                    .push(String::from("decide: page facts must be a JSON object"));
+                Value::Null
+            }
+        };
         let evaluation = self.evaluate(cue, &facts, now);
         if evaluation == Evaluation::default() {
             return String::new();
@@ -990,9 +999,13 @@ mod campaigns {
             "returned, not warned"
         );
         assert_eq!(intelligence.decide_json("nope", 0.0, "{}", T0), "");
+        assert_eq!(intelligence.decide_json("tick", 0.0, "[1]", T0), "");
         assert_eq!(
             intelligence.take_warnings(),
-            ["decide: cue must be 'event', 'exit', 'scroll', 'return' or 'tick'"]
+            [
+                "decide: cue must be 'event', 'exit', 'scroll', 'return' or 'tick'",
+                "decide: page facts must be a JSON object"
+            ]
         );
     }
 
@@ -1010,6 +1023,29 @@ mod campaigns {
         let title = get(&decided, &["prompt", "title"]).and_then(Value::as_str);
         let expected = String::from("About ") + injection + "{code}\"</p> SAVE10 {nope} {";
         assert_eq!(title, Some(expected.as_str()), "a value is never filled again");
+    }
+
+    #[test]
+    fn views_this_session_fire_browsing_interest_until_something_is_added() {
+        let options = r#"{"endpoint":"/b","campaigns":[{"id":"shoes","holdout":0,"trigger":{"type":"browsing_interest","minViews":3,"category":"shoes"},"offer":{"kind":"message","title":"Like {product}?"}}]}"#;
+        let visit = |views: usize, add: bool| {
+            let mut intelligence = start(options, None);
+            let shoe = json::parse(SHOE).unwrap();
+            for i in 0..views {
+                intelligence.observe("s1", T0 + i as f64, "Product Viewed", &shoe);
+            }
+            if add {
+                intelligence.observe("s1", T0 + 10.0, "Product Added", &shoe);
+            }
+            intelligence.decide_json("event", 0.0, &facts(T0), T0 + 20.0)
+        };
+        assert_eq!(visit(2, false), "");
+        assert!(
+            visit(3, false).contains(r#""title":"Like Red shoe?""#),
+            "{}",
+            visit(3, false)
+        );
+        assert_eq!(visit(3, true), "", "added to cart: no nudge");
     }
 
     #[test]
