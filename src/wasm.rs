@@ -187,8 +187,28 @@ pub(crate) mod insight_bindings {
         pub const STATE: u8 = 4;
         /// Forget everything (consent denied, `reset()`).
         pub const RESET: u8 = 5;
-        /// Warnings since the last call, as a JSON array (a refused model file).
+        /// Warnings since the last call, as a JSON array (a refused model file, a campaign left
+        /// out of the options' `campaigns`).
         pub const WARNINGS: u8 = 6;
+        /// Whether to prompt now: `event` the cue (`event`, `exit`, `scroll`, `return`, `tick`),
+        /// `n` its number (the pointer's y, the scroll speed), `json` the page facts. Returns
+        /// empty, or `{"wake"?, "event"?, "properties"?, "prompt"?}`.
+        pub const DECIDE: u8 = 7;
+        /// What happened to the prompt of campaign `session`: `event` one of `shown`,
+        /// `not_shown`, `clicked`, `dismissed`, `copied`; `json` `{"code"}` when a unique code
+        /// was fetched. Returns empty or the event to track, `{"event", "properties"}`.
+        pub const OUTCOME: u8 = 8;
+        /// The campaign an order now is attributed to, `{"campaign_id", "campaign_arm"}`, or
+        /// empty.
+        pub const ATTRIBUTION: u8 = 9;
+        /// Replaces the campaigns with the document `json` (fetched from a URL). Returns a JSON
+        /// array of its errors.
+        pub const CAMPAIGNS: u8 = 10;
+    }
+
+    /// A JSON array of messages.
+    fn messages(list: alloc::vec::Vec<String>) -> String {
+        Value::Array(list.into_iter().map(Value::String).collect()).to_json()
     }
 
     /// The session-intelligence handle (the `insight-module` build).
@@ -233,10 +253,15 @@ pub(crate) mod insight_bindings {
                     intelligence.reset();
                     None
                 }
-                insight_op::WARNINGS => {
-                    let warnings = intelligence.take_warnings();
-                    return Value::Array(warnings.into_iter().map(Value::String).collect()).to_json();
+                insight_op::WARNINGS => return messages(intelligence.take_warnings()),
+                insight_op::DECIDE => return intelligence.decide_json(event, n, json, now),
+                insight_op::OUTCOME => {
+                    let facts = json::parse(json).unwrap_or(Value::Null);
+                    let code = facts.get("code").and_then(Value::as_str);
+                    return intelligence.outcome(event, session, code, now);
                 }
+                insight_op::ATTRIBUTION => return intelligence.attribution_json(now),
+                insight_op::CAMPAIGNS => return messages(intelligence.set_campaigns(json)),
                 _ => None,
             };
             summary.map(|s| s.to_json()).unwrap_or_default()
@@ -340,6 +365,79 @@ mod tests {
         t.run(op::STORE, "", &state, "", 0.0, 0.0, T0);
         let stored = effects(&mut t, T0, false).get("ops").unwrap().to_json();
         assert!(stored.contains(r#"["s","cartsense.insight","#), "{stored}");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_insight_handle_decides_prompts_records_outcomes_and_attributes_orders() {
+        let options = r#"{"endpoint":"/b","campaigns":[
+            {"id":"broken","trigger":{"type":"exit_intent","sensitivity":-1},"offer":{"kind":"message","title":"x"}},
+            {"id":"exit","holdout":0,"trigger":{"type":"exit_intent","minSecondsOnPage":5},
+             "eligibility":{"minCartValue":1},
+             "offer":{"kind":"amount","value":5,"code":{"url":"https://shop.example/code"},"title":"{product}: {discount} off, code {code}"}}]}"#;
+        let mut insight = Insight::new(options, "");
+        let warnings = insight.run(insight_op::WARNINGS, "", "", "", 0.0, T0);
+        assert!(
+            warnings.starts_with(r#"["campaigns[0]: trigger.sensitivity"#),
+            "{warnings}"
+        );
+        let facts = r#"{"anonymousId":"a1","page":"cart","path":"/cart","device":"desktop","consent":"granted","pageShownAt":1795592979000,"lastInteraction":1795592979000}"#;
+        let decide = |insight: &mut Insight, cue: &str, n: f64, now: f64| {
+            insight.run(insight_op::DECIDE, "", cue, facts, n, now)
+        };
+        let shoe = r#"{"product_id":"s1","name":"<b>Shoe</b>","price":20}"#;
+        for event in ["Product Viewed", "Product Added"] {
+            insight.run(insight_op::OBSERVE, "s1", event, shoe, 0.0, T0 + 1000.0);
+            assert_eq!(decide(&mut insight, "event", 0.0, T0 + 1000.0), "");
+        }
+        assert_eq!(
+            decide(&mut insight, "exit", 4.0, T0 + 2000.0),
+            "",
+            "not 5 s on the page yet"
+        );
+        let decided = json::parse(&decide(&mut insight, "exit", 4.0, T0 + 6000.0)).unwrap();
+        let prompt = decided.get("prompt").unwrap();
+        assert_eq!(
+            prompt.get("title").and_then(Value::as_str),
+            Some("<b>Shoe</b>: 5 off, code {code}"),
+            "a unique code is the shell's to fill"
+        );
+        assert_eq!(
+            prompt.get("codeUrl").and_then(Value::as_str),
+            Some("https://shop.example/code")
+        );
+        let shown = insight.run(
+            insight_op::OUTCOME,
+            "exit",
+            "shown",
+            r#"{"code":"U-123"}"#,
+            0.0,
+            T0 + 7000.0,
+        );
+        let shown = json::parse(&shown).unwrap();
+        assert_eq!(shown.get("event").and_then(Value::as_str), Some("Prompt Shown"));
+        let coupon = shown.get("properties").and_then(|p| p.get("coupon"));
+        assert_eq!(coupon.and_then(Value::as_str), Some("U-123"));
+        let dismissed = insight.run(insight_op::OUTCOME, "exit", "dismissed", "", 0.0, T0 + 8000.0);
+        assert!(dismissed.starts_with(r#"{"event":"Prompt Dismissed""#), "{dismissed}");
+        assert_eq!(decide(&mut insight, "exit", 4.0, T0 + 9000.0), "", "capped");
+        assert_eq!(
+            insight.run(insight_op::ATTRIBUTION, "", "", "", 0.0, T0 + 60_000.0),
+            r#"{"campaign_id":"exit","campaign_arm":"treatment"}"#
+        );
+        assert_eq!(
+            insight.run(
+                insight_op::CAMPAIGNS,
+                "",
+                "",
+                r#"{"campaigns":[{"id":"x"}],"extra":1}"#,
+                0.0,
+                T0
+            ),
+            r#"["campaigns: extra is not a known option","campaigns[0]: trigger is required","campaigns[0]: offer is required"]"#
+        );
+        assert_eq!(insight.run(insight_op::CAMPAIGNS, "", "", "[]", 0.0, T0), "[]");
+        let state = insight.run(insight_op::STATE, "", "", "", 0.0, T0);
+        assert!(state.contains(r#""prompts":{"s":"s1","c":[["exit","#), "{state}");
     }
 
     #[wasm_bindgen_test]

@@ -22,7 +22,12 @@ import {
   status, summaryRows, totals, updateBadge, writeJSON,
 } from './shop.js';
 
-const TRACKER_OPTIONS = { endpoint: '/v1/batch', writeKey: 'demo', currency: 'USD', autocapture: true, flushInterval: 2000 };
+// The merchant campaigns (campaigns.json, served next to the shop) are fetched by cartsense once
+// its session intelligence has loaded; the page type they target is <body data-cs-page>.
+const TRACKER_OPTIONS = {
+  endpoint: '/v1/batch', writeKey: 'demo', currency: 'USD', autocapture: true, flushInterval: 2000,
+  campaigns: '/campaigns.json',
+};
 
 const params = new URLSearchParams(location.search);
 const pageName = document.body.dataset.page || 'home';

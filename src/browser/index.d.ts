@@ -63,6 +63,157 @@ export interface Options {
   profileEntries?: number;
   /** The visitor's time zone, in minutes east of UTC. Default: the browser's. */
   timezoneOffset?: number;
+  /** Merchant campaigns (README, "Campaigns"): the document (`{ campaigns: [...] }` or the bare
+   * array), or the URL of one, fetched once the session intelligence has loaded (it never delays
+   * the first event). A campaign with mistakes is left out with a console warning naming the
+   * path (`campaigns[2]: trigger.minCartValue must be a number ≥ 0`); the others keep working.
+   * @example init({ endpoint, campaigns: '/campaigns.json' }) */
+  campaigns?: CampaignDocument | Campaign[] | string;
+  /** Renders prompts with the shop's own UI instead of the default dialog: called with the
+   * prompt to show and a `report` function that must be told what happened (`'shown'` once it is
+   * really on screen, then `'clicked'`, `'dismissed'` or `'copied'`; `'not_shown'` if it could
+   * not be shown). Until the prompt is closed (clicked, dismissed or not shown) no other shows.
+   * @example init({ endpoint, campaigns, onPrompt: (prompt, report) => { banner.show(prompt.title); report('shown'); } }) */
+  onPrompt?: (prompt: Prompt, report: PromptReport) => void;
+}
+
+/** A campaign document, as `init({ campaigns })` takes it or its URL serves it. */
+export interface CampaignDocument {
+  campaigns: Campaign[];
+}
+
+/** One merchant campaign. Every field is described in README, "Campaigns". */
+export interface Campaign {
+  /** 1–64 letters, digits, `.`, `_` or `-`; unique in the document. */
+  id: string;
+  /** Higher wins when several campaigns could prompt; ties go to the one listed first. Default 0. */
+  priority?: number;
+  trigger: Trigger;
+  eligibility?: Eligibility;
+  offer: Offer;
+  caps?: Caps;
+  /** Share of visitors held out (shown nothing, `Prompt Held Out` recorded), 0–1. Default 0.1. */
+  holdout?: number;
+  /** ISO-8601 date-times; the campaign runs from `start` (inclusive) to `end` (exclusive). */
+  schedule?: { start?: string; end?: string };
+  /** Orders and coupons within this many hours of an exposure are attributed to it, 0–8784. Default 24. */
+  attributionWindowHours?: number;
+}
+
+export type Trigger =
+  | {
+      type: 'exit_intent';
+      /** The pointer leaves through the top edge at y ≤ this many px. Default 20. */
+      sensitivity?: number;
+      /** Not before this long on the page. Default 5. */
+      minSecondsOnPage?: number;
+      /** Touch devices: an upward scroll at ≥ this many px/s. Default 1500. */
+      scrollSpeed?: number;
+      /** Touch devices: the tab hidden and shown again. Default true. */
+      tabReturn?: boolean;
+      /** Touch devices: no interaction for this long. Default: off. */
+      inactivitySeconds?: number;
+    }
+  | { type: 'abandonment_risk'; /** Default 0.6. */ minProbability?: number; /** Default 0. */ minCartValue?: number }
+  | { type: 'cart_idle'; /** Default 60. */ seconds?: number; /** Default ['cart', 'checkout']. */ pageTypes?: string[] }
+  | { type: 'spend_threshold'; threshold: number; /** Default 20 % of the threshold. */ within?: number }
+  | { type: 'browsing_interest'; /** Default 3. */ minViews?: number; category?: string; productId?: string }
+  | { type: 'returning_cart' };
+
+/** Who may see a campaign: every rule given must hold; a list allows any of its values. */
+export interface Eligibility {
+  segments?: string | string[];
+  /** Page types, from `data-cs-page` on `<body>` or `<html>`. */
+  pageTypes?: string | string[];
+  /** Path patterns, `*` matching any run of characters: `/products/*`. */
+  paths?: string | string[];
+  devices?: Device | Device[];
+  utmSource?: string | string[];
+  utmMedium?: string | string[];
+  utmCampaign?: string | string[];
+  visitor?: 'new' | 'returning';
+  minCartValue?: number;
+  maxCartValue?: number;
+  consent?: Consent | Consent[];
+}
+
+export type Device = 'desktop' | 'tablet' | 'mobile';
+
+export interface Offer {
+  /** Default `'message'`. */
+  kind?: 'percent' | 'amount' | 'free_shipping' | 'message';
+  /** Percent off (0.01–100), amount off, or the shipping cost a free-shipping offer absorbs
+   * (default 0). Not for a message. */
+  value?: number;
+  /** A shared code, or a single-use one fetched from `url` (`{"code": "..."}` or plain text)
+   * when the prompt is about to show; no answer within `timeoutMs` (default 2000, at most
+   * 10000) and the prompt is not shown. Not for a message. */
+  code?: string | { url: string; timeoutMs?: number };
+  /** Templates: `{product}`, `{toThreshold}`, `{discount}`, `{code}` are filled in. */
+  title: string;
+  message?: string;
+  /** The lowest net cart value the offer may leave; an offer that would go below is not shown. */
+  marginFloor?: number;
+}
+
+export interface Caps {
+  /** Default 1. */
+  perSession?: number;
+  /** At most `count` shows in any `days`-day window. */
+  perDays?: { count: number; days: number };
+  /** After a dismissal, nothing from this campaign for this long. Default 86400 (a day). */
+  cooldownAfterDismissSeconds?: number;
+}
+
+/** A prompt to show, as the engine decided it (templates filled in; all text, never markup). */
+export interface Prompt {
+  promptId: string;
+  campaignId: string;
+  title: string;
+  message: string;
+  offerKind: 'percent' | 'amount' | 'free_shipping' | 'message';
+  /** What the offer takes off the cart. */
+  discount: number;
+  /** Spend thresholds: what the visitor still has to add. */
+  toThreshold?: number;
+  /** The shared code, or the single-use code fetched for this prompt. */
+  code?: string;
+  /** A call-to-action label, when the campaign has one: the default UI shows it as a button. */
+  cta?: string;
+}
+
+export type PromptOutcome = 'shown' | 'not_shown' | 'clicked' | 'dismissed' | 'copied';
+
+/** Tells cartsense what became of a prompt given to `onPrompt`; each turns into an event
+ * (`Prompt Shown`, `Prompt Clicked`, `Prompt Dismissed`, `Coupon Copied`). Reports after the
+ * prompt closed are ignored; anything but a {@link PromptOutcome} throws a `TypeError`. */
+export type PromptReport = (outcome: PromptOutcome) => void;
+
+/** The properties of `Prompt Shown`, `Prompt Held Out`, `Prompt Clicked`, `Prompt Dismissed`
+ * and `Coupon Copied` (README, "Campaign events"). */
+export interface PromptEventProperties {
+  campaign_id: string;
+  arm: 'treatment' | 'holdout';
+  prompt_id: string;
+  trigger: Trigger['type'];
+  /** Why the trigger fired, with its numbers: `pointer left at y 3 ≤ 20 after 12 s`. */
+  rule?: string;
+  intent?: number;
+  abandonment?: number | null;
+  cart_value?: number;
+  currency?: string;
+  offer_kind?: Offer['kind'];
+  offer_value?: number;
+  discount?: number;
+  to_threshold?: number;
+  coupon?: string;
+  [field: string]: unknown;
+}
+
+/** What `Order Completed` and `Coupon Applied` gain within a campaign's attribution window. */
+export interface CampaignAttribution {
+  campaign_id: string;
+  campaign_arm: 'treatment' | 'holdout';
 }
 
 /** An interest: a category path, brand, product id or price band, and its score. */

@@ -6,7 +6,9 @@
 // Two engines, both Rust: the tracker (validation, sessions, delivery), which a page needs
 // before its first event, and the session intelligence (insight.js, loaded right after), which
 // the shell feeds every event the tracker accepted and whose summaries and state it hands back
-// to the tracker to send and store. The Rust engine owns every decision:
+// to the tracker to send and store. When the shop configures campaigns, the intelligence also
+// decides on prompts; insight.js carries that out, and this file asks it after each event and
+// merges its attribution into orders and coupons. The Rust engine owns every decision:
 // validation, identity, sessions, consent, the wire format, what to store, when to send, what
 // to retry and what to drop. After each call the shell asks it what to do (Engine::drain) and
 // does exactly that. This plumbing lives in JavaScript because each web-sys call and Rust
@@ -46,6 +48,11 @@ const BACKLOG_LIMIT = 1000;
 // A hide this soon after a click on a link of this site, or a form submitted, is a move to
 // another page of the shop, not the visitor leaving: no session summary for it.
 const NAVIGATION_WINDOW_MS = 5000;
+// With campaigns, autocapture's markup events wait this long at most for the intelligence to
+// load, so that an order on the page is attributed to the prompt that led to it.
+const INSIGHT_WAIT_MS = 3000;
+// Events that carry the campaign attribution (the shop's own values win).
+const ATTRIBUTED = ['Order Completed', 'Coupon Applied'];
 let loading;
 // init() resolves once autocapture (when asked for) is listening.
 const started = new WeakMap();
@@ -149,8 +156,14 @@ class Tracker {
   #disposed = false;
   #hidden = false; // the leave logic ran for this hide (visibilitychange and pagehide both come)
   #storageWarned = false;
+  #campaigns; // { url, onPrompt } when campaigns are configured
+  #prompts; // insight.js's campaign glue, once the intelligence has loaded
+  #loaded; // resolves when the intelligence has loaded or failed to
+  #settle;
 
-  constructor(engine, store, options) {
+  constructor(engine, store, options, campaigns) {
+    this.#campaigns = campaigns;
+    this.#loaded = new Promise((resolve) => (this.#settle = resolve));
     this.#e = engine;
     this.#store = store;
     this.#endpoint = options.endpoint;
@@ -184,9 +197,13 @@ class Tracker {
           warn('autocapture: ' + error.message); // a markup mistake must not break the page
         }
       };
+      // With campaigns, the markup's events (an order on the confirmation page) wait for the
+      // intelligence, which attributes them; the page view above never waits.
+      const ready = campaigns && Promise.race([this.#loaded, new Promise((resolve) => setTimeout(resolve, INSIGHT_WAIT_MS))]);
       started.set(
         this,
-        import('./autocapture.js').then((markup) => {
+        import('./autocapture.js').then(async (markup) => {
+          await ready;
           if (this.#disposed) return;
           // Capture phase, so a shop handler that stops propagation cannot hide a click.
           on(document, 'click', (event) => markup.click(event, capture, warn), true);
@@ -227,6 +244,7 @@ class Tracker {
     }
     const summary = this.#insight.run(op, session, event, json, n, now);
     if (summary) this.#run(SUMMARY, '', summary);
+    if (op == OBSERVE) this.#prompts?.decide('event');
     // Its state is stored at once when a summary went out or the page is going away, else at
     // most once a second: building it costs more than the update itself. Only a summary or a
     // save gives the engine something to do, so only they need a pump (#save pumps).
@@ -246,8 +264,8 @@ class Tracker {
 
   /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
    * so that only init() reaches it.) */
-  static attach(tracker, insight) {
-    tracker.#attach(insight);
+  static attach(tracker, insight, module) {
+    tracker.#attach(insight, module);
   }
 
   /** The intelligence module did not load: the events kept for it are dropped, and no more
@@ -255,6 +273,7 @@ class Tracker {
   static unavailable(tracker, error) {
     warn('session intelligence is unavailable: ' + error.message);
     tracker.#backlog = null;
+    tracker.#settle();
   }
 
   /** The stored intelligence state as the tracker keeps it now, for the module starting: read
@@ -268,7 +287,8 @@ class Tracker {
     }
   }
 
-  #attach(insight) {
+  #attach(insight, module) {
+    this.#settle();
     if (this.#disposed) return insight.free();
     this.#insight = insight;
     JSON.parse(insight.run(WARNINGS, '', '', '', 0, 0)).forEach(warn);
@@ -276,6 +296,24 @@ class Tracker {
     this.#backlog = null;
     backlog.forEach((entry) => this.#learn(...entry));
     this.#changed();
+    // Campaigns start once the backlog is replayed: one decision on what it told, not one per
+    // event of it.
+    if (!this.#campaigns) return;
+    this.#prompts = module.prompts(insight, {
+      ...this.#campaigns,
+      session: () => this.#state.ids[2],
+      facts: () => ({ anonymousId: this.#state.ids[0], consent: this.#state.consent || 'pending' }),
+      track: (event, properties) => {
+        try {
+          this.track(event, properties);
+        } catch (error) {
+          warn(`${event}: ${error.message}`);
+        }
+      },
+      save: () => this.#save(),
+      warn,
+    });
+    this.#prompts.decide('event');
   }
 
   /** The profile changed: `onProfile` listeners hear of it, once per frame. */
@@ -307,6 +345,7 @@ class Tracker {
 
   track(event, properties) {
     event = text(event);
+    if (ATTRIBUTED.includes(event) && this.#prompts) properties = this.#prompts.attribute(properties);
     this.#call(TRACK, event, json(properties, event || 'track', 'properties'));
   }
 
@@ -350,6 +389,7 @@ class Tracker {
     if (this.#disposed) return;
     this.#save(); // and pumps: the state's write (and a batch now due) is carried out
     this.#disposed = true;
+    this.#prompts?.dispose();
     this.#off.forEach((off) => off());
     clearTimeout(this.#timer);
     cancelAnimationFrame(this.#frame);
@@ -490,7 +530,16 @@ export async function init(options) {
   if (typeof window == 'undefined' || typeof document == 'undefined') {
     throw new Error('cartsense: init() needs a browser; during server-side rendering, call it on the client');
   }
-  const { wasmUrl, insightWasmUrl, ...rest } = options || {};
+  const { wasmUrl, insightWasmUrl, onPrompt, ...rest } = options || {};
+  if (onPrompt != null && typeof onPrompt != 'function') throw new Error('init: onPrompt must be a function');
+  // A campaign document goes to the intelligence with the options; a URL is fetched once it has
+  // loaded (insight.js), so it never delays the first event.
+  let url;
+  if (typeof rest.campaigns == 'string') {
+    url = rest.campaigns.trim();
+    if (!url) throw new Error('init: campaigns must be a campaign document or the URL of one, not an empty string');
+    delete rest.campaigns;
+  }
   // The visitor's local time, for the hour and weekday the intent model looks at.
   rest.timezoneOffset ??= -new Date().getTimezoneOffset();
   // The wasm file sits next to this module; bundlers see and copy it through this URL.
@@ -518,12 +567,13 @@ export async function init(options) {
     engine.free();
     throw new Error(problem);
   }
-  const tracker = new Tracker(engine, store, rest);
+  const tracker = new Tracker(engine, store, rest, url || rest.campaigns != null ? { url, onPrompt } : null);
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
   import('./insight.js')
-    .then((module) => module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl))
-    .then((insight) => Tracker.attach(tracker, insight))
+    .then((module) =>
+      module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl).then((insight) => Tracker.attach(tracker, insight, module)),
+    )
     .catch((error) => Tracker.unavailable(tracker, error));
   await started.get(tracker);
   return tracker;

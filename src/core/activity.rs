@@ -72,6 +72,70 @@ impl Distinct {
     }
 }
 
+/// Views per category and per product are counted by name for this many keys each (the
+/// campaign triggers compare names; the distinct counts above need only hashes).
+pub const MAX_VIEW_COUNTS: usize = 20;
+
+/// Views per key this session, by name, bounded by [`MAX_VIEW_COUNTS`]: when full, the least
+/// viewed key (the oldest of equals) gives way to the new one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewCounts {
+    pub entries: Vec<(String, u32)>,
+}
+
+impl ViewCounts {
+    pub fn count(&mut self, key: &str) {
+        if let Some((_, views)) = self.entries.iter_mut().find(|(k, _)| k == key) {
+            *views = views.saturating_add(1);
+            return;
+        }
+        if self.entries.len() >= MAX_VIEW_COUNTS
+            && let Some(least) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].1)
+        {
+            self.entries.remove(least);
+        }
+        self.entries.push((key.into(), 1));
+    }
+
+    /// The counts as the campaign engine's situation borrows them.
+    pub fn pairs(&self) -> Vec<(&str, u32)> {
+        self.entries.iter().map(|(k, n)| (k.as_str(), *n)).collect()
+    }
+
+    /// As `[["key", views]…]`.
+    fn write(&self, w: &mut ObjectWriter, key: &str) {
+        let mut text = String::from("[");
+        for (i, (name, views)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push('[');
+            json::write_string(&mut text, name);
+            text.push(',');
+            json::push_u64(&mut text, u64::from(*views));
+            text.push(']');
+        }
+        text.push(']');
+        w.raw(key, &text);
+    }
+
+    fn read(value: Option<&Value>) -> ViewCounts {
+        let items = value.and_then(Value::as_array).unwrap_or(&[]);
+        let entries = items
+            .iter()
+            .filter_map(|item| match item.as_array()? {
+                [name, views] => Some((
+                    name.as_str()?.into(),
+                    views.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?.min(1e6) as u32,
+                )),
+                _ => None,
+            })
+            .take(MAX_VIEW_COUNTS)
+            .collect();
+        ViewCounts { entries }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Activity {
     pub events: u64,
@@ -94,7 +158,16 @@ pub struct Activity {
     pub cart_value_at_start: f64,
     pub intent_peak: f64,
     pub abandonment_peak: f64,
+    /// Prompts the visitor saw this session (held-out ones are not shown).
     pub prompts_shown: u64,
+    /// Product views this session per category and per product id (for campaign triggers).
+    pub category_views: ViewCounts,
+    pub product_id_views: ViewCounts,
+    /// The product on screen or viewed last this session: its id and name (empty when the
+    /// event gave none), for prompts that name it.
+    pub last_viewed: Option<(String, String)>,
+    /// The session before this one ended with a non-empty cart and no order.
+    pub last_session_left_cart: bool,
     /// Session summaries sent so far (the next one is revision `summaries`).
     pub summaries: u64,
     /// Events counted when the last summary was made: a newer one is due only after more.
@@ -112,8 +185,10 @@ impl Activity {
                 if self.products.insert(&product.id) {
                     self.revisits += 1;
                 }
+                self.product_id_views.count(&product.id);
                 if let Some(category) = &product.category {
                     self.categories.insert(category);
+                    self.category_views.count(category);
                 }
             }
             Signal::Added(_) => self.cart_adds += 1,
@@ -151,6 +226,15 @@ impl Activity {
         }
         self.products.write(&mut o, "products");
         self.categories.write(&mut o, "categories");
+        self.category_views.write(&mut o, "categoryViews");
+        self.product_id_views.write(&mut o, "productIdViews");
+        if let Some((id, name)) = &self.last_viewed {
+            let pair = Value::Array(alloc::vec![Value::string(id), Value::string(name)]);
+            o.value("lastViewed", &pair);
+        }
+        if self.last_session_left_cart {
+            o.bool("lastSessionLeftCart", true);
+        }
         o.bool("checkoutReached", self.checkout_reached)
             .bool("ordered", self.ordered);
         if let Some(id) = &self.order_id {
@@ -197,6 +281,16 @@ impl Activity {
             intent_peak: number("intentPeak").unwrap_or(0.0).min(1.0),
             abandonment_peak: number("abandonmentPeak").unwrap_or(0.0).min(1.0),
             prompts_shown: count("promptsShown"),
+            category_views: ViewCounts::read(value.get("categoryViews")),
+            product_id_views: ViewCounts::read(value.get("productIdViews")),
+            last_viewed: value
+                .get("lastViewed")
+                .and_then(Value::as_array)
+                .and_then(|pair| match pair {
+                    [id, name] => Some((id.as_str()?.into(), name.as_str()?.into())),
+                    _ => None,
+                }),
+            last_session_left_cart: flag("lastSessionLeftCart"),
             summaries: count("summaries"),
             summarized_events: count("summarizedEvents"),
         }
@@ -262,6 +356,31 @@ mod tests {
             (a.order_id.as_deref(), a.revenue, a.last_cart_change),
             (Some("o"), 12.5, Some(7.0))
         );
+    }
+
+    #[test]
+    fn view_counts_keep_names_bounded_and_the_least_viewed_gives_way() {
+        let mut a = Activity::default();
+        for _ in 0..3 {
+            a.observe(&viewed("kept", "shoes"), false, 0.0);
+        }
+        for i in 0..100 {
+            a.observe(&viewed(&i.to_string(), "bags"), false, 0.0);
+        }
+        assert_eq!(a.product_id_views.entries.len(), MAX_VIEW_COUNTS);
+        assert!(
+            a.product_id_views.pairs().contains(&("kept", 3)),
+            "the most viewed stays"
+        );
+        assert!(a.product_id_views.pairs().contains(&("99", 1)), "the newest is counted");
+        assert_eq!(a.category_views.pairs(), [("shoes", 3), ("bags", 100)]);
+        a.last_viewed = Some(("99".into(), "Bag \"99\"".into()));
+        a.last_session_left_cart = true;
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        a.write(&mut w, "a");
+        w.finish();
+        assert_eq!(Activity::read(json::parse(&out).unwrap().get("a")), a);
     }
 
     #[test]

@@ -27,6 +27,15 @@ impl Consent {
             _ => None,
         }
     }
+
+    /// The state's name, as `setConsent` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Consent::Granted => "granted",
+            Consent::Pending => "pending",
+            Consent::Denied => "denied",
+        }
+    }
 }
 
 /// What is sent: everything, or only session summaries and identify calls.
@@ -79,6 +88,9 @@ pub struct Config {
     pub timezone_offset: f64,
     /// A merchant's own intent model file (JSON text), instead of the compiled-in one.
     pub model: Option<String>,
+    /// The campaign document given inline (its JSON text), for the session intelligence to
+    /// validate and run. A URL given instead is the shell's to fetch: it is not kept here.
+    pub campaigns: Option<String>,
 }
 
 impl Default for Config {
@@ -102,6 +114,7 @@ impl Default for Config {
             profile_entries: 20,
             timezone_offset: 0.0,
             model: None,
+            campaigns: None,
         }
     }
 }
@@ -121,6 +134,9 @@ enum Rule {
     Range(f64, f64),
     /// A JSON object, or its text (the model file).
     Document,
+    /// A campaign document (an object or an array) or its URL; its content is the session
+    /// intelligence's to validate.
+    Campaigns,
     /// One of these strings.
     Choice(&'static [&'static str]),
 }
@@ -130,7 +146,7 @@ const STORAGE: &[&str] = &["local", "memory"];
 const MODE: &[&str] = &["full", "summary"];
 
 /// Every option, table-driven: one loop instead of a branch per option keeps the wasm small.
-const OPTIONS: [(&str, Rule); 18] = [
+const OPTIONS: [(&str, Rule); 19] = [
     ("endpoint", Rule::Url),
     ("writeKey", Rule::Text),
     ("currency", Rule::Currency),
@@ -149,6 +165,7 @@ const OPTIONS: [(&str, Rule); 18] = [
     ("profileEntries", Rule::Whole(1, 100)),
     ("timezoneOffset", Rule::Range(-1440.0, 1440.0)),
     ("model", Rule::Document),
+    ("campaigns", Rule::Campaigns),
 ];
 
 /// Checks `value` against `rule`; the problem, if any.
@@ -166,6 +183,7 @@ fn check(rule: Rule, value: &Value) -> Result<(), String> {
         Rule::Range(min, max) => value.as_f64().is_some_and(|x| x >= min && x <= max),
         Rule::Choice(choices) => value.as_str().is_some_and(|s| choices.contains(&s)),
         Rule::Document => value.as_str().is_some() || value.as_object().is_some(),
+        Rule::Campaigns => !matches!(value, Value::Number(_) | Value::Bool(_)),
     };
     if ok {
         return Ok(());
@@ -196,6 +214,7 @@ fn check(rule: Rule, value: &Value) -> Result<(), String> {
             problem
         }
         Rule::Document => String::from("must be a model file: a JSON object or its text"),
+        Rule::Campaigns => String::from("must be a campaign document (an object or an array) or its URL"),
         Rule::Choice(choices) => {
             let mut problem = String::from("must be one of");
             for (i, choice) in choices.iter().enumerate() {
@@ -292,7 +311,9 @@ impl Config {
                 14 => config.interest_history_weight = number,
                 15 => config.profile_entries = number as usize,
                 16 => config.timezone_offset = number,
-                _ => config.model = Some(if text.is_empty() { value.to_json() } else { text.into() }),
+                17 => config.model = Some(if text.is_empty() { value.to_json() } else { text.into() }),
+                // a URL (a string) is fetched by the shell and handed over later
+                _ => config.campaigns = value.as_str().is_none().then(|| value.to_json()),
             }
         }
         if CHECK && config.endpoint.is_empty() {
@@ -420,5 +441,21 @@ mod accepted {
         let options = r#"{"endpoint":"/b","currency":"EUR","mode":"summary","averageOrderValue":80,"interestHalfLife":60000,"interestHistoryWeight":0.5,"profileEntries":7,"timezoneOffset":-300,"model":{"format":"x"}}"#;
         assert_eq!(Config::read_accepted(options), Config::parse(options).unwrap());
         assert_eq!(Config::read_accepted("junk"), Config::default());
+    }
+
+    #[test]
+    fn campaigns_are_accepted_unread_and_a_url_is_left_to_the_shell() {
+        let inline = Config::parse(r#"{"endpoint":"/b","campaigns":{"campaigns":[{"id":1}]}}"#).unwrap();
+        assert_eq!(inline.campaigns.as_deref(), Some(r#"{"campaigns":[{"id":1}]}"#));
+        let list = Config::parse(r#"{"endpoint":"/b","campaigns":[]}"#).unwrap();
+        assert_eq!(list.campaigns.as_deref(), Some("[]"));
+        let url = Config::parse(r#"{"endpoint":"/b","campaigns":"/campaigns.json"}"#).unwrap();
+        assert_eq!(url.campaigns, None);
+        assert_eq!(
+            Config::parse(r#"{"endpoint":"/b","campaigns":3}"#)
+                .unwrap_err()
+                .message(),
+            "init: campaigns must be a campaign document (an object or an array) or its URL"
+        );
     }
 }

@@ -9,10 +9,17 @@
 //! send it), and the shell passes events across; natively the tracker holds one directly
 //! (feature `insight`), which is how tests and `cartsense-lab` replay sessions.
 //!
+//! It also runs the merchant's campaigns ([`crate::core::campaign`]): it knows the scores, the
+//! cart, the session's views and the visitor history a decision needs, and the shell adds what
+//! only the page knows (page type, path, device, UTM, consent, when the page was shown and the
+//! last interaction) as page facts with each cue. The decision state (caps, dismissals,
+//! exposures) is part of the stored state; the prompt on screen is page state and is not.
+//!
 //! Its state persists as one storage entry (`cartsense.insight`), written through the tracker
 //! so that consent governs it like everything else.
 
-use crate::core::config::Config;
+use crate::core::campaign::{Arm, Campaigns, Cue, Decision, Evaluation, Prompts, Situation};
+use crate::core::config::{Config, Consent};
 use crate::core::insight::{Insight, InsightConfig};
 use crate::core::intent::{self, Model, N_FEATURES};
 use crate::core::interest::InterestConfig;
@@ -83,8 +90,41 @@ pub struct Intelligence {
     /// The tracker's `sessionTimeout`: a session with no event for this long has ended, and
     /// later visibility changes or a leave must not extend it.
     session_timeout: Millis,
-    /// Problems worth a console warning that did not stop anything (a refused model file).
+    /// Problems worth a console warning that did not stop anything (a refused model file, a
+    /// campaign left out).
     warnings: Vec<String>,
+    campaigns: Campaigns,
+    /// The decision state: caps, dismissals, exposures (stored with the rest).
+    prompts: Prompts,
+    /// The treatment decision the shell is showing, or fetching a code for: page state, never
+    /// stored.
+    showing: Option<Showing>,
+}
+
+/// A prompt handed to the shell, until the visitor closes it.
+#[derive(Clone, Debug, PartialEq)]
+struct Showing {
+    decision: Decision,
+    /// The unique code the shell fetched for it, if any.
+    coupon: Option<String>,
+    /// `Prompt Shown` was sent: a repeated report sends nothing.
+    shown: bool,
+}
+
+/// The `"event"` to track (if any) and its `"properties"`: all of the decision's for `Prompt
+/// Shown` and `Prompt Held Out` (`full`), else which prompt it was. `coupon`: a unique code the
+/// shell fetched.
+fn write_event(w: &mut ObjectWriter, event: &str, decision: &Decision, coupon: Option<&str>, full: bool) {
+    if !event.is_empty() {
+        w.string("event", event);
+    }
+    let mut p = w.object("properties");
+    if full {
+        decision.write_properties(&mut p, coupon);
+    } else {
+        decision.write_outcome_properties(&mut p, coupon);
+    }
+    p.finish();
 }
 
 impl Intelligence {
@@ -120,7 +160,14 @@ impl Intelligence {
             session: None,
             session_timeout: options.session_timeout,
             warnings,
+            campaigns: Campaigns::default(),
+            prompts: Prompts::default(),
+            showing: None,
         };
+        if let Some(document) = &options.campaigns {
+            let errors = intelligence.set_campaigns(document);
+            intelligence.warnings.extend(errors);
+        }
         if let Some(state) = stored.and_then(|text| json::parse(text).ok()) {
             intelligence.restore(&state);
         }
@@ -140,6 +187,7 @@ impl Intelligence {
                 last_event: time(s, "lastEvent")?,
             })
         });
+        self.prompts = Prompts::read(state.get("prompts").unwrap_or(&Value::Null));
     }
 
     /// What to store (`cartsense.insight`), as JSON.
@@ -163,6 +211,7 @@ impl Intelligence {
             self.insight.write(&mut insight);
             insight.finish();
         }
+        w.raw("prompts", &self.prompts.to_json());
         w.finish();
         out
     }
@@ -200,10 +249,12 @@ impl Intelligence {
             return None;
         }
         let mut summary = None;
+        let mut left_cart = false;
         if let Some(previous) = self.session.take() {
             summary = self.summarize(&previous, previous.last_event);
             if !self.insight.activity.ordered {
-                self.visitor.left_cart |= !self.insight.cart.is_empty();
+                left_cart = !self.insight.cart.is_empty();
+                self.visitor.left_cart |= left_cart;
                 self.visitor.left_checkout |= self.insight.activity.checkout_reached;
             }
             self.insight.end_session(previous.last_event, &self.config);
@@ -216,6 +267,8 @@ impl Intelligence {
         self.visitor.visits += 1;
         self.visitor.first_seen.get_or_insert(now);
         self.insight.start_session(now);
+        self.insight.activity.last_session_left_cart = left_cart;
+        self.prompts.start_session(session_id);
         summary
     }
 
@@ -238,6 +291,10 @@ impl Intelligence {
         self.visitor.last_seen = Some(now);
         self.insight
             .observe(&signal, now, &self.visitor, &self.model, &self.config);
+        if let Signal::Viewed(product) = &signal {
+            let name = properties.get("name").and_then(Value::as_str).unwrap_or("");
+            self.insight.activity.last_viewed = Some((product.id.clone(), name.into()));
+        }
         summary
     }
 
@@ -276,6 +333,198 @@ impl Intelligence {
         self.insight = Insight::default();
         self.visitor = Visitor::default();
         self.session = None;
+        self.prompts.forget();
+    }
+
+    /// Replaces the campaigns with those of `document` (a campaign config's JSON text). Returns
+    /// the message of each mistake found; the valid campaigns run.
+    pub fn set_campaigns(&mut self, document: &str) -> Vec<String> {
+        let (campaigns, errors) = Campaigns::parse(document);
+        self.campaigns = campaigns;
+        errors.iter().map(|e| e.message()).collect()
+    }
+
+    /// Whether to prompt now, on `cue`, given the page facts the shell knows (`facts`: the
+    /// page-facts object of the `DECIDE` operation). A decision comes back with its title and
+    /// message filled.
+    fn evaluate(&mut self, cue: Cue, facts: &Value, now: Millis) -> Evaluation {
+        let Some(session) = &self.session else {
+            return Evaluation::default(); // nothing observed yet: no session to decide in
+        };
+        let (insight, activity) = (&self.insight, &self.insight.activity);
+        let text = |key| facts.get(key).and_then(Value::as_str).unwrap_or("");
+        let utm = |key| {
+            facts
+                .get("utm")
+                .and_then(|utm| utm.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let moment = |key| facts.get(key).and_then(Value::as_f64).filter(|t| t.is_finite());
+        let segment = segment::segment(&self.visitor, now, self.average_order_value);
+        let names = [
+            segment.visitor,
+            segment.recency,
+            segment.frequency,
+            segment.value,
+            segment.potential.unwrap_or(""),
+        ];
+        let segments = &names[..if segment.potential.is_some() { 5 } else { 4 }];
+        let (category_views, product_views) = (activity.category_views.pairs(), activity.product_id_views.pairs());
+        let device = text("device");
+        let situation = Situation {
+            now,
+            session_id: &session.id,
+            anonymous_id: text("anonymousId"),
+            page_type: text("page"),
+            path: text("path"),
+            device: if device.is_empty() { "desktop" } else { device },
+            utm_source: utm("source"),
+            utm_medium: utm("medium"),
+            utm_campaign: utm("campaign"),
+            returning: self.visitor.visits > 1,
+            // unknown consent is not taken as granted
+            consent: Consent::parse(text("consent")).unwrap_or(Consent::Pending),
+            segments,
+            cart_value: insight.cart.value(),
+            currency: self.currency.as_deref().unwrap_or(""),
+            cart_items: insight.cart.items().min(1e9) as u32,
+            intent: insight.intent,
+            abandonment: insight.abandonment,
+            category_views: &category_views,
+            product_views: &product_views,
+            added_to_cart: activity.cart_adds > 0,
+            // a moment the shell did not give is taken as now: not long on the page, not idle
+            page_shown_at: moment("pageShownAt").unwrap_or(now),
+            last_cart_change: activity.last_cart_change,
+            last_interaction: moment("lastInteraction").unwrap_or(now),
+            last_session_left_cart: activity.last_session_left_cart,
+        };
+        let mut evaluation = self.prompts.decide(&self.campaigns, &situation, cue);
+        if let Some(decision) = &mut evaluation.decision {
+            let product = match &activity.last_viewed {
+                Some((_, name)) if !name.is_empty() => name.as_str(),
+                Some((id, _)) => id.as_str(),
+                None => "",
+            };
+            decision.fill_templates(product);
+        }
+        evaluation
+    }
+
+    /// Whether to prompt now, for the shell: `cue` by name with its number `n`, `facts` the page
+    /// facts as JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
+    /// Out"?, "properties": {…}?, "prompt": {…}?}` (see the `DECIDE` operation).
+    pub fn decide_json(&mut self, cue: &str, n: f64, facts: &str, now: Millis) -> String {
+        let Some(cue) = Cue::parse(cue, n) else {
+            self.warnings.push(String::from(
+                "decide: cue must be 'event', 'exit', 'scroll', 'return' or 'tick'",
+            ));
+            return String::new();
+        };
+        let facts = match json::parse(facts) {
+            Ok(facts @ Value::Object(_)) => facts,
+            // decide on what the engine knows itself: an unknown page matches no page rule
+            _ => {
+                self.warnings
+                    .push(String::from("decide: page facts must be a JSON object"));
+                Value::Null
+            }
+        };
+        let evaluation = self.evaluate(cue, &facts, now);
+        if evaluation == Evaluation::default() {
+            return String::new();
+        }
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        if let Some(at) = evaluation.wake {
+            w.uint("wake", (at - now).max(0.0) as u64);
+        }
+        if let Some(decision) = evaluation.decision {
+            let treatment = decision.arm == Arm::Treatment;
+            if treatment {
+                w.raw("prompt", &decision.prompt_json());
+            }
+            // a treatment is tracked once the shell reports it shown
+            let event = if treatment { "" } else { decision.event_name() };
+            write_event(&mut w, event, &decision, None, true);
+            if treatment {
+                // on screen (or being prepared) until the shell reports it closed
+                self.showing = Some(Showing {
+                    decision,
+                    coupon: None,
+                    shown: false,
+                });
+            }
+        }
+        w.finish();
+        out
+    }
+
+    /// What happened to the prompt of `campaign_id` on screen: `shown`, `not_shown`, `clicked`,
+    /// `dismissed` or `copied`; `code` is the unique code the shell fetched for it, if any.
+    /// Records it in the decision state and returns the event to track, as `{"event",
+    /// "properties"}`, or `""` (nothing to track, or a report about no prompt on screen).
+    pub fn outcome(&mut self, what: &str, campaign_id: &str, code: Option<&str>, now: Millis) -> String {
+        let Some(showing) = self.showing.as_mut().filter(|s| s.decision.campaign_id == campaign_id) else {
+            return String::new();
+        };
+        if let Some(code) = code {
+            showing.coupon = Some(code.into());
+        }
+        let prompts = &mut self.prompts;
+        // the event, and whether the prompt is closed by it
+        let (event, closes) = match what {
+            "shown" if !showing.shown => {
+                showing.shown = true;
+                prompts.record_shown(campaign_id, now);
+                self.insight.activity.prompts_shown += 1;
+                ("Prompt Shown", false)
+            }
+            "shown" => return String::new(), // a repeated report
+            "copied" => ("Coupon Copied", false),
+            "clicked" => {
+                prompts.record_clicked(campaign_id);
+                ("Prompt Clicked", true)
+            }
+            "dismissed" => {
+                prompts.record_dismissed(campaign_id, now);
+                ("Prompt Dismissed", true)
+            }
+            "not_shown" => {
+                prompts.record_not_shown(campaign_id);
+                self.showing = None;
+                return String::new();
+            }
+            _ => {
+                self.warnings.push(String::from(
+                    "outcome: must be 'shown', 'not_shown', 'clicked', 'dismissed' or 'copied'",
+                ));
+                return String::new();
+            }
+        };
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        let full = event == "Prompt Shown";
+        write_event(&mut w, event, &showing.decision, showing.coupon.as_deref(), full);
+        w.finish();
+        if closes {
+            self.showing = None; // the budget is free again
+        }
+        out
+    }
+
+    /// The campaign an order (or a coupon applied) at `now` is attributed to, as
+    /// `{"campaign_id", "campaign_arm"}`, or `""`.
+    pub fn attribution_json(&self, now: Millis) -> String {
+        let Some((campaign_id, arm)) = self.prompts.attribution(now) else {
+            return String::new();
+        };
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        w.string("campaign_id", campaign_id).string("campaign_arm", arm.name());
+        w.finish();
+        out
     }
 
     fn summarize(&mut self, session: &Current, at: Millis) -> Option<Summary> {
@@ -548,7 +797,274 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(test)]
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 15_236_974_745_529_917_906;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 3_394_859_962_684_072_020;
+
+/// The campaign engine wired into the intelligence: a visit scripted through the same calls
+/// the shell makes (`observe`, then `decide_json` / `outcome` / `attribution_json`).
+#[cfg(test)]
+mod campaigns {
+    use super::*;
+
+    const T0: f64 = 1_795_592_979_000.0;
+    const SHOE: &str = r#"{"product_id":"red-shoe","name":"Red shoe","category":"shoes","price":80}"#;
+
+    /// One exit-intent campaign on a non-empty cart with a shared code, and `holdout` share.
+    fn options(holdout: &str, title: &str) -> String {
+        let mut campaign = String::from(r#"{"id":"exit-10","holdout":"#);
+        campaign.push_str(holdout);
+        campaign.push_str(
+            r#","trigger":{"type":"exit_intent","minSecondsOnPage":5},"eligibility":{"minCartValue":1},"offer":{"kind":"percent","value":10,"code":"SAVE10","title":"#,
+        );
+        json::write_string(&mut campaign, title);
+        campaign.push_str(r#","message":"{discount} off with {code}"}}"#);
+        let mut out = String::from(r#"{"endpoint":"/b","currency":"EUR","campaigns":["#);
+        out.push_str(&campaign);
+        out.push_str("]}");
+        out
+    }
+
+    fn facts(page_shown_at: f64) -> String {
+        let mut out = String::from(
+            r#"{"anonymousId":"visitor-1","page":"product","path":"/p/red-shoe","device":"desktop","consent":"granted","pageShownAt":"#,
+        );
+        json::push_u64(&mut out, page_shown_at as u64);
+        out.push('}');
+        out
+    }
+
+    fn start(options: &str, stored: Option<&str>) -> Intelligence {
+        Intelligence::new(&Config::parse(options).unwrap(), stored)
+    }
+
+    /// A product view, then the shoe added to the cart at `at`; the `event` cue after each.
+    fn add_to_cart(intelligence: &mut Intelligence, at: f64) -> Vec<String> {
+        let shoe = json::parse(SHOE).unwrap();
+        let mut decisions = Vec::new();
+        for (i, event) in ["Product Viewed", "Product Added"].iter().enumerate() {
+            let now = at + i as f64 * 1000.0;
+            intelligence.observe("s1", now, event, &shoe);
+            decisions.push(intelligence.decide_json("event", 0.0, &facts(at), now));
+        }
+        decisions
+    }
+
+    fn get<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+        path.iter().try_fold(value, |v, key| v.get(key))
+    }
+
+    #[test]
+    fn an_exit_with_a_cart_prompts_once_and_the_cap_holds_after_it_closes() {
+        let mut intelligence = start(&options("0", "Still thinking about {product}?"), None);
+        assert_eq!(intelligence.take_warnings(), Vec::<String>::new());
+        let exit = |i: &mut Intelligence, now: f64| i.decide_json("exit", 3.0, &facts(T0), now);
+        assert_eq!(exit(&mut intelligence, T0 + 6000.0), "", "an empty cart: not eligible");
+        assert_eq!(add_to_cart(&mut intelligence, T0), ["", ""], "no exit yet");
+
+        let decided = json::parse(&exit(&mut intelligence, T0 + 8000.0)).unwrap();
+        assert_eq!(decided.get("event"), None, "a treatment is tracked once shown");
+        let prompt = decided.get("prompt").unwrap();
+        assert_eq!(
+            prompt.get("title").and_then(Value::as_str),
+            Some("Still thinking about Red shoe?")
+        );
+        assert_eq!(prompt.get("message").and_then(Value::as_str), Some("8 off with SAVE10"));
+        assert_eq!(prompt.get("code").and_then(Value::as_str), Some("SAVE10"));
+        assert_eq!(
+            get(&decided, &["properties", "trigger"]).and_then(Value::as_str),
+            Some("exit_intent")
+        );
+        assert_eq!(
+            exit(&mut intelligence, T0 + 9000.0),
+            "",
+            "one prompt on screen at a time"
+        );
+
+        assert_eq!(
+            intelligence.outcome("shown", "other", None, T0 + 9000.0),
+            "",
+            "not on screen"
+        );
+        let shown = json::parse(&intelligence.outcome("shown", "exit-10", None, T0 + 9000.0)).unwrap();
+        assert_eq!(shown.get("event").and_then(Value::as_str), Some("Prompt Shown"));
+        assert_eq!(
+            get(&shown, &["properties", "coupon"]).and_then(Value::as_str),
+            Some("SAVE10")
+        );
+        assert_eq!(
+            intelligence.outcome("shown", "exit-10", None, T0 + 9500.0),
+            "",
+            "a repeated report sends nothing"
+        );
+        let copied = json::parse(&intelligence.outcome("copied", "exit-10", None, T0 + 9600.0)).unwrap();
+        assert_eq!(copied.get("event").and_then(Value::as_str), Some("Coupon Copied"));
+        let dismissed = json::parse(&intelligence.outcome("dismissed", "exit-10", None, T0 + 10_000.0)).unwrap();
+        assert_eq!(dismissed.get("event").and_then(Value::as_str), Some("Prompt Dismissed"));
+        assert_eq!(
+            get(&dismissed, &["properties", "campaign_id"]).and_then(Value::as_str),
+            Some("exit-10")
+        );
+        assert_eq!(exit(&mut intelligence, T0 + 20_000.0), "", "capped: once per session");
+
+        let summary = intelligence.leave(T0 + 30_000.0).unwrap();
+        assert!(
+            summary.properties.contains(r#""prompts_shown":1"#),
+            "{}",
+            summary.properties
+        );
+    }
+
+    #[test]
+    fn a_prompt_not_shown_frees_the_budget_and_counts_for_nothing() {
+        let mut intelligence = start(&options("0", "t"), None);
+        add_to_cart(&mut intelligence, T0);
+        assert_ne!(intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0), "");
+        assert_eq!(intelligence.outcome("not_shown", "exit-10", None, T0 + 9000.0), "");
+        let again = intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 10_000.0);
+        assert!(again.contains(r#""prompt":"#), "{again}");
+    }
+
+    #[test]
+    fn a_held_out_visitor_gets_prompt_held_out_and_nothing_to_show() {
+        let mut intelligence = start(&options("1", "t"), None);
+        add_to_cart(&mut intelligence, T0);
+        let decided = json::parse(&intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0)).unwrap();
+        assert_eq!(decided.get("event").and_then(Value::as_str), Some("Prompt Held Out"));
+        assert_eq!(decided.get("prompt"), None);
+        assert_eq!(
+            get(&decided, &["properties", "arm"]).and_then(Value::as_str),
+            Some("holdout")
+        );
+        assert_eq!(
+            intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 9000.0),
+            "",
+            "counted as a show: the cap holds for both arms"
+        );
+        assert_eq!(
+            intelligence.attribution_json(T0 + 60_000.0),
+            r#"{"campaign_id":"exit-10","campaign_arm":"holdout"}"#
+        );
+    }
+
+    #[test]
+    fn a_later_order_is_attributed_and_the_state_survives_a_new_page() {
+        let mut intelligence = start(&options("0", "t"), None);
+        add_to_cart(&mut intelligence, T0);
+        assert_eq!(intelligence.attribution_json(T0 + 5000.0), "", "no exposure yet");
+        intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0);
+        intelligence.outcome("shown", "exit-10", None, T0 + 9000.0);
+        intelligence.outcome("clicked", "exit-10", None, T0 + 10_000.0);
+
+        let stored = intelligence.state();
+        let mut next_page = start(&options("0", "t"), Some(&stored));
+        assert_eq!(
+            next_page.decide_json("exit", 0.0, &facts(T0 + 20_000.0), T0 + 40_000.0),
+            "",
+            "the per-session cap came with the stored state"
+        );
+        let order = json::parse(r#"{"order_id":"o1","revenue":72}"#).unwrap();
+        next_page.observe("s1", T0 + 60_000.0, "Order Completed", &order);
+        assert_eq!(
+            next_page.attribution_json(T0 + 60_000.0),
+            r#"{"campaign_id":"exit-10","campaign_arm":"treatment"}"#
+        );
+        assert_eq!(
+            next_page.attribution_json(T0 + 9000.0 + 24.0 * 3_600_000.0 + 1.0),
+            "",
+            "outside the 24 h window"
+        );
+    }
+
+    #[test]
+    fn a_campaign_with_a_mistake_warns_and_the_others_run() {
+        let options = options("0", "t").replace(
+            r#""campaigns":["#,
+            r#""campaigns":[{"id":"bad","trigger":{"type":"spend_threshold","threshold":-5},"offer":{"kind":"message","title":"x"}},"#,
+        );
+        let mut intelligence = start(&options, None);
+        let warnings = intelligence.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("campaigns[0]: trigger.threshold"),
+            "{warnings:?}"
+        );
+        add_to_cart(&mut intelligence, T0);
+        let decided = intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0);
+        assert!(decided.contains(r#""campaignId":"exit-10""#), "{decided}");
+
+        let errors = intelligence.set_campaigns(r#"[{"id":"x"}]"#);
+        assert!(!errors.is_empty() && errors.iter().all(|e| e.starts_with("campaigns[0]")));
+        assert_eq!(
+            intelligence.take_warnings(),
+            Vec::<String>::new(),
+            "returned, not warned"
+        );
+        assert_eq!(intelligence.decide_json("nope", 0.0, "{}", T0), "");
+        assert_eq!(intelligence.decide_json("tick", 0.0, "[1]", T0), "");
+        assert_eq!(
+            intelligence.take_warnings(),
+            [
+                "decide: cue must be 'event', 'exit', 'scroll', 'return' or 'tick'",
+                "decide: page facts must be a JSON object"
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_stay_verbatim_text_whatever_the_product_name_holds() {
+        let injection = r#"<img src=x onerror=alert(1)>"#;
+        let mut intelligence = start(&options("0", "About {product} {code} {nope} {"), None);
+        let mut product = String::from(r#"{"product_id":"p9","price":50,"name":"#);
+        json::write_string(&mut product, &(String::from(injection) + "{code}\"</p>"));
+        product.push('}');
+        let product = json::parse(&product).unwrap();
+        intelligence.observe("s1", T0, "Product Viewed", &product);
+        intelligence.observe("s1", T0 + 1000.0, "Product Added", &product);
+        let decided = json::parse(&intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0)).unwrap();
+        let title = get(&decided, &["prompt", "title"]).and_then(Value::as_str);
+        let expected = String::from("About ") + injection + "{code}\"</p> SAVE10 {nope} {";
+        assert_eq!(title, Some(expected.as_str()), "a value is never filled again");
+    }
+
+    #[test]
+    fn views_this_session_fire_browsing_interest_until_something_is_added() {
+        let options = r#"{"endpoint":"/b","campaigns":[{"id":"shoes","holdout":0,"trigger":{"type":"browsing_interest","minViews":3,"category":"shoes"},"offer":{"kind":"message","title":"Like {product}?"}}]}"#;
+        let visit = |views: usize, add: bool| {
+            let mut intelligence = start(options, None);
+            let shoe = json::parse(SHOE).unwrap();
+            for i in 0..views {
+                intelligence.observe("s1", T0 + i as f64, "Product Viewed", &shoe);
+            }
+            if add {
+                intelligence.observe("s1", T0 + 10.0, "Product Added", &shoe);
+            }
+            intelligence.decide_json("event", 0.0, &facts(T0), T0 + 20.0)
+        };
+        assert_eq!(visit(2, false), "");
+        assert!(
+            visit(3, false).contains(r#""title":"Like Red shoe?""#),
+            "{}",
+            visit(3, false)
+        );
+        assert_eq!(visit(3, true), "", "added to cart: no nudge");
+    }
+
+    #[test]
+    fn a_returning_visitor_whose_last_session_left_a_cart_is_reminded() {
+        let options = r#"{"endpoint":"/b","campaigns":{"campaigns":[{"id":"back","holdout":0,"trigger":{"type":"returning_cart"},"offer":{"kind":"message","title":"Your cart is waiting"}}]}}"#;
+        let mut intelligence = start(options, None);
+        add_to_cart(&mut intelligence, T0);
+        assert_eq!(
+            intelligence.decide_json("event", 0.0, &facts(T0), T0 + 2000.0),
+            "",
+            "same session"
+        );
+        let stored = intelligence.state();
+        let mut later = start(options, Some(&stored));
+        later.observe("s2", T0 + 86_400_000.0, "", &Value::Null);
+        let decided = later.decide_json("event", 0.0, &facts(T0 + 86_400_000.0), T0 + 86_400_000.0);
+        assert!(decided.contains(r#""campaignId":"back""#), "{decided}");
+    }
+}
 
 #[cfg(test)]
 mod scripted {

@@ -546,11 +546,12 @@ impl Engine {
 
     /// Everything the shell must do now, as one JSON object:
     /// `{"ops": [["s", key, value] | ["r", key] | ["c"]…], "send": [id, body]?, "wake": ms?,
-    /// "next": n, "settled": n, "pending": n, "ids": [3 strings]}` — storage operations in order (set, remove, clear
-    /// all `cartsense.` keys), the batch to POST if one is due (`force`: an explicit flush is
-    /// waiting), in how many ms to call again, where `flush()` stands (a flush that started
-    /// when `next` was N resolves once `settled` ≥ N), the events waiting, and
-    /// `"ids": [anonymousId, userId, sessionId]` (empty strings for none).
+    /// "next": n, "settled": n, "pending": n, "consent": state, "ids": [3 strings]}` — storage
+    /// operations in order (set, remove, clear all `cartsense.` keys), the batch to POST if one
+    /// is due (`force`: an explicit flush is waiting), in how many ms to call again, where
+    /// `flush()` stands (a flush that started when `next` was N resolves once `settled` ≥ N),
+    /// the events waiting, the consent as held now (`granted`, `pending` or `denied`, a privacy
+    /// signal included), and `"ids": [anonymousId, userId, sessionId]` (empty strings for none).
     pub fn drain(&mut self, now: Millis, force: bool) -> String {
         let request = self.next_request(now, force);
         let wake = self.next_wake(now, force);
@@ -606,6 +607,10 @@ impl Engine {
                 out.push_str(&Value::Array(warnings.into_iter().map(Value::String).collect()).to_json());
             }
         }
+        // The consent as held now (a privacy signal included), for the prompt engine's page facts.
+        out.push_str(",\"consent\":\"");
+        out.push_str(self.consent.name());
+        out.push('"');
         // The ids the page may read (`tracker.anonymousId`…), so it never has to ask.
         out.push_str(",\"ids\":[");
         json::write_string(&mut out, &self.anonymous_id);

@@ -104,3 +104,56 @@ test('a Session Summarized from the intelligence module matches the schema', asy
   assertValid(body);
   assert.equal(validate({ ...JSON.parse(body), batch: [{ ...item, properties: { ...item.properties, intent: 2 } }] }), false, 'an intent above 1 is refused');
 });
+
+test('the prompt events the insight module returns match the schema, and a summary counts what was shown', async () => {
+  const { initSync: initInsight, Insight } = await import('../../pkg/cartsense_insight.js');
+  initInsight({ module: readFileSync(new URL('../../pkg/cartsense_insight_bg.wasm', import.meta.url)) });
+  const [OBSERVE, LEAVE, DECIDE, OUTCOME, ATTRIBUTION] = [0, 2, 7, 8, 9];
+  const SUMMARY = 9;
+  const campaign = (id, holdout, code) => ({
+    id, holdout, priority: holdout ? 1 : 0,
+    trigger: { type: 'exit_intent', minSecondsOnPage: 1 },
+    offer: { kind: 'percent', value: 10, code, title: '{discount} off {product}' },
+  });
+  const at = 1_795_592_979_000;
+  const facts = (visitor) => JSON.stringify({ anonymousId: visitor, page: 'product', path: '/p/1', device: 'desktop', consent: 'granted', pageShownAt: at, lastInteraction: at });
+  const t = engine({ endpoint: '/v1/batch', writeKey: 'wk', currency: 'EUR', flushAt: 500 });
+  const track = (answer) => {
+    const { event, properties } = JSON.parse(answer);
+    assert.equal(t.run(TRACK, event, JSON.stringify(properties)), '', `${event} was accepted`);
+    return { event, properties };
+  };
+  const phone = JSON.stringify({ product_id: 'p1', name: 'Phone', price: 200 });
+
+  // treatment: a unique code the shell fetched, then shown, copied, clicked
+  const shop = new Insight(JSON.stringify({ endpoint: '/v1/batch', campaigns: [campaign('exit-u', 0, { url: '/code' })] }), '');
+  shop.run(OBSERVE, 's-1', 'Product Viewed', phone, 0, at);
+  shop.run(OBSERVE, 's-1', 'Product Added', phone, 0, at);
+  const decided = JSON.parse(shop.run(DECIDE, '', 'exit', facts('v-1'), 0, at + 2000));
+  assert.equal(decided.prompt.title, '20 off Phone');
+  assert.equal(decided.prompt.codeUrl, '/code');
+  const shown = track(shop.run(OUTCOME, 'exit-u', 'shown', JSON.stringify({ code: 'UNIQ-1' }), 0, at + 2500));
+  assert.deepEqual([shown.event, shown.properties.coupon, shown.properties.arm], ['Prompt Shown', 'UNIQ-1', 'treatment']);
+  assert.equal(track(shop.run(OUTCOME, 'exit-u', 'copied', '', 0, at + 3000)).event, 'Coupon Copied');
+  assert.equal(track(shop.run(OUTCOME, 'exit-u', 'clicked', '', 0, at + 3500)).event, 'Prompt Clicked');
+  const attribution = JSON.parse(shop.run(ATTRIBUTION, '', '', '', 0, at + 60_000));
+  assert.deepEqual(attribution, { campaign_id: 'exit-u', campaign_arm: 'treatment' });
+  assert.equal(t.run(TRACK, 'Order Completed', JSON.stringify({ order_id: 'o1', revenue: 180, ...attribution })), '');
+  const summary = shop.run(LEAVE, '', '', '', 0, at + 70_000);
+  assert.equal(JSON.parse(summary).properties.prompts_shown, 1);
+  t.run(SUMMARY, '', summary, 0, 0, at + 70_000);
+
+  // holdout: nothing to show, Prompt Held Out at once
+  const held = new Insight(JSON.stringify({ endpoint: '/v1/batch', campaigns: { campaigns: [campaign('exit-h', 1, 'SAVE10')] } }), '');
+  held.run(OBSERVE, 's-2', '', '{}', 0, at);
+  const heldOut = JSON.parse(held.run(DECIDE, '', 'exit', facts('v-2'), 0, at + 2000));
+  assert.equal(heldOut.prompt, undefined);
+  assert.equal(track(JSON.stringify(heldOut)).event, 'Prompt Held Out');
+
+  const body = t.run(UNLOAD).split('\n')[0];
+  const events = JSON.parse(body).batch.map((item) => item.event);
+  assert.deepEqual(events, ['Prompt Shown', 'Coupon Copied', 'Prompt Clicked', 'Order Completed', 'Session Summarized', 'Prompt Held Out']);
+  assertValid(body);
+  const item = JSON.parse(body).batch[0];
+  assert.equal(validate({ ...JSON.parse(body), batch: [{ ...item, properties: { ...item.properties, arm: 'control' } }] }), false, 'an unknown arm is refused');
+});

@@ -45,7 +45,7 @@ mod config;
 mod tests;
 
 use crate::core::config::Consent;
-use crate::core::json::{self, ObjectWriter, write_string};
+use crate::core::json::{self, ObjectWriter, Value, write_string};
 use crate::core::num;
 use crate::core::prelude::*;
 use crate::core::time::Millis;
@@ -182,6 +182,16 @@ pub enum Code {
     },
 }
 
+impl Code {
+    /// The code everyone gets, if it is one.
+    pub fn shared(&self) -> Option<&str> {
+        match self {
+            Code::Shared(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Offer {
     pub kind: OfferKind,
@@ -227,6 +237,21 @@ pub enum Cue {
     TabReturned,
     /// A timer the shell set from [`Evaluation::wake`] went off.
     Tick,
+}
+
+impl Cue {
+    /// The shell's name for a cue (`event`, `exit`, `scroll`, `return`, `tick`), with its
+    /// number: the pointer's y for `exit`, the scroll speed for `scroll`.
+    pub fn parse(name: &str, n: f64) -> Option<Cue> {
+        Some(match name {
+            "event" => Cue::Event,
+            "exit" => Cue::PointerLeftTop { y: n },
+            "scroll" => Cue::ScrolledUp { speed: n },
+            "return" => Cue::TabReturned,
+            "tick" => Cue::Tick,
+            _ => return None,
+        })
+    }
 }
 
 /// Every fact a decision needs, borrowed from the caller.
@@ -348,14 +373,11 @@ impl Decision {
         }
     }
 
-    /// The event's properties. `coupon` is the shared code; a unique code is only known to the
-    /// shell, which adds it.
-    pub fn write_properties(&self, w: &mut ObjectWriter) {
-        w.string("campaign_id", &self.campaign_id)
-            .string("arm", self.arm.name())
-            .string("trigger", self.trigger)
-            .string("rule", &self.rule)
-            .number("intent", round4(self.intent));
+    /// The event's properties. `coupon` is the shared code, else `unique_code` (a unique code is
+    /// only known once the shell has fetched it).
+    pub fn write_properties(&self, w: &mut ObjectWriter, unique_code: Option<&str>) {
+        self.write_ids(w);
+        w.string("rule", &self.rule).number("intent", round4(self.intent));
         match self.abandonment {
             Some(p) => w.number("abandonment", round4(p)),
             None => w.raw("abandonment", "null"),
@@ -370,10 +392,15 @@ impl Decision {
         if let Some(more) = self.to_threshold {
             w.money("to_threshold", more);
         }
-        if let Code::Shared(code) = &self.code {
-            w.string("coupon", code);
-        }
-        w.string("prompt_id", &self.prompt_id);
+        self.write_coupon(w, unique_code);
+    }
+
+    /// Which prompt: what every prompt event's properties begin with.
+    fn write_ids(&self, w: &mut ObjectWriter) {
+        w.string("campaign_id", &self.campaign_id)
+            .string("arm", self.arm.name())
+            .string("trigger", self.trigger)
+            .string("prompt_id", &self.prompt_id);
     }
 
     /// What the prompt UI needs, as JSON: `{"promptId", "campaignId", "title", "message",
@@ -401,6 +428,73 @@ impl Decision {
         }
         w.finish();
         out
+    }
+}
+
+/// Replaces each `{name}` of `values` that has a value in `template`, as plain text: the
+/// prompt UI inserts text with `textContent`, so nothing is escaped here and nothing in a value
+/// is read as a placeholder again. Braces that name nothing filled stay as written.
+fn fill(template: &str, values: &[(&str, Option<&str>)]) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        out.push_str(rest.get(..at).unwrap_or(""));
+        rest = rest.get(at..).unwrap_or("");
+        let (text, skip) = values
+            .iter()
+            .find_map(|(name, value)| Some((value.filter(|_| rest.starts_with(name))?, name.len())))
+            .unwrap_or(("{", 1));
+        out.push_str(text);
+        rest = rest.get(skip..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An amount as a shopper reads it: whole, or with two decimals (`15`, `12.50`).
+fn amount_text(x: f64) -> String {
+    let cents = num::round(x.max(0.0) * 100.0) as u64;
+    let mut out = String::new();
+    json::push_u64(&mut out, cents / 100);
+    if !cents.is_multiple_of(100) {
+        out.push('.');
+        out.push(json::digit((cents / 10 % 10) as u8));
+        out.push(json::digit((cents % 10) as u8));
+    }
+    out
+}
+
+impl Decision {
+    /// Fills the title's and message's placeholders: `{product}` (the product on screen or
+    /// viewed last, empty when none), `{discount}`, `{toThreshold}` (spend thresholds) and
+    /// `{code}` (a shared code). A unique code is known only once the shell has fetched it, so
+    /// its `{code}` is left for the shell to fill.
+    pub fn fill_templates(&mut self, product: &str) {
+        let discount = amount_text(self.discount);
+        let to_threshold = self.to_threshold.map(amount_text);
+        let values = [
+            ("{product}", Some(product)),
+            ("{discount}", Some(discount.as_str())),
+            ("{toThreshold}", to_threshold.as_deref()),
+            ("{code}", self.code.shared()),
+        ];
+        self.title = fill(&self.title, &values);
+        self.message = fill(&self.message, &values);
+    }
+
+    /// The properties of what the visitor did with the prompt (`Prompt Clicked`, `Prompt
+    /// Dismissed`, `Coupon Copied`): which prompt, and the code when one is known (`coupon`: a
+    /// unique code the shell fetched).
+    pub fn write_outcome_properties(&self, w: &mut ObjectWriter, coupon: Option<&str>) {
+        self.write_ids(w);
+        self.write_coupon(w, coupon);
+    }
+
+    /// `coupon`: the shared code, else the unique one the shell fetched, if any.
+    fn write_coupon(&self, w: &mut ObjectWriter, coupon: Option<&str>) {
+        if let Some(code) = self.code.shared().or(coupon) {
+            w.string("coupon", code);
+        }
     }
 }
 
@@ -703,7 +797,19 @@ impl Prompts {
     /// Reads what [`Prompts::to_json`] wrote. Anything unreadable gives the empty state: a
     /// damaged entry must not break the page, and forgetting caps is the safe failure.
     pub fn from_json(text: &str) -> Prompts {
-        read_state(text).unwrap_or_default()
+        json::parse(text).map_or_else(|_| Prompts::default(), |value| Prompts::read(&value))
+    }
+
+    /// Reads the state [`Prompts::to_json`] wrote, already parsed (as part of a larger state).
+    pub fn read(value: &Value) -> Prompts {
+        read_state(value).unwrap_or_default()
+    }
+
+    /// Forgets the visitor's history (consent withdrawn, a logout). The prompt on screen stays
+    /// known: it is still there, and a second one must not open over it.
+    pub fn forget(&mut self) {
+        self.session_id.clear();
+        self.histories.clear();
     }
 }
 
@@ -711,8 +817,7 @@ fn push_ms(out: &mut String, at: Millis) {
     json::push_u64(out, if at.is_finite() && at > 0.0 { at as u64 } else { 0 });
 }
 
-fn read_state(text: &str) -> Option<Prompts> {
-    let value = json::parse(text).ok()?;
+fn read_state(value: &Value) -> Option<Prompts> {
     let mut prompts = Prompts {
         session_id: value.get("s")?.as_str()?.into(),
         ..Prompts::default()

@@ -1168,12 +1168,11 @@ fn properties_for_prompt_events() {
     assert_eq!(decision.event_name(), "Prompt Shown");
     let mut out = String::new();
     let mut w = ObjectWriter::new(&mut out);
-    decision.write_properties(&mut w);
+    decision.write_properties(&mut w, None);
     w.finish();
-    let expected = String::from(
-        r#"{"campaign_id":"c","arm":"treatment","trigger":"abandonment_risk","rule":"abandonment 0.71 ≥ 0.6 and cart 120 ≥ 50","intent":0.4,"abandonment":0.7123,"cart_value":120,"currency":"EUR","offer_kind":"percent","offer_value":10,"discount":12,"coupon":"SAVE10","prompt_id":""#,
-    ) + &decision.prompt_id
-        + "\"}";
+    let expected = String::from(r#"{"campaign_id":"c","arm":"treatment","trigger":"abandonment_risk","prompt_id":""#)
+        + &decision.prompt_id
+        + r#"","rule":"abandonment 0.71 ≥ 0.6 and cart 120 ≥ 50","intent":0.4,"abandonment":0.7123,"cart_value":120,"currency":"EUR","offer_kind":"percent","offer_value":10,"discount":12,"coupon":"SAVE10"}"#;
     assert_eq!(out, expected);
     assert!(parse(&out).is_ok());
     assert_eq!(decision.prompt_id.len(), 19);

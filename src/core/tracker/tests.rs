@@ -286,11 +286,16 @@ fn denied_consent_clears_storage_and_sends_nothing_ever() {
 #[test]
 fn privacy_signals_deny_consent_only_when_the_shop_asks() {
     let config = Config::parse(r#"{"endpoint":"/b","respectPrivacySignals":true}"#).unwrap();
-    let engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
+    let mut engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
     assert_eq!(engine.consent(), Consent::Denied);
+    assert!(
+        engine.drain(T0, false).contains(r#""consent":"denied""#),
+        "the shell learns of it from the drain"
+    );
     let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
-    let engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
+    let mut engine = Engine::new(config, Vec::new(), [1; 4], T0, true);
     assert_eq!(engine.consent(), Consent::Granted);
+    assert!(engine.drain(T0, false).contains(r#""consent":"granted""#));
 }
 
 #[test]
@@ -615,7 +620,9 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
     let anonymous_id = engine.anonymous_id().to_string();
     assert_eq!(
         engine.drain(T0 + 300.0, false),
-        format!(r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"ids":["{anonymous_id}","",""]}}"#)
+        format!(
+            r#"{{"ops":[["c"]],"next":2,"settled":2,"pending":0,"consent":"denied","ids":["{anonymous_id}","",""]}}"#
+        )
     );
 }
 
@@ -668,7 +675,7 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 4_985_820_261_039_419_027;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 15_002_610_692_434_204_544;
 
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
