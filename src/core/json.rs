@@ -56,11 +56,12 @@ impl core::fmt::Display for JsonError {
 
 impl Number {
     /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
-    /// The text always reads back as the same float. Integers below 2^53 and values with at
-    /// most six decimals below 10^12 (money, counts, rounded scores: nearly everything the core
-    /// writes) are written by hand as plain decimals; anything else (10^300, 10^-300, 0.1 + 0.2) takes core's
-    /// fewest significant digits that read back exactly, in exponent form beyond where
-    /// JavaScript would use it (10^21 and 10^-7).
+    /// The text is the one `JSON.stringify` writes (except `e21` for its `e+21`): the fewest
+    /// significant digits that read back as exactly `x`, the nearest to `x` of those, in
+    /// exponent form from 10^21 and below 10^-6. Integers below 2^53 and values with at most
+    /// six decimals below 10^9 (money, counts, rounded scores: nearly everything the core
+    /// writes) are written by hand; anything else (10^300, 10^-300, 0.1 + 0.2) by
+    /// [`num::shortest_decimal`].
     pub fn from_f64(x: f64) -> Option<Number> {
         if !x.is_finite() {
             return None;
@@ -183,54 +184,9 @@ fn decimal_parts(text: &str) -> (Vec<u8>, i32) {
 }
 
 /// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
-/// back as exactly `x` (17 always do), placed as JavaScript's `String(x)` places them.
+/// back as exactly `x` (17 always do), chosen and placed as JavaScript's `String(x)` does.
 fn shortest(x: f64) -> String {
-    let (exact, last) = num::exact_decimal(x);
-    let rounded = |p: usize| -> (Vec<u8>, i32) {
-        let mut digits: Vec<u8> = exact.iter().take(p).copied().collect();
-        let mut exponent = last + (exact.len() - digits.len()) as i32;
-        if exact.get(p).is_some_and(|&d| d >= 5) {
-            // round half up: a tie either way is within half a unit, which is all that is needed
-            let mut i = digits.len();
-            loop {
-                if i == 0 {
-                    // all nines: 99…9 rounds up to 100…0, one digit more; keep the length
-                    if let Some(first) = digits.first_mut() {
-                        *first = 1;
-                    }
-                    exponent += 1;
-                    break;
-                }
-                i -= 1;
-                if let Some(d) = digits.get_mut(i) {
-                    if *d == 9 {
-                        *d = 0;
-                    } else {
-                        *d += 1;
-                        break;
-                    }
-                }
-            }
-        }
-        while digits.len() > 1 && digits.last() == Some(&0) {
-            digits.pop();
-            exponent += 1;
-        }
-        (digits, exponent)
-    };
-    let magnitude = num::abs(x);
-    // more digits never read back worse, so the fewest that work are found by bisection
-    let (mut low, mut high) = (1, 17);
-    while low < high {
-        let mid = (low + high) / 2;
-        let (digits, exponent) = rounded(mid);
-        if num::decimal_to_f64(&digits, exponent) == magnitude {
-            high = mid;
-        } else {
-            low = mid + 1;
-        }
-    }
-    let (digits, exponent) = rounded(low);
+    let (digits, exponent) = num::shortest_decimal(num::abs(x));
     let mut text = String::new();
     if x < 0.0 {
         text.push('-');
@@ -266,14 +222,17 @@ fn shortest(x: f64) -> String {
     text
 }
 
-/// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^12), if that
-/// text reads back as exactly `x`: written without a float formatter, which is all the wasm
-/// build needs for money, counts and rounded scores.
+/// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^9), if that
+/// text reads back as exactly `x`: written without a float formatter, for money, counts and
+/// rounded scores. Either has at most 15 significant digits (or is an integer whose neighbours
+/// are other integers), and no two such decimals read back as the same float, so a text that
+/// reads back is also the shortest one. (Six decimals up to 10^12 were not: 34359738368.000008
+/// reads back, but so does 34359738368.00001.)
 fn plain_decimal(x: f64) -> Option<String> {
     const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
     let magnitude = num::abs(x);
     let mut text = String::new();
-    if magnitude < 1e12 {
+    if magnitude < 1e9 {
         let micros = num::round(magnitude * 1e6) as u64;
         if micros != 0 && x < 0.0 {
             text.push('-');
@@ -955,6 +914,14 @@ mod tests {
             (123456789012345678901234.0, "1.2345678901234569e23"),
             (0.00001234, "0.00001234"),
             (-0.0000004, "-4e-7"),
+            // as JSON.stringify writes them (node -p 'JSON.stringify(2 ** -25)'):
+            // at a power of two the nearest 16 digits fall outside what reads back, the next
+            // decimal above does not
+            (2f64.powi(-1017), "7.120236347223045e-307"),
+            (2f64.powi(-25), "2.9802322387695312e-8"), // 17 digits: a tie, to the even one
+            (1759298483148535.0 + 0.25, "1759298483148535.2"), // exact: a tie, to the even one
+            (34359738368.0 + 2f64.powi(-17), "34359738368.00001"), // not 34359738368.000008
+            (549755813888.0 - 2f64.powi(-14), "549755813887.99994"),
         ];
         for (x, text) in cases {
             assert_eq!(Number::from_f64(*x).unwrap().as_str(), *text, "{x}");

@@ -377,6 +377,80 @@ pub fn exact_decimal(x: f64) -> (alloc::vec::Vec<u8>, i32) {
     (digits, e.min(0))
 }
 
+/// The fewest significant digits that read back as exactly `x` (finite, > 0) and the power
+/// of ten of the last one, chosen as JavaScript's `Number::toString` chooses them: of the
+/// decimals of that length which read back, the nearest to `x` (of two equally near, the one
+/// ending in an even digit).
+pub fn shortest_decimal(x: f64) -> (alloc::vec::Vec<u8>, i32) {
+    let (exact, last) = exact_decimal(x);
+    // The one or two decimals of `p` digits around `x` (`exact` cut to `p` digits, and that
+    // plus one in its last place), the nearer first. Both are needed: at a power of two the
+    // gap to the float below is half the gap above, so the nearer can fall outside the range
+    // that reads back as `x` while the farther, above, is inside it.
+    let around = |p: usize| -> alloc::vec::Vec<(alloc::vec::Vec<u8>, i32)> {
+        let below: alloc::vec::Vec<u8> = exact.iter().take(p).copied().collect();
+        let exponent = last + (exact.len() - below.len()) as i32;
+        let rest = exact.get(p..).unwrap_or(&[]);
+        let (mut above, mut above_exponent) = (below.clone(), exponent);
+        increment(&mut above, &mut above_exponent);
+        // `rest` is exactly half a unit when it is a 5 and zeros (a tie: the even one is nearer)
+        let above_is_nearer = match rest.split_first() {
+            Some((5, zeros)) if zeros.iter().all(|&d| d == 0) => below.last().is_some_and(|d| d % 2 == 1),
+            Some((&d, _)) => d >= 5,
+            None => false,
+        };
+        let (below, above) = (trimmed(below, exponent), trimmed(above, above_exponent));
+        if above_is_nearer {
+            alloc::vec![above, below]
+        } else {
+            alloc::vec![below, above]
+        }
+    };
+    let reading_back = |p: usize| {
+        around(p)
+            .into_iter()
+            .find(|(digits, exponent)| decimal_to_f64(digits, *exponent) == x)
+    };
+    // If some decimal of p digits reads back, one of p + 1 does (the same with a 0 appended),
+    // so the fewest digits are found by bisection.
+    let (mut low, mut high) = (1, 17);
+    while low < high {
+        let mid = (low + high) / 2;
+        if reading_back(mid).is_some() {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    reading_back(low).unwrap_or((exact, last))
+}
+
+/// Adds one in the last place of `digits`; 99…9 becomes 10…0 with `exponent` one higher (the
+/// same number of digits).
+fn increment(digits: &mut [u8], exponent: &mut i32) {
+    for d in digits.iter_mut().rev() {
+        if *d == 9 {
+            *d = 0;
+        } else {
+            *d += 1;
+            return;
+        }
+    }
+    if let Some(first) = digits.first_mut() {
+        *first = 1;
+    }
+    *exponent += 1;
+}
+
+/// `digits · 10^exponent` without trailing zeros in `digits`.
+fn trimmed(mut digits: alloc::vec::Vec<u8>, mut exponent: i32) -> (alloc::vec::Vec<u8>, i32) {
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+        exponent += 1;
+    }
+    (digits, exponent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
