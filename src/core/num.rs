@@ -321,19 +321,25 @@ pub fn decimal_to_f64(digits: &[u8], exponent: i32) -> f64 {
         let sticky = (0..shift).any(|i| big.bit(i));
         return round_to_f64(q, shift as i32, sticky);
     }
-    // digits / 10^-exponent: scale the numerator by 2^s so that the quotient has 63 or 64 bits
-    // (enough for 53 and the rounding), then divide bit by bit; the remainder says whether
-    // anything is left over.
+    // digits / 10^-exponent: scale by 2^s so that the quotient has 63 or 64 bits (enough for
+    // 53 and the rounding), then divide bit by bit; the remainder says whether anything is
+    // left over. When the digits are more than 63 bits longer than the divisor, s < 0 and
+    // the divisor is scaled instead (77505123512452804625.47 came out as 3.7e18 when the
+    // quotient's top bits were shifted out of 64).
     let mut divisor = Big::from_u64(1);
     for _ in 0..-exponent {
         divisor.mul_add(10, 0);
     }
     divisor.trim();
-    let s = (divisor.bits() + 63).saturating_sub(big.bits());
+    let s = (divisor.bits() + 63) as i32 - big.bits() as i32;
+    for _ in s..0 {
+        divisor.mul_add(2, 0);
+    }
+    let numerator_shift = s.max(0) as usize;
     let mut remainder = Big::from_u64(0);
     let mut q = 0u64;
-    for i in (0..big.bits() + s).rev() {
-        let bit = i >= s && big.bit(i - s);
+    for i in (0..big.bits() + numerator_shift).rev() {
+        let bit = i >= numerator_shift && big.bit(i - numerator_shift);
         remainder.mul_add(2, u32::from(bit));
         q <<= 1;
         if remainder.at_least(&divisor) {
@@ -342,7 +348,7 @@ pub fn decimal_to_f64(digits: &[u8], exponent: i32) -> f64 {
         }
     }
     remainder.trim();
-    round_to_f64(q, -(s as i32), !remainder.is_zero())
+    round_to_f64(q, -s, !remainder.is_zero())
 }
 
 /// The exact decimal digits of a finite, non-zero `x` (most significant first, no leading
@@ -502,5 +508,50 @@ mod tests {
             assert_eq!(powi(2.0, n), 2f64.powi(n), "2^{n}");
             assert!((powi(10.0, n) / 10f64.powi(n) - 1.0).abs() < 1e-15, "10^{n}");
         }
+    }
+
+    /// std's parser is correctly rounded too: the exact conversion must agree with it on any
+    /// decimal, long or short, with the point anywhere.
+    #[test]
+    fn exact_parsing_agrees_with_std() {
+        let mut texts = vec![
+            String::from("7.750512351245280462547e19"),
+            String::from("77505123512452804625.47"),
+            String::from("123456789012345678901234567890123456789"),
+            String::from("0.000123456789012345678901234567890123456789"),
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..20_000 {
+            let count = 1 + next(40) as usize;
+            let point = next(count as u64 + 1) as usize;
+            let mut text = String::new();
+            for i in 0..count {
+                if i == point && i > 0 {
+                    text.push('.');
+                }
+                text.push(char::from(b'0' + next(10) as u8));
+            }
+            let exponent = next(680) as i64 - 360;
+            text.push_str(&alloc::format!("e{exponent}"));
+            texts.push(text);
+        }
+        for text in texts {
+            let std: f64 = text.parse().unwrap();
+            assert_eq!(parse(&text).to_bits(), std.to_bits(), "{text}");
+        }
+    }
+
+    /// The text's digits and exponent as `decimal_to_f64` takes them.
+    fn parse(text: &str) -> f64 {
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+        let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+        let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i32);
+        decimal_to_f64(&digits, exponent.parse::<i32>().unwrap() - fraction)
     }
 }
