@@ -143,8 +143,8 @@ impl Number {
         }
         // Powers of ten up to 10^22 are exact, so for a mantissa below 2^53 (none of its digits
         // dropped) this is one correctly rounded operation: the fast path of decimal conversion.
-        // Anything else takes the exact conversion, so that every float the writer produces
-        // reads back as itself.
+        // Anything else takes the exact conversion (the host's in the wasm build), so that
+        // every float the writer produces reads back as itself.
         let value = if mantissa == 0 {
             0.0
         } else if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
@@ -155,32 +155,10 @@ impl Number {
                 m / num::powi(10.0, -exponent)
             }
         } else {
-            let (digits, exponent) = decimal_parts(&self.0);
-            num::decimal_to_f64(&digits, exponent)
+            num::parse_decimal(self.0.get(usize::from(negative)..).unwrap_or(""))
         };
         if negative { -value } else { value }
     }
-}
-
-/// The digits of a JSON number's text and the power of ten of the last one.
-fn decimal_parts(text: &str) -> (Vec<u8>, i32) {
-    let mut digits = Vec::new();
-    let (mut fraction_digits, mut exp, mut exp_sign) = (0i32, 0i32, 1);
-    let (mut seen_point, mut in_exponent) = (false, false);
-    for b in text.bytes() {
-        match b {
-            b'0'..=b'9' if in_exponent => exp = exp.saturating_mul(10).saturating_add(i32::from(b - b'0')),
-            b'0'..=b'9' => {
-                digits.push(b - b'0');
-                fraction_digits += i32::from(seen_point);
-            }
-            b'.' => seen_point = true,
-            b'e' | b'E' => in_exponent = true,
-            b'-' if in_exponent => exp_sign = -1,
-            _ => {}
-        }
-    }
-    (digits, (exp * exp_sign).saturating_sub(fraction_digits))
 }
 
 /// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
