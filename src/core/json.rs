@@ -55,21 +55,10 @@ impl core::fmt::Display for JsonError {
 }
 
 impl Number {
-    /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
-    /// The text is the one `JSON.stringify` writes (except `e21` for its `e+21`): the fewest
-    /// significant digits that read back as exactly `x`, the nearest to `x` of those, in
-    /// exponent form from 10^21 and below 10^-6. Integers below 2^53 and values with at most
-    /// six decimals below 10^9 (money, counts, rounded scores: nearly everything the core
-    /// writes) are written by hand; anything else (10^300, 10^-300, 0.1 + 0.2) by
-    /// [`num::shortest_decimal`].
+    /// A number from a float; `None` for NaN and infinities, which JSON cannot carry. The text
+    /// is the one `JSON.stringify` writes (except `e21` for its `e+21`): see [`num::to_text`].
     pub fn from_f64(x: f64) -> Option<Number> {
-        if !x.is_finite() {
-            return None;
-        }
-        if let Some(text) = plain_decimal(x) {
-            return Some(Number(text.into()));
-        }
-        Some(Number(shortest(x).into()))
+        x.is_finite().then(|| Number(num::to_text(x).into()))
     }
 
     pub fn from_u64(x: u64) -> Number {
@@ -95,147 +84,8 @@ impl Number {
 
     /// The value as a float, correctly rounded (as `JSON.parse` reads it).
     pub fn as_f64(&self) -> f64 {
-        let bytes = self.0.as_bytes();
-        let mut i = 0;
-        let negative = bytes.first() == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        let mut mantissa: u64 = 0;
-        let mut exponent: i32 = 0;
-        let mut significant = 0;
-        let mut seen_point = false;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'0'..=b'9' => {
-                    let digit = u64::from(bytes[i] - b'0');
-                    if significant < 19 {
-                        if mantissa != 0 || digit != 0 {
-                            significant += 1;
-                        }
-                        mantissa = mantissa * 10 + digit;
-                        if seen_point {
-                            exponent -= 1;
-                        }
-                    } else if !seen_point {
-                        exponent += 1;
-                    }
-                }
-                b'.' => seen_point = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        if i < bytes.len() {
-            // exponent part: [eE][+-]?digits
-            i += 1;
-            let mut exp_negative = false;
-            if let Some(sign @ (b'+' | b'-')) = bytes.get(i) {
-                exp_negative = *sign == b'-';
-                i += 1;
-            }
-            let mut e: i32 = 0;
-            while let Some(d @ b'0'..=b'9') = bytes.get(i) {
-                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-                i += 1;
-            }
-            exponent = exponent.saturating_add(if exp_negative { -e } else { e });
-        }
-        // Powers of ten up to 10^22 are exact, so for a mantissa below 2^53 (none of its digits
-        // dropped) this is one correctly rounded operation: the fast path of decimal conversion.
-        // Anything else takes the exact conversion (the host's in the wasm build), so that
-        // every float the writer produces reads back as itself.
-        let value = if mantissa == 0 {
-            0.0
-        } else if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
-            let m = mantissa as f64;
-            if exponent >= 0 {
-                m * num::powi(10.0, exponent)
-            } else {
-                m / num::powi(10.0, -exponent)
-            }
-        } else {
-            num::parse_decimal(self.0.get(usize::from(negative)..).unwrap_or(""))
-        };
-        if negative { -value } else { value }
+        num::parse(&self.0)
     }
-}
-
-/// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
-/// back as exactly `x` (17 always do), chosen and placed as JavaScript's `String(x)` does.
-fn shortest(x: f64) -> String {
-    let (digits, exponent) = num::shortest_decimal(num::abs(x));
-    let mut text = String::new();
-    if x < 0.0 {
-        text.push('-');
-    }
-    let point = digits.len() as i32 + exponent; // digits before the decimal point
-    let digit = |d: &u8| char::from(b'0' + d);
-    if (1..=21).contains(&point) {
-        for i in 0..point.max(digits.len() as i32) {
-            if i == point {
-                text.push('.');
-            }
-            text.push(digits.get(i as usize).map_or('0', digit));
-        }
-    } else if (-5..=0).contains(&point) {
-        text.push_str("0.");
-        for _ in point..0 {
-            text.push('0');
-        }
-        text.extend(digits.iter().map(digit));
-    } else {
-        text.extend(digits.first().map(digit));
-        if digits.len() > 1 {
-            text.push('.');
-            text.extend(digits.iter().skip(1).map(digit));
-        }
-        text.push('e');
-        let e = point - 1;
-        if e < 0 {
-            text.push('-');
-        }
-        push_u64(&mut text, u64::from(e.unsigned_abs()));
-    }
-    text
-}
-
-/// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^9), if that
-/// text reads back as exactly `x`: written without a float formatter, for money, counts and
-/// rounded scores. Either has at most 15 significant digits (or is an integer whose neighbours
-/// are other integers), and no two such decimals read back as the same float, so a text that
-/// reads back is also the shortest one. (Six decimals up to 10^12 were not: 34359738368.000008
-/// reads back, but so does 34359738368.00001.)
-fn plain_decimal(x: f64) -> Option<String> {
-    const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
-    let magnitude = num::abs(x);
-    let mut text = String::new();
-    if magnitude < 1e9 {
-        let micros = num::round(magnitude * 1e6) as u64;
-        if micros != 0 && x < 0.0 {
-            text.push('-');
-        }
-        push_u64(&mut text, micros / 1_000_000);
-        let mut frac = micros % 1_000_000;
-        if frac != 0 {
-            text.push('.');
-            let mut scale = 100_000;
-            while frac != 0 {
-                text.push(char::from(b'0' + (frac / scale) as u8));
-                frac %= scale;
-                scale /= 10;
-            }
-        }
-    } else if magnitude < TWO_POW_53 && num::fract(x) == 0.0 {
-        if x < 0.0 {
-            text.push('-');
-        }
-        push_u64(&mut text, magnitude as u64);
-    } else {
-        return None;
-    }
-    // (-0 is written as 0, which reads back as an equal float)
-    (Number(text.as_str().into()).as_f64() == x).then_some(text)
 }
 
 impl Value {

@@ -6,10 +6,9 @@
 //! target: the scores computed in a page and replayed natively by the lab are the same numbers,
 //! which a platform libm does not promise.
 //!
-//! Also here: conversion between decimal text and floats for the numbers JSON's fast paths
-//! cannot convert exactly ([`shortest_decimal`], [`parse_decimal`]): by the host's conversions
-//! in the wasm build, and natively by [`exact`] (core's own conversions cost several KB of gzip
-//! in each wasm module).
+//! Also here: conversion between floats and JSON's decimal text ([`to_text`], [`parse`]): by
+//! the host's conversions in the wasm build, and natively by [`exact`] (core's own
+//! conversions cost several KB of gzip in each wasm module).
 
 use crate::core::prelude::*;
 #[cfg(target_arch = "wasm32")]
@@ -163,13 +162,15 @@ pub fn decay(elapsed: f64, half_life: f64) -> f64 {
     exp(-LN_2 * elapsed / half_life)
 }
 
-/// Exact conversion between decimal text and floats, with a small big integer: the numbers
-/// JSON's fast paths cannot convert exactly (core's own conversions would add several times
-/// their size to the wasm download). Left out of the wasm build, where the host converts.
+/// Exact conversion between floats and JSON's decimal text: hand-written fast paths for the
+/// usual numbers, and a small big integer for the rest (core's own conversions would add
+/// several times their size to the wasm download). Left out of the wasm build, where the host
+/// converts.
 #[cfg(any(not(target_arch = "wasm32"), test))]
 pub(crate) mod exact {
+    use crate::core::json::push_u64;
+    use crate::core::prelude::*;
     use alloc::vec;
-    use alloc::vec::Vec;
 
     /// An unsigned integer of any size, little-endian in 32-bit limbs: exact decimal ⇄ binary
     /// conversion of the rare floats the fast paths cannot do exactly (core's own conversions
@@ -490,18 +491,173 @@ pub(crate) mod exact {
         }
         decimal_to_f64(&digits, (exp * exp_sign).saturating_sub(fraction_digits))
     }
+
+    /// The JSON text of a finite float: the one `JSON.stringify` writes (except `e21` for its
+    /// `e+21`): the fewest significant digits that read back as exactly `x`, the nearest to `x`
+    /// of those, in exponent form from 10^21 and below 10^-6. Integers below 2^53 and values
+    /// with at most six decimals below 10^9 (money, counts, rounded scores: nearly everything the
+    /// core writes) are written by hand; anything else (10^300, 10^-300, 0.1 + 0.2) from
+    /// [`shortest_decimal`].
+    pub fn to_text(x: f64) -> String {
+        plain_decimal(x).unwrap_or_else(|| shortest(x))
+    }
+
+    /// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
+    /// back as exactly `x` (17 always do), chosen and placed as JavaScript's `String(x)` does.
+    fn shortest(x: f64) -> String {
+        let (digits, exponent) = shortest_decimal(super::abs(x));
+        let mut text = String::new();
+        if x < 0.0 {
+            text.push('-');
+        }
+        let point = digits.len() as i32 + exponent; // digits before the decimal point
+        let digit = |d: &u8| char::from(b'0' + d);
+        if (1..=21).contains(&point) {
+            for i in 0..point.max(digits.len() as i32) {
+                if i == point {
+                    text.push('.');
+                }
+                text.push(digits.get(i as usize).map_or('0', digit));
+            }
+        } else if (-5..=0).contains(&point) {
+            text.push_str("0.");
+            for _ in point..0 {
+                text.push('0');
+            }
+            text.extend(digits.iter().map(digit));
+        } else {
+            text.extend(digits.first().map(digit));
+            if digits.len() > 1 {
+                text.push('.');
+                text.extend(digits.iter().skip(1).map(digit));
+            }
+            text.push('e');
+            let e = point - 1;
+            if e < 0 {
+                text.push('-');
+            }
+            push_u64(&mut text, u64::from(e.unsigned_abs()));
+        }
+        text
+    }
+
+    /// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^9), if that
+    /// text reads back as exactly `x`: written without a float formatter, for money, counts and
+    /// rounded scores. Either has at most 15 significant digits (or is an integer whose neighbours
+    /// are other integers), and no two such decimals read back as the same float, so a text that
+    /// reads back is also the shortest one. (Six decimals up to 10^12 were not: 34359738368.000008
+    /// reads back, but so does 34359738368.00001.)
+    fn plain_decimal(x: f64) -> Option<String> {
+        const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
+        let magnitude = super::abs(x);
+        let mut text = String::new();
+        if magnitude < 1e9 {
+            let micros = super::round(magnitude * 1e6) as u64;
+            if micros != 0 && x < 0.0 {
+                text.push('-');
+            }
+            push_u64(&mut text, micros / 1_000_000);
+            let mut frac = micros % 1_000_000;
+            if frac != 0 {
+                text.push('.');
+                let mut scale = 100_000;
+                while frac != 0 {
+                    text.push(char::from(b'0' + (frac / scale) as u8));
+                    frac %= scale;
+                    scale /= 10;
+                }
+            }
+        } else if magnitude < TWO_POW_53 && super::fract(x) == 0.0 {
+            if x < 0.0 {
+                text.push('-');
+            }
+            push_u64(&mut text, magnitude as u64);
+        } else {
+            return None;
+        }
+        // (-0 is written as 0, which reads back as an equal float)
+        (parse(&text) == x).then_some(text)
+    }
+
+    /// A JSON number's text, correctly rounded to a float.
+    pub fn parse(text: &str) -> f64 {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let negative = bytes.first() == Some(&b'-');
+        if negative {
+            i += 1;
+        }
+        let mut mantissa: u64 = 0;
+        let mut exponent: i32 = 0;
+        let mut significant = 0;
+        let mut seen_point = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'0'..=b'9' => {
+                    let digit = u64::from(bytes[i] - b'0');
+                    if significant < 19 {
+                        if mantissa != 0 || digit != 0 {
+                            significant += 1;
+                        }
+                        mantissa = mantissa * 10 + digit;
+                        if seen_point {
+                            exponent -= 1;
+                        }
+                    } else if !seen_point {
+                        exponent += 1;
+                    }
+                }
+                b'.' => seen_point = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        if i < bytes.len() {
+            // exponent part: [eE][+-]?digits
+            i += 1;
+            let mut exp_negative = false;
+            if let Some(sign @ (b'+' | b'-')) = bytes.get(i) {
+                exp_negative = *sign == b'-';
+                i += 1;
+            }
+            let mut e: i32 = 0;
+            while let Some(d @ b'0'..=b'9') = bytes.get(i) {
+                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                i += 1;
+            }
+            exponent = exponent.saturating_add(if exp_negative { -e } else { e });
+        }
+        // Powers of ten up to 10^22 are exact, so for a mantissa below 2^53 (none of its digits
+        // dropped) this is one correctly rounded operation: the fast path of decimal conversion.
+        // Anything else takes the exact conversion, so that every float the writer produces
+        // reads back as itself.
+        let value = if mantissa == 0 {
+            0.0
+        } else if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
+            let m = mantissa as f64;
+            if exponent >= 0 {
+                m * super::powi(10.0, exponent)
+            } else {
+                m / super::powi(10.0, -exponent)
+            }
+        } else {
+            parse_decimal(text.get(usize::from(negative)..).unwrap_or(""))
+        };
+        if negative { -value } else { value }
+    }
 }
 
-/// Conversions between floats and decimal text that the host does for free. In the browser
-/// JavaScript's are exact (`src/host.rs` installs them when a handle is made), and the wasm
-/// build then leaves out [`exact`] and its big integer: 1 to 3 KB of gzip in each module.
-/// Natively there is no host, and [`exact`] converts, to the same text and floats.
+/// Conversions between floats and JSON text that the host does for free. In the browser
+/// JavaScript's `String(x)` and `Number(text)` are exact (`src/host.rs` installs them when a
+/// handle is made), and the wasm build then leaves out [`exact`]: its big integer, its
+/// writers and its parser, 1 to 2 KB of gzip in each module. Natively there is no host, and
+/// [`exact`] converts, to the same text and floats.
 #[cfg(target_arch = "wasm32")]
 pub struct HostConversions {
-    /// `x.toExponential()` of a finite `x` > 0: the digits [`exact::shortest_decimal`] gives,
-    /// as `d.ddde+n` or `d.ddde-n`.
-    pub to_exponential: fn(f64) -> String,
-    /// `Number(text)` of a JSON number's text: correctly rounded, as [`exact::parse_decimal`].
+    /// `String(x)` of a finite `x`: the text [`exact::to_text`] writes, but with `e+21` where
+    /// it writes `e21`.
+    pub to_string: fn(f64) -> String,
+    /// `Number(text)` of a JSON number's text: correctly rounded, as [`exact::parse`].
     pub parse: fn(&str) -> f64,
 }
 
@@ -529,53 +685,37 @@ use exact as without_host;
 mod without_host {
     use crate::core::prelude::*;
 
-    pub fn shortest_decimal(_: f64) -> (Vec<u8>, i32) {
+    pub fn to_text(_: f64) -> String {
         core::arch::wasm32::unreachable()
     }
 
-    pub fn parse_decimal(_: &str) -> f64 {
+    pub fn parse(_: &str) -> f64 {
         core::arch::wasm32::unreachable()
     }
 }
 
-/// The fewest significant digits that read back as exactly `x` (finite, > 0) and the power
-/// of ten of the last one, chosen as JavaScript's `Number::toString` chooses them: of the
-/// decimals of that length which read back, the nearest to `x` (of two equally near, the one
-/// ending in an even digit).
-pub fn shortest_decimal(x: f64) -> (Vec<u8>, i32) {
+/// The JSON text of a finite float, as `JSON.stringify` writes it but for `e21` where it
+/// writes `e+21` (see [`exact::to_text`]).
+pub fn to_text(x: f64) -> String {
     #[cfg(target_arch = "wasm32")]
     if let Some(host) = host() {
-        return from_exponential(&(host.to_exponential)(x));
+        // ASCII, and a '+' only in an exponent
+        return (host.to_string)(x)
+            .bytes()
+            .filter(|&b| b != b'+')
+            .map(char::from)
+            .collect();
     }
-    without_host::shortest_decimal(x)
+    without_host::to_text(x)
 }
 
-/// A JSON number's text without its sign, correctly rounded to a float (as `JSON.parse`
-/// reads it).
-pub fn parse_decimal(text: &str) -> f64 {
+/// A JSON number's text, correctly rounded to a float (as `JSON.parse` reads it).
+pub fn parse(text: &str) -> f64 {
     #[cfg(target_arch = "wasm32")]
     if let Some(host) = host() {
         return (host.parse)(text);
     }
-    without_host::parse_decimal(text)
-}
-
-/// The digits and the power of ten of the last one from `toExponential`'s `d.ddde±n`.
-#[cfg(target_arch = "wasm32")]
-pub(crate) fn from_exponential(text: &str) -> (Vec<u8>, i32) {
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
-    let magnitude = exponent
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0i32, |n, b| n.saturating_mul(10).saturating_add(i32::from(b - b'0')));
-    let exponent = if exponent.starts_with('-') {
-        -magnitude
-    } else {
-        magnitude
-    };
-    let last = exponent - (digits.len() as i32 - 1);
-    (digits, last)
+    without_host::parse(text)
 }
 
 #[cfg(test)]
