@@ -475,13 +475,10 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut code = 0;
         for _ in 0..4 {
-            let digit = match self.bytes.get(self.pos) {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.error("invalid \\u escape")),
+            let Some(digit) = self.bytes.get(self.pos).and_then(|&b| char::from(b).to_digit(16)) else {
+                return Err(self.error("invalid \\u escape"));
             };
-            code = code * 16 + u32::from(digit);
+            code = code * 16 + digit;
             self.pos += 1;
         }
         Ok(code)
