@@ -2,18 +2,16 @@
 // page downloads counts toward the size budget, and a plain <script type="module"> gets no
 // bundler to do this for it. Types and docs live in index.d.ts.
 //
-// wasm-bindgen's glue (pkg/cartsense_*.js) is internal: the package exports neither file, and
-// the shell imports only `default` (the async loader) and the handle class. Before minifying,
-// the glue loses what nothing can reach, which terser cannot know (an export is kept): about
-// 100 bytes gzip per glue file. Each edit must match exactly once, so a wasm-bindgen whose
-// output changed fails the build here instead of shipping unedited glue.
+// wasm-bindgen's glue (pkg/cartsense_*.js) is internal: the package exports neither file; the
+// shell imports the async loader and the handle class, and tests/schema the synchronous
+// loader (initSync, in Node). Before minifying, the glue loses what none of them use, which
+// terser cannot know. Each edit must match exactly once, so a wasm-bindgen whose output
+// changed fails the build here instead of shipping unedited glue.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { minify } from 'terser';
 
 const glueEdits = [
-  // initSync (synchronous instantiation, with its own deprecation warning): never imported
-  [/export \{ initSync, __wbg_init as default \};/, 'export { __wbg_init as default };'],
   // `using` support on the handles: the shell holds them privately and calls free()
   [/\nif \(Symbol\.dispose\) (\w+)\.prototype\[Symbol\.dispose\] = \1\.prototype\.free;\n/, '\n'],
 ];
