@@ -69,8 +69,16 @@ pub struct TaskReport {
     pub baselines: Vec<Option<Metrics>>,
     /// Model ROC AUC minus each available baseline's, with its paired 95 % bootstrap interval.
     pub differences: Vec<Option<(f64, f64, f64)>>,
-    /// The L2 strength of the fitted model (None for a given model).
-    pub lambda: Option<f64>,
+    /// How the fitted model was fitted (None for a given model).
+    pub fitted: Option<Hyperparameters>,
+}
+
+/// What the inner time split chose for a fitted model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hyperparameters {
+    pub lambda: f64,
+    /// The recency half-life in days (`None`: no weighting).
+    pub half_life_days: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -103,21 +111,24 @@ pub fn evaluate(replay: &Replay, evaluated: &Evaluated) -> Report {
     let (model, fits, source) = match evaluated {
         Evaluated::Fit => {
             let trained = train::fit_model(replay, &train_sessions);
-            let fits = [
-                Some(trained.intent.choice.lambda),
-                Some(trained.abandonment.choice.lambda),
-            ];
+            let chosen = |fit: &train::TaskFit| {
+                Some(Hyperparameters {
+                    lambda: fit.choice.lambda,
+                    half_life_days: fit.half_life_days,
+                })
+            };
+            let fits = [chosen(&trained.intent), chosen(&trained.abandonment)];
             (trained.model, fits, "fitted on the training part".to_string())
         }
         Evaluated::Given(model, name) => ((*model).clone(), [None, None], format!("given: {name}")),
     };
     let events = |sessions: &[usize]| sessions.iter().map(|s| replay.sessions[*s].events).sum();
-    let task_report = |task: Task, lambda: Option<f64>| {
+    let task_report = |task: Task, fitted: Option<Hyperparameters>| {
         let logistic = match task {
             Task::Intent => &model.intent,
             Task::Abandonment => &model.abandonment,
         };
-        evaluate_task(replay, &train_sessions, &eval_sessions, task, logistic, lambda)
+        evaluate_task(replay, &train_sessions, &eval_sessions, task, logistic, fitted)
     };
     Report {
         intent: task_report(Task::Intent, fits[0]),
@@ -199,7 +210,7 @@ fn evaluate_task(
     eval_sessions: &[usize],
     task: Task,
     logistic: &Logistic,
-    lambda: Option<f64>,
+    fitted: Option<Hyperparameters>,
 ) -> TaskReport {
     let train = train::task_samples(replay, train_sessions, task);
     let test = train::task_samples(replay, eval_sessions, task);
@@ -269,7 +280,7 @@ fn evaluate_task(
         model,
         baselines,
         differences,
-        lambda,
+        fitted,
     }
 }
 
@@ -307,7 +318,11 @@ impl TaskReport {
             self.positive_rate,
             self.train_samples,
             self.train_positive_rate,
-            self.lambda.map_or(String::new(), |l| format!("; model L2 lambda {l}")),
+            self.fitted.map_or(String::new(), |f| format!(
+                "; model L2 lambda {}, recency half-life {}",
+                f.lambda,
+                train::half_life_text(f.half_life_days)
+            )),
         );
         out.push_str(&format!(
             "  {:<34} {:>7} {:>17} {:>7} {:>8} {:>7} {:>7}\n",

@@ -122,7 +122,16 @@ const CONSTANT: f64 = 1e-9;
 /// Fits `data` with L2 strength `lambda`: minimises Σ log loss + λ/2·‖w‖² over the
 /// standardised weights (the intercept is not penalised), by Newton steps with step halving.
 pub fn fit(data: &Matrix, lambda: f64) -> Fit {
+    fit_weighted(data, None, lambda)
+}
+
+/// [`fit`] with a weight per row: minimises Σ weightᵢ·log lossᵢ + λ/2·‖w‖². `None` weighs
+/// every row 1 (and gives the same bits as [`fit`]). The standardisation stays unweighted: it
+/// only reparametrises the problem. Weights must be finite and not negative, one per row.
+pub fn fit_weighted(data: &Matrix, row_weights: Option<&[f64]>, lambda: f64) -> Fit {
     let (n, d) = (data.len(), data.d);
+    debug_assert!(row_weights.is_none_or(|w| w.len() == n && w.iter().all(|w| w.is_finite() && *w >= 0.0)));
+    let weight_of = |i: usize| row_weights.map_or(1.0, |w| w[i]);
     // standardise: mean and (population) standard deviation per feature
     let mut mean = vec![0.0; d];
     let mut sd = vec![0.0; d];
@@ -152,12 +161,23 @@ pub fn fit(data: &Matrix, lambda: f64) -> Fit {
         let mut total = 0.0;
         for (i, y) in data.y.iter().enumerate() {
             let eta: f64 = z[i * k..(i + 1) * k].iter().zip(theta).map(|(a, b)| a * b).sum();
-            total += softplus(eta) - y * eta;
+            total += weight_of(i) * (softplus(eta) - y * eta);
         }
         total + 0.5 * lambda * theta[1..].iter().map(|w| w * w).sum::<f64>()
     };
-    // start from the base rate
-    let rate = data.positive_rate().clamp(1e-6, 1.0 - 1e-6);
+    // start from the (weighted) base rate
+    let rate = match row_weights {
+        None => data.positive_rate(),
+        Some(w) => {
+            let total: f64 = w.iter().sum();
+            if total > 0.0 {
+                w.iter().zip(&data.y).map(|(w, y)| w * y).sum::<f64>() / total
+            } else {
+                data.positive_rate()
+            }
+        }
+    }
+    .clamp(1e-6, 1.0 - 1e-6);
     let mut theta = vec![0.0; k];
     theta[0] = (rate / (1.0 - rate)).ln();
     let mut current = objective(&theta);
@@ -170,9 +190,10 @@ pub fn fit(data: &Matrix, lambda: f64) -> Fit {
             let zi = &z[i * k..(i + 1) * k];
             let eta: f64 = zi.iter().zip(&theta).map(|(a, b)| a * b).sum();
             let p = sigmoid(eta);
-            let w = p * (1.0 - p);
+            let row_weight = weight_of(i);
+            let w = row_weight * p * (1.0 - p);
             for a in 0..k {
-                gradient[a] += (p - y) * zi[a];
+                gradient[a] += row_weight * (p - y) * zi[a];
                 let wa = w * zi[a];
                 for b in 0..=a {
                     hessian[a * k + b] += wa * zi[b];
@@ -260,6 +281,12 @@ pub struct Choice {
 /// Fits `fitting` with every λ of [`LAMBDAS`] and keeps the one with the lowest mean log
 /// loss on `validation` (ties: the stronger penalty). An empty validation part keeps λ = 1.
 pub fn choose_lambda(fitting: &Matrix, validation: &Matrix) -> Choice {
+    choose_lambda_weighted(fitting, None, validation)
+}
+
+/// [`choose_lambda`] with `fitting`'s rows weighted as in [`fit_weighted`] (the validation
+/// rows all count the same: they are the data the model has to predict).
+pub fn choose_lambda_weighted(fitting: &Matrix, fitting_weights: Option<&[f64]>, validation: &Matrix) -> Choice {
     if validation.is_empty() || fitting.is_empty() {
         return Choice {
             lambda: 1.0,
@@ -275,7 +302,7 @@ pub fn choose_lambda(fitting: &Matrix, validation: &Matrix) -> Choice {
     let mut scores = Vec::new();
     let mut best = (f64::INFINITY, 1.0);
     for lambda in LAMBDAS {
-        let loss = mean_log_loss(&fit(fitting, lambda), validation);
+        let loss = mean_log_loss(&fit_weighted(fitting, fitting_weights, lambda), validation);
         scores.push((lambda, loss));
         if loss <= best.0 {
             best = (loss, lambda);
@@ -285,6 +312,16 @@ pub fn choose_lambda(fitting: &Matrix, validation: &Matrix) -> Choice {
         lambda: best.1,
         validation: scores,
         base_rate_loss,
+    }
+}
+
+impl Choice {
+    /// The chosen λ's validation log loss (infinite when nothing was validated).
+    pub fn best_loss(&self) -> f64 {
+        self.validation
+            .iter()
+            .find(|(lambda, _)| *lambda == self.lambda)
+            .map_or(f64::INFINITY, |(_, loss)| *loss)
     }
 }
 
@@ -385,6 +422,57 @@ mod tests {
         let a = fit(&data, 1e-3);
         assert!(a.bias.is_finite() && a.weights[0].is_finite() && a.weights[0] > 0.0);
         assert_eq!(a, fit(&data, 1e-3));
+    }
+
+    #[test]
+    fn unit_weights_give_the_unweighted_fit_bit_for_bit() {
+        let (data, _, _) = synthetic(2_000, 9);
+        let ones = vec![1.0; data.len()];
+        assert_eq!(fit_weighted(&data, Some(&ones), 0.1), fit(&data, 0.1));
+    }
+
+    #[test]
+    fn a_weight_counts_like_repeated_rows() {
+        // weight 2 on a row is the same problem as the row twice, weight 0 as the row absent
+        let (data, _, _) = synthetic(3_000, 12);
+        let weights: Vec<f64> = (0..data.len()).map(|i| [0.0, 1.0, 2.0][i % 3]).collect();
+        let mut repeated = Matrix::new(data.d);
+        for (i, w) in weights.iter().enumerate() {
+            for _ in 0..(*w as usize) {
+                repeated.push(data.row(i), data.y[i] > 0.5);
+            }
+        }
+        // (almost) no penalty: the standardisations differ, the optimum does not
+        let weighted = fit_weighted(&data, Some(&weights), 1e-9);
+        let plain = fit(&repeated, 1e-9);
+        assert!(weighted.converged && plain.converged);
+        for (a, b) in weighted
+            .weights
+            .iter()
+            .chain([&weighted.bias])
+            .zip(plain.weights.iter().chain([&plain.bias]))
+        {
+            assert!((a - b).abs() < 1e-6, "{weighted:?} vs {plain:?}");
+        }
+        let unweighted = fit(&data, 1e-9);
+        assert!(
+            (unweighted.weights[0] - plain.weights[0]).abs() > 1e-6,
+            "the weights must matter"
+        );
+    }
+
+    #[test]
+    fn weighted_lambda_choice_uses_the_weights() {
+        let (fitting, validation) = (synthetic(1_000, 13).0, synthetic(1_000, 14).0);
+        let ones = vec![1.0; fitting.len()];
+        assert_eq!(
+            choose_lambda_weighted(&fitting, Some(&ones), &validation),
+            choose_lambda(&fitting, &validation)
+        );
+        let choice = choose_lambda(&fitting, &validation);
+        let best = choice.validation.iter().map(|(_, l)| *l).fold(f64::INFINITY, f64::min);
+        assert_eq!(choice.best_loss(), best);
+        assert_eq!(choose_lambda(&fitting, &Matrix::new(3)).best_loss(), f64::INFINITY);
     }
 
     #[test]

@@ -114,7 +114,9 @@ fn train_intent(
         ));
     }
     for (name, fit) in [("intent", &trained.intent), ("abandonment", &trained.abandonment)] {
-        report.push_str(&format!("{name}: inner validation log loss by lambda:"));
+        report.push_str(&format!(
+            "{name}: inner validation log loss by lambda (at the chosen half-life):"
+        ));
         for (lambda, loss) in &fit.choice.validation {
             report.push_str(&format!(" {lambda}: {loss:.5}"));
         }
@@ -122,6 +124,13 @@ fn train_intent(
             " → {} (the fitting part's base rate: {:.5})\n",
             fit.choice.lambda, fit.choice.base_rate_loss
         ));
+        report.push_str(&format!(
+            "{name}: inner validation log loss by recency half-life (best lambda each):"
+        ));
+        for (half_life, loss) in &fit.recency {
+            report.push_str(&format!(" {}: {loss:.5}", train::half_life_text(*half_life)));
+        }
+        report.push_str(&format!(" → {}\n", train::half_life_text(fit.half_life_days)));
         if !fit.converged {
             warn(&format!("the {name} fit did not converge"));
         }

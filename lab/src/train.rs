@@ -2,9 +2,16 @@
 //! writes the model file the tracker reads ([`Model::to_json`]).
 //!
 //! Owns the two tasks' training sets (which samples, which labels), the inner time split that
-//! chooses the L2 strength (never the evaluation window: it lies inside whatever sessions it
-//! is given), the `about` text, and in it the [`TrainingData`] record that lets
-//! `eval-intent` tell a model scored on the data it learnt from.
+//! chooses the L2 strength and the recency weighting (never the evaluation window: it lies
+//! inside whatever sessions it is given), the `about` text, and in it the [`TrainingData`]
+//! record that lets `eval-intent` tell a model scored on the data it learnt from.
+//!
+//! Recency weighting is there because shop data drift (Taobao's positive rate moves by a
+//! third over nine days): a sample can weigh `2^(−age / half-life)`, its age counted from the
+//! latest session start of the part being fitted. Whether it does, and with which half-life,
+//! is chosen like λ, on the inner validation part; no weighting is one of the candidates and
+//! wins ties. The fitted weights keep the model format: weighting changes which weights are
+//! fitted, not what the page computes.
 
 use cartsense::core::intent::{FEATURES, Logistic, Model, N_FEATURES};
 use cartsense::core::time;
@@ -12,9 +19,36 @@ use cartsense::core::time;
 use crate::learn::{self, Choice, Matrix};
 use crate::replay::{Replay, Sample, samples_of};
 
-/// Share of the training sessions (earliest first) that fit while choosing λ; the latest
-/// rest validates.
+/// Share of the training sessions (earliest first) that fit while choosing λ and the
+/// half-life; the latest rest validates.
 pub const INNER_FIT: f64 = 0.8;
+
+/// The recency half-lives tried, in days, from none (every sample weighs 1) to strong; ties
+/// keep the earlier, weaker one.
+pub const HALF_LIVES_DAYS: [Option<f64>; 5] = [None, Some(8.0), Some(4.0), Some(2.0), Some(1.0)];
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The recency weight of each sample whose session started at `starts[i]` (ms):
+/// `2^(−(latest − start) / half-life)`, 1 for the latest; `None` (no weighting) without a
+/// half-life.
+pub fn recency_weights(starts: &[f64], half_life_days: Option<f64>) -> Option<Vec<f64>> {
+    let half_life = half_life_days? * DAY_MS;
+    let latest = starts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(
+        starts
+            .iter()
+            .map(|start| (-(latest - start) / half_life).exp2())
+            .collect(),
+    )
+}
+
+fn session_starts(replay: &Replay, samples: &[(&Sample, bool)]) -> Vec<f64> {
+    samples
+        .iter()
+        .map(|(sample, _)| replay.sessions[sample.session].start)
+        .collect()
+}
 
 /// The two things the model predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,27 +94,48 @@ pub fn matrix(samples: &[(&Sample, bool)]) -> Matrix {
     m
 }
 
-/// One task's fit and how its λ was chosen.
+/// One task's fit and how its λ and half-life were chosen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskFit {
     pub logistic: Logistic,
+    /// The λ choice under the chosen half-life.
     pub choice: Choice,
+    /// The chosen recency half-life in days (`None`: no weighting).
+    pub half_life_days: Option<f64>,
+    /// Each half-life of [`HALF_LIVES_DAYS`] with its best inner validation log loss.
+    pub recency: Vec<(Option<f64>, f64)>,
     pub samples: usize,
     pub positives: usize,
     pub converged: bool,
 }
 
-/// Fits `task` on `sessions` (sorted by start time): λ from an inner time split (the earliest
-/// [`INNER_FIT`] of the sessions fit, the rest validate), then a refit on all of them.
+/// Fits `task` on `sessions` (sorted by start time): λ and the recency half-life from an
+/// inner time split (the earliest [`INNER_FIT`] of the sessions fit, the rest validate), then
+/// a refit on all of them.
 pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task) -> TaskFit {
     let cut = ((sessions.len() as f64) * INNER_FIT).floor() as usize;
     let (early, late) = sessions.split_at(cut.min(sessions.len()));
-    let all = matrix(&task_samples(replay, sessions, task));
-    let (fit, choice) = learn::fit_validated(
-        &matrix(&task_samples(replay, early, task)),
-        &matrix(&task_samples(replay, late, task)),
-        &all,
-    );
+    let early_samples = task_samples(replay, early, task);
+    let (early_matrix, early_starts) = (matrix(&early_samples), session_starts(replay, &early_samples));
+    let late_matrix = matrix(&task_samples(replay, late, task));
+    let mut recency = Vec::new();
+    let mut best: Option<(Option<f64>, Choice)> = None;
+    for half_life in HALF_LIVES_DAYS {
+        let weights = recency_weights(&early_starts, half_life);
+        let choice = learn::choose_lambda_weighted(&early_matrix, weights.as_deref(), &late_matrix);
+        recency.push((half_life, choice.best_loss()));
+        if best
+            .as_ref()
+            .is_none_or(|(_, kept)| choice.best_loss() < kept.best_loss())
+        {
+            best = Some((half_life, choice));
+        }
+    }
+    let (half_life_days, choice) = best.unwrap_or_else(|| (None, learn::choose_lambda(&early_matrix, &late_matrix)));
+    let all_samples = task_samples(replay, sessions, task);
+    let all = matrix(&all_samples);
+    let weights = recency_weights(&session_starts(replay, &all_samples), half_life_days);
+    let fit = learn::fit_weighted(&all, weights.as_deref(), choice.lambda);
     let mut weights = [0.0; N_FEATURES];
     weights.copy_from_slice(&fit.weights);
     TaskFit {
@@ -89,6 +144,8 @@ pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task) -> TaskFit {
             weights,
         },
         choice,
+        half_life_days,
+        recency,
         samples: all.len(),
         positives: all.y.iter().filter(|y| **y > 0.5).count(),
         converged: fit.converged,
@@ -185,16 +242,24 @@ impl TrainingData {
     }
 }
 
+/// A half-life as the reports write it.
+pub fn half_life_text(half_life_days: Option<f64>) -> String {
+    half_life_days.map_or_else(|| "none".to_string(), |days| format!("{days} days"))
+}
+
 /// The model file's `about`: where it came from (file and time window, see
 /// [`TrainingData`]), how much data, how λ was chosen, the command.
 pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, command: &str) -> String {
     let part = |name: &str, t: &TaskFit| {
         format!(
-            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}, by validation log loss)",
+            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}), recency half-life {} (of {}), by validation \
+             log loss",
             t.samples,
             t.positives,
             t.choice.lambda,
-            learn::LAMBDAS
+            learn::LAMBDAS,
+            half_life_text(t.half_life_days),
+            HALF_LIVES_DAYS.map(half_life_text).join(", ")
         )
     };
     let purchased = replay.sessions.iter().filter(|s| s.purchased).count();
@@ -215,8 +280,8 @@ pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, c
     format!(
         "Trained by cartsense-lab on {data_name}: {rows} rows, {} events replayed, {} sessions ({} with an order) \
          at the Engine's 30-minute split. Logistic regressions fitted by IRLS on standardised features, folded back \
-         to raw features; L2 strength chosen on an inner time split (earliest 80 % of the sessions fit, latest 20 % \
-         validate), then refitted on all sessions. {}; {}.{constant} {} Command: {command}",
+         to raw features; L2 strength and a recency weighting of the samples (2^(-age/half-life)) chosen on an inner \
+         time split (earliest 80 % of the sessions fit, latest 20 % validate), then refitted on all sessions. {}; {}.{constant} {} Command: {command}",
         replay.events,
         replay.sessions.len(),
         purchased,
@@ -280,6 +345,82 @@ mod tests {
         }
         assert_eq!(TrainingData::window_of(&replay), Some((10.0, 90.0)));
         assert_eq!(TrainingData::window_of(&Replay::default()), None);
+    }
+
+    #[test]
+    fn recency_weights_halve_per_half_life() {
+        assert_eq!(recency_weights(&[0.0, DAY_MS], None), None);
+        let weights = recency_weights(&[3.0 * DAY_MS, DAY_MS, 0.0, 3.0 * DAY_MS], Some(2.0)).unwrap();
+        let want = [1.0, 0.5, 0.5f64.powf(1.5), 1.0];
+        for (got, want) in weights.iter().zip(want) {
+            assert!((got - want).abs() < 1e-15, "{weights:?}");
+        }
+    }
+
+    /// One one-sample session every `step` hours over `days` days; whether it buys follows
+    /// `product_views` with a slope that flips sign from day `flip` on.
+    fn drifting_replay(days: f64, flip: f64, seed: u64) -> Replay {
+        let mut replay = Replay::default();
+        let mut rng = crate::metrics::SplitMix::new(seed);
+        let step = DAY_MS / 200.0;
+        let mut start = 0.0;
+        while start < days * DAY_MS {
+            let views = rng.normal();
+            let slope = if start < flip * DAY_MS { 1.5 } else { -1.5 };
+            let purchased = rng.uniform() < learn::sigmoid(slope * views - 1.0);
+            let mut x = [0.0; N_FEATURES];
+            x[crate::replay::feature("product_views")] = views;
+            replay.sessions.push(crate::replay::SessionInfo {
+                visitor: 0,
+                id: String::new(),
+                start,
+                end: start,
+                events: 1,
+                purchased,
+                first: replay.samples.len(),
+                len: 1,
+            });
+            replay.samples.push(Sample {
+                session: replay.sessions.len() - 1,
+                x,
+                page_intent: 0.0,
+                page_abandonment: None,
+            });
+            start += step;
+        }
+        replay
+    }
+
+    #[test]
+    fn the_inner_split_chooses_recency_weighting_when_the_data_drift() {
+        // The slope flips on day 7 of 10: the inner validation (days 8–10) follows the new
+        // slope, which only day 7 of the inner fitting part shows; weighting the recent
+        // samples up is the better fit, and the refit on all data keeps it.
+        let replay = drifting_replay(10.0, 7.0, 21);
+        let sessions = crate::replay::by_start(&replay);
+        let fit = fit_task(&replay, &sessions, Task::Intent);
+        assert_eq!(fit.recency.len(), HALF_LIVES_DAYS.len());
+        assert_eq!(fit.recency[0].0, None);
+        let chosen = fit.half_life_days;
+        assert!(chosen.is_some_and(|days| days <= 2.0), "{:?}", fit.recency);
+        let loss_of = |h: Option<f64>| fit.recency.iter().find(|(d, _)| *d == h).map(|(_, l)| *l).unwrap();
+        assert!(loss_of(chosen) < loss_of(None), "{:?}", fit.recency);
+        assert_eq!(fit.choice.best_loss(), loss_of(chosen));
+        // the shipped slope is the new one
+        assert!(
+            fit.logistic.weights[crate::replay::feature("product_views")] < 0.0,
+            "{:?}",
+            fit.logistic
+        );
+
+        // no drift: the slope never flips, and the shipped slope is the old one
+        let steady = drifting_replay(10.0, 11.0, 21);
+        let fit = fit_task(&steady, &crate::replay::by_start(&steady), Task::Intent);
+        assert!(
+            fit.logistic.weights[crate::replay::feature("product_views")] > 1.0,
+            "{:?}",
+            fit.logistic
+        );
     }
 
     #[test]
