@@ -244,7 +244,11 @@ impl TrainingData {
 
 /// A half-life as the reports write it.
 pub fn half_life_text(half_life_days: Option<f64>) -> String {
-    half_life_days.map_or_else(|| "none".to_string(), |days| format!("{days} days"))
+    match half_life_days {
+        None => "none".to_string(),
+        Some(1.0) => "1 day".to_string(),
+        Some(days) => format!("{days} days"),
+    }
 }
 
 /// The model file's `about`: where it came from (file and time window, see
@@ -345,6 +349,12 @@ mod tests {
         }
         assert_eq!(TrainingData::window_of(&replay), Some((10.0, 90.0)));
         assert_eq!(TrainingData::window_of(&Replay::default()), None);
+    }
+
+    #[test]
+    fn half_lives_read_as_written() {
+        let texts: Vec<String> = HALF_LIVES_DAYS.map(half_life_text).to_vec();
+        assert_eq!(texts, ["none", "8 days", "4 days", "2 days", "1 day"]);
     }
 
     #[test]
