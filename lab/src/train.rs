@@ -256,14 +256,12 @@ pub fn half_life_text(half_life_days: Option<f64>) -> String {
 pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, command: &str) -> String {
     let part = |name: &str, t: &TaskFit| {
         format!(
-            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}), recency half-life {} (of {}), by validation \
-             log loss",
+            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}) and recency half-life {}, by validation log loss",
             t.samples,
             t.positives,
             t.choice.lambda,
             learn::LAMBDAS,
             half_life_text(t.half_life_days),
-            HALF_LIVES_DAYS.map(half_life_text).join(", ")
         )
     };
     let purchased = replay.sessions.iter().filter(|s| s.purchased).count();
@@ -284,11 +282,13 @@ pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, c
     format!(
         "Trained by cartsense-lab on {data_name}: {rows} rows, {} events replayed, {} sessions ({} with an order) \
          at the Engine's 30-minute split. Logistic regressions fitted by IRLS on standardised features, folded back \
-         to raw features; L2 strength and a recency weighting of the samples (2^(-age/half-life)) chosen on an inner \
-         time split (earliest 80 % of the sessions fit, latest 20 % validate), then refitted on all sessions. {}; {}.{constant} {} Command: {command}",
+         to raw features; L2 strength and a recency weighting of the samples (2^(-age/half-life), half-life {}) chosen \
+         on an inner time split (earliest 80 % of the sessions fit, latest 20 % validate), then refitted on all \
+         sessions. {}; {}.{constant} {} Command: {command}",
         replay.events,
         replay.sessions.len(),
         purchased,
+        HALF_LIVES_DAYS.map(half_life_text).join(", "),
         part("intent", &trained.intent),
         part("abandonment", &trained.abandonment),
         TrainingData {
