@@ -158,7 +158,8 @@ pub fn run(command: &RecsCommand, warn: &mut dyn FnMut(&str)) -> Result<String, 
             let (dataset, replayed) = load_and_replay(data, None, warn)?;
             let (sessions, catalogue) = item_sessions(&dataset, &replayed);
             let (train, test) = replay::time_split(&replayed, eval::TRAIN_FRACTION);
-            let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default())?;
+            let (params, asking, _) = eval::choose(&sessions, &catalogue, &train, Params::default().k)?;
+            let report = eval::evaluate(&sessions, &catalogue, &train, &test, &params, &asking)?;
             Ok(if *json {
                 report.to_json() + "\n"
             } else {

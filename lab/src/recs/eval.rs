@@ -7,7 +7,7 @@
 //!   and the next distinct item is looked for in the list. All methods get the same exclusions
 //!   the widget applies: the product on screen, the cart, what was bought.
 //! - Methods: the ranker (`for_you` from the session's last [`MAX_RECENT`] interactions,
-//!   recency weight [`RECENCY`]^age, through the model file as the page would load it);
+//!   recency weight `recency`^age, through the model file as the page would load it);
 //!   overall popularity; item-kNN from the last item only (cosine of session co-occurrence);
 //!   vector session-kNN (Ludewig & Jannach's V-SKNN: the session so far as a linearly decayed
 //!   vector, the [`SKNN_NEIGHBOURS`] most similar of the [`SKNN_SAMPLE`] most recent training
@@ -16,7 +16,9 @@
 //! - Metrics: HR@20, MRR@20, HR@5, catalogue coverage (distinct items ever listed over the
 //!   training catalogue), popular share (listed items among the 20 most popular of training).
 //!
-//! Every parameter here is fixed a priori; none was chosen by looking at the evaluation window.
+//! The builder's window and backward weight and the ranker's recency and revisit are chosen
+//! by [`choose`] on an inner time split of the training part; everything else is fixed a
+//! priori. Nothing is chosen by looking at the evaluation window.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,7 +29,6 @@ use super::{Action, Catalogue, ItemSession};
 
 pub const TRAIN_FRACTION: f64 = 0.7;
 pub const LIST: usize = 20;
-pub const RECENCY: f64 = 0.6;
 pub const MAX_RECENT: usize = 50;
 pub const SKNN_NEIGHBOURS: usize = 100;
 pub const SKNN_SAMPLE: usize = 500;
@@ -105,12 +106,14 @@ pub struct Report {
     pub n_predictions: usize,
     pub catalogue: usize,
     pub model_bytes: usize,
+    pub params: Params,
+    pub asking: Asking,
 }
 
 impl Report {
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{}}}",
+            "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"recency\":{},\"revisit\":{}}}}}",
             self.ranker.json(),
             self.popularity.json(),
             self.item_knn.json(),
@@ -119,7 +122,13 @@ impl Report {
             self.n_predictions,
             self.n_train_sessions,
             self.catalogue,
-            self.model_bytes
+            self.model_bytes,
+            self.params.k,
+            self.params.window,
+            self.params.backward,
+            self.params.half_life_days,
+            self.asking.recency,
+            self.asking.revisit
         )
     }
 
@@ -133,6 +142,15 @@ impl Report {
             self.n_test_sessions,
             self.n_predictions
         );
+        out.push_str(&format!(
+            "ranker parameters (chosen on an inner split of the training part): K {}, window {}, backward {}, half-life {} days, recency {}, revisit {}\n\n",
+            self.params.k,
+            self.params.window,
+            self.params.backward,
+            self.params.half_life_days,
+            self.asking.recency,
+            self.asking.revisit
+        ));
         out.push_str(&format!(
             "{:<14} {:>8} {:>8} {:>8} {:>9} {:>9}\n",
             "method", "HR@20", "MRR@20", "HR@5", "coverage", "popular"
@@ -285,26 +303,27 @@ impl SessionIndex {
     }
 }
 
-/// Runs the evaluation. `train` and `test` index `sessions` (train in time order).
-pub fn evaluate(
+/// One moment of a test session: what every method is asked then.
+struct Moment<'s> {
+    interactions: &'s [super::Interaction],
+    /// Index of the current interaction.
+    t: usize,
+    target: u32,
+    cart: &'s [&'s str],
+    bought: &'s [&'s str],
+    /// The product on screen, the cart, what was bought.
+    excluded: &'s HashSet<u32>,
+}
+
+/// Calls `ask` at every interaction of the `test` sessions that has a next distinct item;
+/// returns (sessions with at least one such moment, moments).
+fn walk(
     sessions: &[ItemSession],
     catalogue: &Catalogue,
-    train: &[usize],
     test: &[usize],
-    params: &Params,
-) -> Result<Report, String> {
-    let train_sessions: Vec<&ItemSession> = train.iter().map(|s| &sessions[*s]).collect();
-    let entries = build::build(&train_sessions, catalogue, params);
-    let bytes = recs::encode(params.k, &entries).map_err(|e| e.message())?;
-    let model = Model::parse(&bytes).map_err(|e| e.message())?;
-    let popular_order = popularity_order(&train_sessions);
-    let popular_top: HashSet<u32> = popular_order.iter().take(LIST).copied().collect();
-    let index = SessionIndex::new(&train_sessions);
-    let mut item_knn_cache: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
-    let (mut ranker, mut popularity, mut item_knn, mut session_knn) =
-        (Tally::default(), Tally::default(), Tally::default(), Tally::default());
-    let mut predictions = 0;
-    let mut test_sessions = 0;
+    ask: &mut dyn FnMut(&Moment),
+) -> (usize, usize) {
+    let (mut counted_sessions, mut moments) = (0, 0);
     for s in test {
         let interactions = &sessions[*s].interactions;
         let mut counted = false;
@@ -328,53 +347,158 @@ pub fn evaluate(
                 continue;
             };
             counted = true;
-            predictions += 1;
+            moments += 1;
             let mut excluded_now = excluded.clone();
             excluded_now.insert(now.item);
-            // the ranker, as the page would ask
-            let first = (t + 1).saturating_sub(MAX_RECENT);
-            let recent: Vec<Recent> = interactions[first..=t]
-                .iter()
-                .enumerate()
-                .map(|(p, i)| Recent {
-                    product_id: catalogue.ids[i.item as usize].as_str(),
-                    weight: RECENCY.powi((t - first - p) as i32),
-                })
-                .collect();
-            let query = Query {
-                product: Some(id),
-                recent: &recent,
+            ask(&Moment {
+                interactions,
+                t,
+                target,
                 cart: &cart,
                 bought: &bought,
-                limit: LIST,
-                ..Query::new(Kind::ForYou)
-            };
-            let list: Vec<u32> = recs::rank(&model, &query)
-                .iter()
-                .filter_map(|r| catalogue.item(&r.product_id))
-                .collect();
-            ranker.record(&list, target, &popular_top);
-            // overall popularity
-            let mut list = Vec::with_capacity(LIST);
-            fill(&mut list, &popular_order, &excluded_now);
-            popularity.record(&list, target, &popular_top);
-            // item-kNN from the last item
-            let neighbours = item_knn_cache
-                .entry(now.item)
-                .or_insert_with(|| index.item_neighbours(now.item));
-            let mut list = top(neighbours.iter().copied().collect(), &excluded_now);
-            fill(&mut list, &popular_order, &excluded_now);
-            item_knn.record(&list, target, &popular_top);
-            // V-SKNN
-            let sequence: Vec<u32> = interactions[..=t].iter().map(|i| i.item).collect();
-            let mut list = top(index.session_knn(&sequence), &excluded_now);
-            fill(&mut list, &popular_order, &excluded_now);
-            session_knn.record(&list, target, &popular_top);
+                excluded: &excluded_now,
+            });
         }
         if counted {
-            test_sessions += 1;
+            counted_sessions += 1;
         }
     }
+    (counted_sessions, moments)
+}
+
+/// How the ranker is asked: the recency decay of the session's items and `revisit`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Asking {
+    pub recency: f64,
+    pub revisit: f64,
+}
+
+/// The ranker's list at `moment`, as the page would ask for it.
+fn ranker_list(model: &Model, catalogue: &Catalogue, moment: &Moment, asking: &Asking) -> Vec<u32> {
+    let t = moment.t;
+    let first = (t + 1).saturating_sub(MAX_RECENT);
+    let recent: Vec<Recent> = moment.interactions[first..=t]
+        .iter()
+        .enumerate()
+        .map(|(p, i)| Recent {
+            product_id: catalogue.ids[i.item as usize].as_str(),
+            weight: asking.recency.powi((t - first - p) as i32),
+        })
+        .collect();
+    let query = Query {
+        product: Some(catalogue.ids[moment.interactions[t].item as usize].as_str()),
+        recent: &recent,
+        cart: moment.cart,
+        bought: moment.bought,
+        revisit: asking.revisit,
+        limit: LIST,
+        ..Query::new(Kind::ForYou)
+    };
+    recs::rank(model, &query)
+        .iter()
+        .filter_map(|r| catalogue.item(&r.product_id))
+        .collect()
+}
+
+/// The model built from `train` (in time order), through its file.
+fn model_of(
+    sessions: &[ItemSession],
+    catalogue: &Catalogue,
+    train: &[usize],
+    params: &Params,
+) -> Result<(Model, usize), String> {
+    let train_sessions: Vec<&ItemSession> = train.iter().map(|s| &sessions[*s]).collect();
+    let entries = build::build(&train_sessions, catalogue, params);
+    let bytes = recs::encode(params.k, &entries).map_err(|e| e.message())?;
+    let model = Model::parse(&bytes).map_err(|e| e.message())?;
+    Ok((model, bytes.len()))
+}
+
+/// The grid searched on the inner split.
+pub const WINDOWS: [usize; 3] = [3, 5, 10];
+pub const BACKWARDS: [f64; 2] = [0.5, 1.0];
+pub const RECENCIES: [f64; 3] = [0.3, 0.6, 0.9];
+pub const REVISITS: [f64; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
+
+/// The parameters chosen on an inner time split of `train` (its earliest 70 % build, the rest
+/// is replayed), by HR@20 + MRR@20; the evaluation window is never looked at.
+pub fn choose(
+    sessions: &[ItemSession],
+    catalogue: &Catalogue,
+    train: &[usize],
+    k: usize,
+) -> Result<(Params, Asking, f64), String> {
+    let cut = ((train.len() as f64) * TRAIN_FRACTION).floor() as usize;
+    let (inner_train, inner_test) = train.split_at(cut.min(train.len()));
+    let mut best: Option<(f64, Params, Asking)> = None;
+    for window in WINDOWS {
+        for backward in BACKWARDS {
+            let params = Params {
+                k,
+                window,
+                backward,
+                ..Params::default()
+            };
+            let (model, _) = model_of(sessions, catalogue, inner_train, &params)?;
+            for recency in RECENCIES {
+                for revisit in REVISITS {
+                    let asking = Asking { recency, revisit };
+                    let mut tally = Tally::default();
+                    let (_, n) = walk(sessions, catalogue, inner_test, &mut |m| {
+                        let list = ranker_list(&model, catalogue, m, &asking);
+                        tally.record(&list, m.target, &HashSet::new());
+                    });
+                    let f = Figures::of(&tally, n, model.len());
+                    let objective = f.hr_at_20 + f.mrr_at_20;
+                    if best.as_ref().is_none_or(|(b, _, _)| objective > *b) {
+                        best = Some((objective, params, asking));
+                    }
+                }
+            }
+        }
+    }
+    let (objective, params, asking) = best.ok_or("no parameters to choose from")?;
+    Ok((params, asking, objective))
+}
+
+/// Runs the evaluation. `train` and `test` index `sessions` (train in time order).
+pub fn evaluate(
+    sessions: &[ItemSession],
+    catalogue: &Catalogue,
+    train: &[usize],
+    test: &[usize],
+    params: &Params,
+    asking: &Asking,
+) -> Result<Report, String> {
+    let train_sessions: Vec<&ItemSession> = train.iter().map(|s| &sessions[*s]).collect();
+    let (model, model_bytes) = model_of(sessions, catalogue, train, params)?;
+    let popular_order = popularity_order(&train_sessions);
+    let popular_top: HashSet<u32> = popular_order.iter().take(LIST).copied().collect();
+    let index = SessionIndex::new(&train_sessions);
+    let mut item_knn_cache: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
+    let (mut ranker, mut popularity, mut item_knn, mut session_knn) =
+        (Tally::default(), Tally::default(), Tally::default(), Tally::default());
+    let (test_sessions, predictions) = walk(sessions, catalogue, test, &mut |m| {
+        let list = ranker_list(&model, catalogue, m, asking);
+        ranker.record(&list, m.target, &popular_top);
+        // overall popularity
+        let mut list = Vec::with_capacity(LIST);
+        fill(&mut list, &popular_order, m.excluded);
+        popularity.record(&list, m.target, &popular_top);
+        // item-kNN from the last item
+        let last = m.interactions[m.t].item;
+        let neighbours = item_knn_cache
+            .entry(last)
+            .or_insert_with(|| index.item_neighbours(last));
+        let mut list = top(neighbours.iter().copied().collect(), m.excluded);
+        fill(&mut list, &popular_order, m.excluded);
+        item_knn.record(&list, m.target, &popular_top);
+        // V-SKNN
+        let sequence: Vec<u32> = m.interactions[..=m.t].iter().map(|i| i.item).collect();
+        let mut list = top(index.session_knn(&sequence), m.excluded);
+        fill(&mut list, &popular_order, m.excluded);
+        session_knn.record(&list, m.target, &popular_top);
+    });
     let n_items = model.len();
     Ok(Report {
         ranker: Figures::of(&ranker, predictions, n_items),
@@ -385,6 +509,8 @@ pub fn evaluate(
         n_test_sessions: test_sessions,
         n_predictions: predictions,
         catalogue: n_items,
-        model_bytes: bytes.len(),
+        model_bytes,
+        params: *params,
+        asking: *asking,
     })
 }

@@ -128,7 +128,11 @@ fn evaluation_counts_predictions_at_every_event_with_a_next_item() {
     let (sessions, catalogue, replayed) = sessions_of(&rows);
     let (train, test) = replay::time_split(&replayed, eval::TRAIN_FRACTION);
     assert_eq!((train.len(), test.len()), (4, 2));
-    let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default()).unwrap();
+    let asking = eval::Asking {
+        recency: 0.6,
+        revisit: 0.0,
+    };
+    let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default(), &asking).unwrap();
     // at A (target B) in each test session; at B there is no next item
     assert_eq!((report.n_test_sessions, report.n_predictions), (2, 2));
     assert_eq!(report.ranker.hr_at_20, 1.0);

@@ -18,7 +18,7 @@ use alloc::vec;
 
 mod rank;
 
-pub use rank::{Diversity, Kind, Query, Reason, Recent, Recommendation, rank};
+pub use rank::{DEFAULT_REVISIT, Diversity, Kind, Query, Reason, Recent, Recommendation, rank};
 
 /// The file's first four bytes.
 pub const MAGIC: [u8; 4] = *b"CSRM";

@@ -155,6 +155,7 @@ struct Case {
     recent: &'static [(&'static str, f64)],
     cart: &'static [&'static str],
     bought: &'static [&'static str],
+    revisit: f64,
     interests: &'static [(&'static str, f64)],
     exclude: &'static [&'static str],
     category: Option<&'static str>,
@@ -173,6 +174,7 @@ const BASE: Case = Case {
     recent: &[],
     cart: &[],
     bought: &[],
+    revisit: 0.0,
     interests: &[],
     exclude: &[],
     category: None,
@@ -267,6 +269,21 @@ const CASES: &[Case] = &[
             ("s2", "similar"),
             ("s1", "similar"),
             ("s3", "similar"),
+            ("k1", "bought_together"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: revisit lets the session's own items in on their recency weight",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        revisit: 1.0,
+        // s3 1 + 15000/Q = 1.23 (its largest share: revisit); s2 70000/Q = 1.07;
+        // s1 0.5 + 30000/Q = 0.96 (0.5 > 0.46); k1 12500/Q
+        expected: &[
+            ("s3", "recently_viewed"),
+            ("s2", "similar"),
+            ("s1", "recently_viewed"),
             ("k1", "bought_together"),
         ],
         ..BASE
@@ -428,6 +445,7 @@ fn rankings_follow_the_neighbours_filters_and_diversity() {
             recent: &recent,
             cart: case.cart,
             bought: case.bought,
+            revisit: case.revisit,
             interests: case.interests,
             exclude: case.exclude,
             category: case.category,
@@ -454,6 +472,7 @@ fn scores_are_the_weighted_neighbour_sums() {
     let recent = recent(&[("s1", 0.5), ("s3", 1.0)]);
     let query = Query {
         recent: &recent,
+        revisit: 0.0,
         ..Query::new(Kind::ForYou)
     };
     let list = rank(&m, &query);
