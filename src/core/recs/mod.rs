@@ -41,15 +41,28 @@ fn invalid(problem: &str) -> Error {
     Error::new(SUBJECT, "", problem)
 }
 
-/// FNV-1a (32 bits) of a whole file but its checksum field (the header's first 32 bytes, then
-/// the body), so a changed count in the header is caught like a changed byte in the body.
+/// The file's checksum: FNV-1a with the 64-bit prime taken over little-endian 8-byte words
+/// (then the last bytes one by one), folded to 32 bits, of the whole file but its checksum
+/// field (the header's first 32 bytes, then the body), so a changed count in the header is
+/// caught like a changed byte in the body. Words rather than bytes make it 8 times fewer
+/// multiplications (a 100,000-item model is about 18 MB); each step is a bijection of the
+/// state, so any one changed word always changes the result.
 pub fn checksum(file: &[u8]) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in file.iter().take(HEADER_BYTES - 4).chain(file.iter().skip(HEADER_BYTES)) {
-        hash ^= u32::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0193);
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let head = file.get(..HEADER_BYTES - 4).unwrap_or(file);
+    let body = file.get(HEADER_BYTES..).unwrap_or(&[]);
+    for part in [head, body] {
+        let mut words = part.chunks_exact(8);
+        for word in &mut words {
+            let w = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+            hash = (hash ^ w).wrapping_mul(PRIME);
+        }
+        for byte in words.remainder() {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
     }
-    hash
+    (hash ^ (hash >> 32)) as u32
 }
 
 /// One item as the builder hands it to [`encode`]. Neighbours are `(index into the slice
@@ -120,9 +133,6 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| invalid("section sizes do not add up"))?;
         self.at = end;
         Ok(slice)
-    }
-    fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?.first().copied().unwrap_or(0))
     }
     fn u16(&mut self) -> Result<u16, Error> {
         let b = self.take(2)?;
@@ -208,13 +218,13 @@ impl Model {
         }
         let mut items = Vec::with_capacity(n_items as usize);
         let mut first: u64 = 0;
-        for _ in 0..n_items {
-            let category = r.u32()?;
-            let brand = r.u32()?;
-            let price = f32::from_bits(r.u32()?);
-            let popularity = r.u16()?;
-            let similar = r.u8()?;
-            let bought = r.u8()?;
+        let le32 = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        for record in r.take(n_items as usize * ITEM_BYTES)?.chunks_exact(ITEM_BYTES) {
+            let category = le32(record, 0);
+            let brand = le32(record, 4);
+            let price = f32::from_bits(le32(record, 8));
+            let popularity = u16::from_le_bytes([record[12], record[13]]);
+            let (similar, bought) = (record[14], record[15]);
             if category != NONE && category >= n_categories {
                 return Err(invalid("an item's category is out of range"));
             }
@@ -244,13 +254,15 @@ impl Model {
             ));
         }
         let mut neighbours = Vec::with_capacity(n_neighbours as usize);
-        for _ in 0..n_neighbours {
-            let item = r.u32()?;
-            let score = r.u16()?;
+        for entry in r
+            .take(n_neighbours as usize * NEIGHBOUR_BYTES)?
+            .chunks_exact(NEIGHBOUR_BYTES)
+        {
+            let item = le32(entry, 0);
             if item >= n_items {
                 return Err(invalid("a neighbour's item index is out of range"));
             }
-            neighbours.push((item, score));
+            neighbours.push((item, u16::from_le_bytes([entry[4], entry[5]])));
         }
         let mut model = Model {
             k,
