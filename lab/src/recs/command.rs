@@ -22,7 +22,8 @@ usage: cartsense-lab build-recs --data FILE --format FORMAT --out MODEL [--k K]
 FORMAT: taobao | rees46 | otto | ndjson
 
 build-recs   learn the recommendations model (item-to-item neighbours, popularity, metadata)
-             from every session of FILE and write it (format: docs/recs-format.md)
+             from every session of FILE and write it (format: docs/recs-format.md); the
+             co-occurrence window is chosen on a time split of FILE, as eval-recs does
   --k K                  neighbours of each kind kept per item, 1 to 255 (default 20)
 eval-recs    time split: the earliest 70 % of sessions build the model and the baselines,
              the rest are replayed; at every event, the top 20 is checked against the next
@@ -174,7 +175,9 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     let (sessions, catalogue) = item_sessions(&dataset, &replayed);
     let order = replay::by_start(&replayed);
     let all: Vec<_> = order.iter().map(|s| &sessions[*s]).collect();
-    let params = Params { k, ..Params::default() };
+    // the builder's window and backward weight, chosen as eval-recs does: on a time split of
+    // the data (the earliest 70 % built, the rest replayed)
+    let (params, asking, _) = eval::choose(&sessions, &catalogue, &order, k)?;
     let entries = build::build(&all, &catalogue, &params);
     let bytes = recs::encode(k, &entries).map_err(|e| e.message())?;
     // the file must read back as the page will read it
@@ -183,10 +186,15 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     let similar: usize = entries.iter().map(|e| e.similar.len().min(k)).sum();
     let together: usize = entries.iter().map(|e| e.bought_together.len().min(k)).sum();
     Ok(format!(
-        "wrote {}: {} bytes, {} items, K {k}, {similar} similar and {together} bought-together neighbours, from {} sessions\n",
+        "wrote {}: {} bytes, {} items, K {k}, {similar} similar and {together} bought-together neighbours, from {} sessions\n\
+         window {}, backward {} (chosen on a time split of the data); for the queries: recency {}, revisit {}\n",
         out.display(),
         bytes.len(),
         model.len(),
-        sessions.len()
+        sessions.len(),
+        params.window,
+        params.backward,
+        asking.recency,
+        asking.revisit
     ))
 }
