@@ -34,6 +34,7 @@ eval-recs    time split: the earliest 70 % of sessions build the model and the b
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecsCommand {
+    Help,
     Build { data: DataOptions, out: PathBuf, k: usize },
     Eval { data: DataOptions, json: bool },
 }
@@ -52,6 +53,9 @@ fn parse_flags(command: &str, args: &[String]) -> Result<RecsCommand, String> {
     let mut json = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(RecsCommand::Help);
+        }
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             None => (arg.clone(), None),
@@ -154,6 +158,7 @@ pub fn main(args: &[String]) -> Option<ExitCode> {
 
 pub fn run(command: &RecsCommand, warn: &mut dyn FnMut(&str)) -> Result<String, String> {
     match command {
+        RecsCommand::Help => Ok(USAGE.to_string()),
         RecsCommand::Build { data, out, k } => build_recs(data, out, *k, warn),
         RecsCommand::Eval { data, json } => {
             let (dataset, replayed) = load_and_replay(data, None, warn)?;

@@ -161,6 +161,7 @@ fn arguments_are_checked() {
         parse("eval-recs --data d --format otto --json"),
         Some(Ok(RecsCommand::Eval { json: true, .. }))
     ));
+    assert_eq!(parse("eval-recs --help"), Some(Ok(RecsCommand::Help)));
     let errors = [
         ("build-recs --data d --format taobao", "build-recs needs --out MODEL"),
         (
