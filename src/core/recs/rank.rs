@@ -32,7 +32,7 @@ pub enum Kind {
     /// [`Query::recent`], most recent first.
     RecentlyViewed,
     /// Items whose price brings the cart to [`Query::spend_threshold`], the most relevant to
-    /// the cart first.
+    /// the cart first (without a threshold, every price qualifies: `bought_together`'s list).
     CartCompletion,
 }
 
