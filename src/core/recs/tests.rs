@@ -615,3 +615,34 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
         "recommendations model: string table is not valid UTF-8"
     );
 }
+
+#[test]
+fn popularity_ties_keep_id_order_and_items_without_category_are_in_no_group() {
+    let entry = |id: &str, category: Option<&str>, popularity: u16| ItemEntry {
+        id: id.into(),
+        category: category.map(String::from),
+        brand: None,
+        price: None,
+        popularity,
+        similar: vec![],
+        bought_together: vec![],
+    };
+    let m = Model::parse(
+        &encode(
+            5,
+            &[
+                entry("d", Some("x"), 7),
+                entry("b", None, 7),
+                entry("a", Some("x"), 0),
+                entry("c", Some("y"), 65535),
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let named = |list: &[u32]| list.iter().map(|i| m.id(*i).to_string()).collect::<Vec<_>>();
+    assert_eq!(named(m.by_popularity()), ["c", "b", "d", "a"]);
+    assert_eq!(named(m.popular_in(m.category("x").unwrap())), ["d", "a"]);
+    assert_eq!(named(m.popular_in(m.category("y").unwrap())), ["c"]);
+    assert!(m.popular_in(99).is_empty());
+}
