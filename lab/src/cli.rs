@@ -21,6 +21,8 @@ usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|s
                                  [--timezone-offset MINUTES] [--model MODEL|default|fit] [--json]
        cartsense-lab eval-uci --data FILE [--json]
        cartsense-lab bench [--calls N]
+       cartsense-lab build-recs --data FILE --format FORMAT --out MODEL [--k K]
+       cartsense-lab eval-recs --data FILE --format FORMAT [--json]
        cartsense-lab --help
 "
     };
@@ -64,6 +66,8 @@ eval-uci       check the learner on the UCI Online Shoppers Purchasing Intention
                max ROC AUC (one split alone says as much about its seed as about the learner)
 bench          time Engine::track and measure profile and storage sizes
   --calls N              timed calls per measurement (default 100000, at most 10000000)
+
+build-recs, eval-recs   recommendations: `cartsense-lab build-recs --help` (src/recs/command.rs)
 
 Exit codes: 0 success, 1 bad data or I/O failure, 2 bad command line.
 "

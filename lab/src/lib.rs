@@ -14,6 +14,7 @@
 //! | [`uci`] | `eval-uci`: the learner on the UCI Online Shoppers data |
 //! | [`bench`] | `bench`: time per `track`, profile and storage sizes |
 //! | [`run`] | each command end to end: files in, report out |
+//! | [`recs`] | `build-recs` and `eval-recs`: the recommendations model and its evaluation |
 
 pub mod adapters;
 pub mod bench;
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod eval;
 pub mod learn;
 pub mod metrics;
+pub mod recs;
 pub mod replay;
 pub mod run;
 pub mod train;

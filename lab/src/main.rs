@@ -16,6 +16,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(code) = cartsense_lab::recs::command::main(&args) {
+        return code;
+    }
     let command = match cli::parse(args.clone()) {
         Ok(command) => command,
         Err(error) => {

@@ -27,6 +27,7 @@
 //! | [`campaign`] | merchant campaigns: config, triggers, caps, holdout, prompt decisions |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
+//! | [`recs`] | recommendations: the item-to-item model file and the ranker |
 //! | [`wire`] | validity of received batches (shared with the collector) |
 //! | [`tracker`] | the engine tying these together |
 
@@ -44,6 +45,7 @@ pub mod interest;
 pub mod json;
 pub mod num;
 pub mod outbox;
+pub mod recs;
 pub mod rng;
 pub mod segment;
 pub mod session;

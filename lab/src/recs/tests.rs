@@ -1,0 +1,189 @@
+//! A hand-made session set whose sessions, neighbours and rankings are worked out by hand.
+
+use cartsense::core::recs::{self, Kind, Model, Query, Recent};
+
+use super::build::{self, Params};
+use super::command::{self, RecsCommand};
+use super::*;
+use crate::adapters::{self, Format, OnError, Problems};
+use crate::replay;
+
+/// Taobao rows (user, item, category, behavior, seconds):
+/// - user 1 views A, B, C a minute apart, then D two hours later (a second session);
+/// - user 2 views A, B;
+/// - user 3 carts E, then F.
+const ROWS: &str = "\
+1,A,shoes,pv,1511500000
+1,B,shoes,pv,1511500060
+1,C,shoes,pv,1511500120
+1,D,hats,pv,1511507320
+2,A,shoes,pv,1511500000
+2,B,shoes,pv,1511500060
+3,E,socks,cart,1511500000
+3,F,socks,cart,1511500060
+";
+
+fn sessions_of(rows: &str) -> (Vec<ItemSession>, Catalogue, replay::Replay) {
+    let mut problems = Problems::new(OnError::Stop);
+    let data = adapters::load(rows.as_bytes(), Format::Taobao, &mut problems).unwrap();
+    let replayed = replay::replay(&data, 480.0, None, &mut problems).unwrap();
+    let (sessions, catalogue) = item_sessions(&data, &replayed);
+    (sessions, catalogue, replayed)
+}
+
+fn model_of(rows: &str) -> Model {
+    let (sessions, catalogue, _) = sessions_of(rows);
+    let all: Vec<&ItemSession> = sessions.iter().collect();
+    Model::parse(&recs::encode(20, &build::build(&all, &catalogue, &Params::default())).unwrap()).unwrap()
+}
+
+fn neighbours(m: &Model, list: &[(u32, u16)]) -> Vec<(String, u16)> {
+    list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect()
+}
+
+fn names(m: &Model, id: &str, bought: bool) -> Vec<String> {
+    let item = m.item(id).unwrap();
+    let list = if bought {
+        m.bought_together_of(item)
+    } else {
+        m.similar_of(item)
+    };
+    neighbours(m, list).into_iter().map(|(n, _)| n).collect()
+}
+
+#[test]
+fn sessions_are_the_engines_and_hold_each_product_event() {
+    let (sessions, catalogue, _) = sessions_of(ROWS);
+    let sequences: Vec<Vec<&str>> = sessions
+        .iter()
+        .map(|s| {
+            s.interactions
+                .iter()
+                .map(|i| catalogue.ids[i.item as usize].as_str())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        sequences,
+        [vec!["A", "B", "C"], vec!["D"], vec!["A", "B"], vec!["E", "F"]]
+    );
+    assert_eq!(sessions[3].interactions[0].action, Action::Cart);
+    assert_eq!(
+        catalogue.category[catalogue.item("D").unwrap() as usize].as_deref(),
+        Some("hats")
+    );
+}
+
+#[test]
+fn neighbours_follow_co_occurrence_distance_and_direction() {
+    let m = model_of(ROWS);
+    // A→B: distance 1 in both sessions, 2 / sqrt(2·2) = 1; A→C: ½ / sqrt(2·1) ≈ 0.35
+    let a = m.item("A").unwrap();
+    let similar = neighbours(&m, m.similar_of(a));
+    assert_eq!(similar[0].0, "B");
+    assert!(similar[0].1 > 65000, "{similar:?}");
+    assert_eq!(similar[1].0, "C");
+    assert!((similar[1].1 as f64 / 65535.0 - 0.3536).abs() < 0.01, "{similar:?}");
+    // B→C (next, 1/sqrt 2 ≈ 0.71) before B→A (before it, ½·2/2 = 0.5)
+    assert_eq!(names(&m, "B", false), ["C", "A"]);
+    assert_eq!(names(&m, "C", false), ["B", "A"]);
+    // D is in another session: nobody's neighbour
+    assert!(names(&m, "D", false).is_empty());
+    assert!(!names(&m, "C", false).contains(&"D".to_string()));
+    // carts are kept apart: E and F are bought together, the viewed items are not
+    assert_eq!(names(&m, "E", true), ["F"]);
+    assert_eq!(names(&m, "F", true), ["E"]);
+    assert!(names(&m, "A", true).is_empty());
+    // popularity: A and B (2 views each) above D (1 view); E (a cart, 2) as A
+    assert!(m.popularity_of(a) > m.popularity_of(m.item("D").unwrap()));
+    assert_eq!(m.category_of(m.item("D").unwrap()), Some("hats"));
+}
+
+#[test]
+fn the_ranker_on_the_built_model_recommends_what_comes_next() {
+    let m = model_of(ROWS);
+    let recent = [Recent {
+        product_id: "A",
+        weight: 1.0,
+    }];
+    let query = Query {
+        product: Some("A"),
+        recent: &recent,
+        limit: 2,
+        ..Query::new(Kind::ForYou)
+    };
+    let list = recs::rank(&m, &query);
+    let ids: Vec<&str> = list.iter().map(|r| r.product_id.as_str()).collect();
+    assert_eq!(ids, ["B", "C"]);
+}
+
+#[test]
+fn evaluation_counts_predictions_at_every_event_with_a_next_item() {
+    // users 1–4 view A then B (earlier), users 5–6 too (later): 4 sessions train, 2 test
+    let mut rows = String::new();
+    for user in 1..=6 {
+        let t = 1511500000 + user * 10_000;
+        rows.push_str(&format!("{user},A,shoes,pv,{t}\n{user},B,shoes,pv,{}\n", t + 60));
+    }
+    let (sessions, catalogue, replayed) = sessions_of(&rows);
+    let (train, test) = replay::time_split(&replayed, eval::TRAIN_FRACTION);
+    assert_eq!((train.len(), test.len()), (4, 2));
+    let asking = eval::Asking {
+        recency: 0.6,
+        revisit: 0.0,
+    };
+    let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default(), &asking).unwrap();
+    // at A (target B) in each test session; at B there is no next item
+    assert_eq!((report.n_test_sessions, report.n_predictions), (2, 2));
+    assert_eq!(report.ranker.hr_at_20, 1.0);
+    assert_eq!(report.ranker.mrr_at_20, 1.0);
+    assert_eq!(report.catalogue, 2);
+    let json = report.to_json();
+    assert!(
+        json.starts_with("{\"ranker\":{\"hr_at_20\":1.000000,\"mrr_at_20\":1.000000"),
+        "{json}"
+    );
+    assert!(json.contains("\"baselines\":{\"popularity\":{"), "{json}");
+    assert!(json.contains("\"n_test_sessions\":2,\"n_predictions\":2"), "{json}");
+}
+
+#[test]
+fn arguments_are_checked() {
+    let parse = |line: &str| command::parse(&line.split_whitespace().map(String::from).collect::<Vec<_>>());
+    assert_eq!(parse("eval-intent --data x"), None);
+    match parse("build-recs --data d --format rees46 --out m.bin --k 5") {
+        Some(Ok(RecsCommand::Build { k, out, data })) => {
+            assert_eq!((k, out.to_str(), data.format), (5, Some("m.bin"), Format::Rees46));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        parse("eval-recs --data d --format otto --json"),
+        Some(Ok(RecsCommand::Eval { json: true, .. }))
+    ));
+    assert_eq!(parse("eval-recs --help"), Some(Ok(RecsCommand::Help)));
+    let errors = [
+        ("build-recs --data d --format taobao", "build-recs needs --out MODEL"),
+        (
+            "build-recs --data d --format taobao --out m --k 0",
+            "--k `0` must be a whole number from 1 to 255",
+        ),
+        (
+            "build-recs --data d --format taobao --out m --k 256",
+            "--k `256` must be a whole number from 1 to 255",
+        ),
+        ("eval-recs --format taobao", "--data FILE is required"),
+        (
+            "eval-recs --data d --format csv",
+            "--format `csv` is not one of taobao, rees46, otto, ndjson",
+        ),
+        ("eval-recs --data d --format otto --out m", "`eval-recs` takes no --out"),
+        (
+            "eval-recs --data d --data e --format otto",
+            "--data given more than once",
+        ),
+    ];
+    for (line, message) in errors {
+        assert_eq!(parse(line), Some(Err(message.to_string())), "{line}");
+    }
+}

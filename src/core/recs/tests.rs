@@ -1,0 +1,648 @@
+//! A hand-made catalogue whose neighbours are known, so every ranking below is worked out by
+//! hand in the comments; and corrupt files of every kind.
+
+use super::*;
+
+/// (id, category, brand, price, popularity)
+const ITEMS: [(&str, &str, &str, f64, u16); 8] = [
+    ("s1", "shoes", "A", 50.0, 100),
+    ("s2", "shoes", "A", 60.0, 90),
+    ("s3", "shoes", "B", 70.0, 80),
+    ("s4", "shoes", "C", 40.0, 10),
+    ("k1", "socks", "A", 5.0, 200),
+    ("k2", "socks", "B", 8.0, 50),
+    ("h1", "hats", "C", 30.0, 300),
+    ("h2", "hats", "C", 25.0, 20),
+];
+
+/// Neighbours by id, with their quantised scores.
+type Named = &'static [(&'static str, u16)];
+
+/// (item, similar, bought together), by id.
+const NEIGHBOURS: [(&str, Named, Named); 4] = [
+    ("s1", &[("s2", 60000), ("s3", 30000), ("s4", 10000)], &[("k1", 50000)]),
+    ("s2", &[("s1", 60000), ("s3", 40000)], &[("k2", 40000)]),
+    ("s3", &[("s2", 40000), ("s1", 30000)], &[]),
+    ("k1", &[("k2", 20000)], &[("s1", 50000)]),
+];
+
+fn entries() -> Vec<ItemEntry> {
+    let index = |id: &str| ITEMS.iter().position(|i| i.0 == id).unwrap() as u32;
+    ITEMS
+        .iter()
+        .map(|(id, category, brand, price, popularity)| {
+            let (similar, bought): (Named, Named) = NEIGHBOURS
+                .iter()
+                .find(|n| n.0 == *id)
+                .map_or((&[], &[]), |n| (n.1, n.2));
+            ItemEntry {
+                id: id.to_string(),
+                category: Some(category.to_string()),
+                brand: Some(brand.to_string()),
+                price: Some(*price),
+                popularity: *popularity,
+                similar: similar.iter().map(|(n, s)| (index(n), *s)).collect(),
+                bought_together: bought.iter().map(|(n, s)| (index(n), *s)).collect(),
+            }
+        })
+        .collect()
+}
+
+fn bytes() -> Vec<u8> {
+    encode(20, &entries()).unwrap()
+}
+
+fn model() -> Model {
+    Model::parse(&bytes()).unwrap()
+}
+
+fn ids(list: &[Recommendation]) -> Vec<&str> {
+    list.iter().map(|r| r.product_id.as_str()).collect()
+}
+
+fn reasons(list: &[Recommendation]) -> Vec<&str> {
+    list.iter().map(|r| r.reason.name()).collect()
+}
+
+fn recent<'a>(items: &[(&'a str, f64)]) -> Vec<Recent<'a>> {
+    items
+        .iter()
+        .map(|(id, w)| Recent {
+            product_id: id,
+            weight: *w,
+        })
+        .collect()
+}
+
+#[test]
+fn a_model_reads_back_what_was_written() {
+    let m = model();
+    assert_eq!(m.len(), 8);
+    assert_eq!(m.k(), 20);
+    let s1 = m.item("s1").unwrap();
+    assert_eq!(m.id(s1), "s1");
+    assert_eq!(m.category_of(s1), Some("shoes"));
+    assert_eq!(m.brand_of(s1), Some("A"));
+    assert_eq!(m.price_of(s1), Some(50.0));
+    assert_eq!(m.popularity_of(s1), 100);
+    let named = |list: &[(u32, u16)]| list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect::<Vec<_>>();
+    assert_eq!(
+        named(m.similar_of(s1)),
+        [
+            ("s2".to_string(), 60000),
+            ("s3".to_string(), 30000),
+            ("s4".to_string(), 10000)
+        ]
+    );
+    assert_eq!(named(m.bought_together_of(s1)), [("k1".to_string(), 50000)]);
+    assert_eq!(m.item("nope"), None);
+    let popular: Vec<&str> = m.by_popularity().iter().map(|i| m.id(*i)).collect();
+    assert_eq!(popular, ["h1", "k1", "s1", "s2", "s3", "k2", "h2", "s4"]);
+    let shoes: Vec<&str> = m
+        .popular_in(m.category("shoes").unwrap())
+        .iter()
+        .map(|i| m.id(*i))
+        .collect();
+    assert_eq!(shoes, ["s1", "s2", "s3", "s4"]);
+}
+
+#[test]
+fn items_without_metadata_and_an_empty_model_are_valid() {
+    let bare = ItemEntry {
+        id: "x".into(),
+        category: None,
+        brand: None,
+        price: None,
+        popularity: 0,
+        similar: vec![],
+        bought_together: vec![],
+    };
+    let m = Model::parse(&encode(5, &[bare]).unwrap()).unwrap();
+    let x = m.item("x").unwrap();
+    assert_eq!((m.category_of(x), m.brand_of(x), m.price_of(x)), (None, None, None));
+    let empty = Model::parse(&encode(5, &[]).unwrap()).unwrap();
+    assert!(empty.is_empty());
+    assert!(rank(&empty, &Query::new(Kind::ForYou)).is_empty());
+}
+
+#[test]
+fn encode_refuses_what_the_format_cannot_hold() {
+    let mut twice = entries();
+    twice[1].id = "s1".into();
+    assert_eq!(
+        encode(20, &twice).unwrap_err().message(),
+        "recommendations model: item id appears twice"
+    );
+    let mut dangling = entries();
+    dangling[0].similar.push((99, 1));
+    assert_eq!(
+        encode(20, &dangling).unwrap_err().message(),
+        "recommendations model: neighbour refers to an item that is not in the model"
+    );
+    assert_eq!(
+        encode(256, &entries()).unwrap_err().message(),
+        "recommendations model: K must be at most 255"
+    );
+    // K cuts longer lists
+    let m = Model::parse(&encode(1, &entries()).unwrap()).unwrap();
+    assert_eq!(m.similar_of(m.item("s1").unwrap()).len(), 1);
+}
+
+struct Case {
+    name: &'static str,
+    kind: Kind,
+    product: Option<&'static str>,
+    recent: &'static [(&'static str, f64)],
+    cart: &'static [&'static str],
+    bought: &'static [&'static str],
+    revisit: f64,
+    interests: &'static [(&'static str, f64)],
+    exclude: &'static [&'static str],
+    category: Option<&'static str>,
+    price_range: Option<(f64, f64)>,
+    cart_value: f64,
+    threshold: Option<f64>,
+    diversity: Diversity,
+    limit: usize,
+    expected: &'static [(&'static str, &'static str)],
+}
+
+const BASE: Case = Case {
+    name: "",
+    kind: Kind::ForYou,
+    product: None,
+    recent: &[],
+    cart: &[],
+    bought: &[],
+    revisit: 0.0,
+    interests: &[],
+    exclude: &[],
+    category: None,
+    price_range: None,
+    cart_value: 0.0,
+    threshold: None,
+    diversity: Diversity {
+        per_brand: 0,
+        per_category: 0,
+    },
+    limit: 4,
+    expected: &[],
+};
+
+const CASES: &[Case] = &[
+    Case {
+        name: "similar: the product's co-viewed items, best first",
+        kind: Kind::Similar,
+        product: Some("s1"),
+        limit: 3,
+        expected: &[("s2", "similar"), ("s3", "similar"), ("s4", "similar")],
+        ..BASE
+    },
+    Case {
+        name: "similar: a short list is filled from its category, then the catalogue",
+        kind: Kind::Similar,
+        product: Some("s3"),
+        // s2, s1 similar; shoes: s4 (s1..s3 taken or on screen); then h1, k1
+        limit: 5,
+        expected: &[
+            ("s2", "similar"),
+            ("s1", "similar"),
+            ("s4", "popular_in_category"),
+            ("h1", "popular"),
+            ("k1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "cold start: a product without neighbours gets its category's best sellers",
+        kind: Kind::Similar,
+        product: Some("s4"),
+        limit: 4,
+        expected: &[
+            ("s1", "popular_in_category"),
+            ("s2", "popular_in_category"),
+            ("s3", "popular_in_category"),
+            ("h1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "cold start: a product the model never saw gets the catalogue's best sellers",
+        kind: Kind::Similar,
+        product: Some("new"),
+        limit: 3,
+        expected: &[("h1", "popular"), ("k1", "popular"), ("s1", "popular")],
+        ..BASE
+    },
+    Case {
+        name: "bought_together: the cart's co-bought items, then its co-viewed ones at 0.3",
+        kind: Kind::BoughtTogether,
+        cart: &["s1"],
+        // k1 50000; s2 0.3·60000 = 18000; s3 9000; s4 3000
+        expected: &[
+            ("k1", "bought_together"),
+            ("s2", "similar"),
+            ("s3", "similar"),
+            ("s4", "similar"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "bought_together: an item in the cart is never recommended",
+        kind: Kind::BoughtTogether,
+        cart: &["s1", "k1"],
+        // from s1: k1 (in cart), s2 18000, s3 9000, s4 3000; from k1: s1 (in cart) 50000, k2 0.3·20000 = 6000
+        expected: &[
+            ("s2", "similar"),
+            ("s3", "similar"),
+            ("k2", "similar"),
+            ("s4", "similar"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: recency-weighted neighbours of the session's items",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        // s2 0.5·60000 + 40000 = 70000; s1 30000; s3 0.5·30000 = 15000; k1 0.5·0.5·50000 = 12500
+        expected: &[
+            ("s2", "similar"),
+            ("s1", "similar"),
+            ("s3", "similar"),
+            ("k1", "bought_together"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: revisit lets the session's own items in on their recency weight",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        revisit: 1.0,
+        // s3 1 + 15000/Q = 1.23 (its largest share: revisit); s2 70000/Q = 1.07;
+        // s1 0.5 + 30000/Q = 0.96 (0.5 > 0.46); k1 12500/Q
+        expected: &[
+            ("s3", "recently_viewed"),
+            ("s2", "similar"),
+            ("s1", "recently_viewed"),
+            ("k1", "bought_together"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: the product on screen and bought items are excluded",
+        kind: Kind::ForYou,
+        product: Some("s3"),
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        bought: &["s2"],
+        // s1 30000, k1 12500, s4 5000, then shoes by popularity: nothing left; then h1
+        expected: &[
+            ("s1", "similar"),
+            ("k1", "bought_together"),
+            ("s4", "similar"),
+            ("h1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: the exclusion list (out of stock) is honoured",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        exclude: &["s2", "s1", "unknown"],
+        expected: &[
+            ("s3", "similar"),
+            ("k1", "bought_together"),
+            ("s4", "similar"),
+            ("h1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: a first page view with an interest profile gets that category's best sellers",
+        kind: Kind::ForYou,
+        interests: &[("socks", 2.0), ("hats", 1.0)],
+        // socks lifted 0.2·pop: k1 0.2·200, k2 0.2·50; hats 0.1·pop: h1 0.1·300, h2 0.1·20
+        limit: 5,
+        expected: &[
+            ("k1", "popular_in_category"),
+            ("h1", "popular_in_category"),
+            ("k2", "popular_in_category"),
+            ("h2", "popular_in_category"),
+            ("s1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: nothing known at all falls back to the catalogue's best sellers",
+        kind: Kind::ForYou,
+        recent: &[("new", 1.0)],
+        limit: 2,
+        expected: &[("h1", "popular"), ("k1", "popular")],
+        ..BASE
+    },
+    Case {
+        name: "category filter: only that category, fallbacks included",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        category: Some("socks"),
+        expected: &[("k1", "bought_together"), ("k2", "popular_in_category")],
+        ..BASE
+    },
+    Case {
+        name: "a category the model does not have matches nothing",
+        kind: Kind::ForYou,
+        category: Some("boats"),
+        expected: &[],
+        ..BASE
+    },
+    Case {
+        name: "price range: only items priced within it",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        price_range: Some((45.0, 65.0)),
+        expected: &[("s2", "similar"), ("s1", "similar")],
+        ..BASE
+    },
+    Case {
+        name: "diversity: at most one per brand",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        diversity: Diversity {
+            per_brand: 1,
+            per_category: 0,
+        },
+        // s2 (A), s1 A: skip, s3 (B), k1 A: skip, s4 (C)
+        limit: 3,
+        expected: &[("s2", "similar"), ("s3", "similar"), ("s4", "similar")],
+        ..BASE
+    },
+    Case {
+        name: "diversity: at most two per leaf category, fallbacks included",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("s3", 1.0)],
+        diversity: Diversity {
+            per_brand: 0,
+            per_category: 2,
+        },
+        // s2, s1 (shoes full), k1, then popular: h1, (k1 taken), ...
+        expected: &[
+            ("s2", "similar"),
+            ("s1", "similar"),
+            ("k1", "bought_together"),
+            ("h1", "popular"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "cart_completion: only items that bring the cart to the threshold",
+        kind: Kind::CartCompletion,
+        cart: &["s1"],
+        cart_value: 50.0,
+        threshold: Some(100.0),
+        // 50 missing: k1 (5) and s4 (40) are too cheap; s2 (60), s3 (70); nothing else costs ≥ 50
+        expected: &[("s2", "similar"), ("s3", "similar")],
+        ..BASE
+    },
+    Case {
+        name: "cart_completion: a small gap lets the co-bought item in first",
+        kind: Kind::CartCompletion,
+        cart: &["s1"],
+        cart_value: 96.0,
+        threshold: Some(100.0),
+        limit: 3,
+        expected: &[("k1", "bought_together"), ("s2", "similar"), ("s3", "similar")],
+        ..BASE
+    },
+    Case {
+        name: "recently_viewed: most recent first, once each, unknown ids included",
+        kind: Kind::RecentlyViewed,
+        recent: &[("s1", 0.25), ("s3", 0.5), ("s1", 0.75), ("new", 1.0)],
+        expected: &[
+            ("new", "recently_viewed"),
+            ("s1", "recently_viewed"),
+            ("s3", "recently_viewed"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "recently_viewed: the cart and the product on screen are left out; no fallback",
+        kind: Kind::RecentlyViewed,
+        product: Some("s3"),
+        recent: &[("s1", 0.5), ("s3", 1.0), ("k2", 1.0)],
+        cart: &["k2"],
+        expected: &[("s1", "recently_viewed")],
+        ..BASE
+    },
+];
+
+#[test]
+fn rankings_follow_the_neighbours_filters_and_diversity() {
+    let m = model();
+    for case in CASES {
+        let recent = recent(case.recent);
+        let query = Query {
+            kind: case.kind,
+            product: case.product,
+            recent: &recent,
+            cart: case.cart,
+            bought: case.bought,
+            revisit: case.revisit,
+            interests: case.interests,
+            exclude: case.exclude,
+            category: case.category,
+            price_range: case.price_range,
+            cart_value: case.cart_value,
+            spend_threshold: case.threshold,
+            diversity: case.diversity,
+            limit: case.limit,
+        };
+        let list = rank(&m, &query);
+        let got: Vec<(&str, &str)> = ids(&list).into_iter().zip(reasons(&list)).collect();
+        assert_eq!(got, case.expected, "{}", case.name);
+        assert!(
+            list.windows(2).all(|w| w[0].score >= w[1].score),
+            "{}: scores never rise down the list",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn scores_are_the_weighted_neighbour_sums() {
+    let m = model();
+    let recent = recent(&[("s1", 0.5), ("s3", 1.0)]);
+    let query = Query {
+        recent: &recent,
+        revisit: 0.0,
+        ..Query::new(Kind::ForYou)
+    };
+    let list = rank(&m, &query);
+    let q = |x: f64| x / 65535.0;
+    assert!((list[0].score - q(70000.0)).abs() < 1e-12);
+    assert!((list[3].score - q(12500.0)).abs() < 1e-12);
+}
+
+#[test]
+fn every_kind_but_recently_viewed_is_never_empty_on_a_model_with_items() {
+    let m = model();
+    for kind in [Kind::Similar, Kind::BoughtTogether, Kind::ForYou, Kind::CartCompletion] {
+        let list = rank(&m, &Query::new(kind));
+        assert_eq!(
+            list.len(),
+            8,
+            "{}: the whole catalogue, as the limit (10) is larger",
+            kind.name()
+        );
+        assert_eq!(Kind::parse(kind.name()), Some(kind));
+    }
+    assert!(rank(&m, &Query::new(Kind::RecentlyViewed)).is_empty());
+    assert!(
+        rank(
+            &m,
+            &Query {
+                limit: 0,
+                ..Query::new(Kind::ForYou)
+            }
+        )
+        .is_empty()
+    );
+}
+
+/// Rewrites header field at `at` and fixes the checksum, for files that are consistent bytes
+/// with inconsistent contents.
+fn patched(at: usize, value: u32) -> Vec<u8> {
+    let mut b = bytes();
+    b[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    let sum = checksum(&b);
+    b[32..36].copy_from_slice(&sum.to_le_bytes());
+    b
+}
+
+fn error(bytes: &[u8]) -> String {
+    Model::parse(bytes).unwrap_err().message()
+}
+
+#[test]
+fn corrupt_files_are_clear_errors_never_panics() {
+    let good = bytes();
+    // truncated anywhere
+    for len in 0..good.len() {
+        let message = error(&good[..len]);
+        assert!(message.contains("truncated"), "{len} bytes: {message}");
+    }
+    // any one byte flipped
+    for at in 0..good.len() {
+        let mut bad = good.clone();
+        bad[at] ^= 0x5a;
+        assert!(Model::parse(&bad).is_err(), "byte {at} flipped");
+        if at >= 32 {
+            assert_eq!(
+                error(&bad),
+                "recommendations model: checksum does not match: the file is corrupt"
+            );
+        }
+    }
+    let mut longer = good.clone();
+    longer.push(0);
+    assert_eq!(
+        error(&longer),
+        "recommendations model: has bytes after the body its header announces"
+    );
+    let mut version = good.clone();
+    version[4] = 2;
+    assert_eq!(
+        error(&version),
+        "recommendations model: has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)"
+    );
+    assert_eq!(
+        error(b"GIF89a and then some more bytes to pass the header length"),
+        "recommendations model: is not a cartsense recommendations model (bad magic bytes)"
+    );
+    // consistent checksum, inconsistent sizes
+    assert_eq!(
+        error(&patched(8, 9)),
+        "recommendations model: section sizes do not add up to the body's size"
+    );
+    assert_eq!(
+        error(&patched(24, 1)),
+        "recommendations model: section sizes do not add up to the body's size"
+    );
+}
+
+#[test]
+fn bad_contents_under_a_valid_checksum_are_errors() {
+    let good = bytes();
+    let n_strings = 8 + 3 + 3;
+    let strings_len = u32::from_le_bytes(good[20..24].try_into().unwrap()) as usize;
+    let items_at = HEADER_BYTES + n_strings * 4 + strings_len;
+    let neighbours_at = items_at + 8 * ITEM_BYTES;
+    let with = |at: usize, patch: &[u8]| {
+        let mut b = good.clone();
+        b[at..at + patch.len()].copy_from_slice(patch);
+        let sum = checksum(&b);
+        b[32..36].copy_from_slice(&sum.to_le_bytes());
+        error(&b)
+    };
+    assert_eq!(
+        with(neighbours_at, &100u32.to_le_bytes()),
+        "recommendations model: a neighbour's item index is out of range"
+    );
+    assert_eq!(
+        with(items_at, &7u32.to_le_bytes()),
+        "recommendations model: an item's category is out of range"
+    );
+    assert_eq!(
+        with(items_at + 4, &7u32.to_le_bytes()),
+        "recommendations model: an item's brand is out of range"
+    );
+    assert_eq!(
+        with(items_at + 8, &(-1.0f32).to_bits().to_le_bytes()),
+        "recommendations model: an item's price is negative or infinite"
+    );
+    assert_eq!(
+        with(items_at + 2 * ITEM_BYTES + 14, &[0]),
+        "recommendations model: the items' neighbour counts do not add up to the neighbour section"
+    );
+    assert_eq!(
+        with(HEADER_BYTES, &1000u32.to_le_bytes()),
+        "recommendations model: string table offsets are out of order or out of range"
+    );
+    assert_eq!(
+        with(HEADER_BYTES + n_strings * 4, b"z"),
+        "recommendations model: item ids are not sorted and unique"
+    );
+    assert_eq!(
+        with(HEADER_BYTES + n_strings * 4, &[0xff]),
+        "recommendations model: string table is not valid UTF-8"
+    );
+}
+
+#[test]
+fn popularity_ties_keep_id_order_and_items_without_category_are_in_no_group() {
+    let entry = |id: &str, category: Option<&str>, popularity: u16| ItemEntry {
+        id: id.into(),
+        category: category.map(String::from),
+        brand: None,
+        price: None,
+        popularity,
+        similar: vec![],
+        bought_together: vec![],
+    };
+    let m = Model::parse(
+        &encode(
+            5,
+            &[
+                entry("d", Some("x"), 7),
+                entry("b", None, 7),
+                entry("a", Some("x"), 0),
+                entry("c", Some("y"), 65535),
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let named = |list: &[u32]| list.iter().map(|i| m.id(*i).to_string()).collect::<Vec<_>>();
+    assert_eq!(named(m.by_popularity()), ["c", "b", "d", "a"]);
+    assert_eq!(named(m.popular_in(m.category("x").unwrap())), ["d", "a"]);
+    assert_eq!(named(m.popular_in(m.category("y").unwrap())), ["c"]);
+    assert!(m.popular_in(99).is_empty());
+}
