@@ -151,7 +151,7 @@ fn set_once(slot: &mut Option<String>, name: &str, value: String) -> Result<(), 
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let Some(command) = args.next() else {
-        return error("missing command (train-intent, eval-intent, eval-uci or bench)");
+        return error("missing command (train-intent, eval-intent, eval-uci, bench, build-recs or eval-recs)");
     };
     let allowed: &[&str] = match command.as_str() {
         "-h" | "--help" | "help" => return Ok(Command::Help),
@@ -168,7 +168,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         "bench" => &["--calls"],
         other => {
             return error(format!(
-                "unknown command `{other}` (expected train-intent, eval-intent, eval-uci or bench)"
+                "unknown command `{other}` (expected train-intent, eval-intent, eval-uci, bench, build-recs or eval-recs)"
             ));
         }
     };
@@ -367,10 +367,13 @@ mod tests {
     #[test]
     fn bad_arguments_name_what_is_wrong() {
         let cases = [
-            ("", "missing command (train-intent, eval-intent, eval-uci or bench)"),
+            (
+                "",
+                "missing command (train-intent, eval-intent, eval-uci, bench, build-recs or eval-recs)",
+            ),
             (
                 "train",
-                "unknown command `train` (expected train-intent, eval-intent, eval-uci or bench)",
+                "unknown command `train` (expected train-intent, eval-intent, eval-uci, bench, build-recs or eval-recs)",
             ),
             (
                 "train-intent --data d --format taobao",
