@@ -8,7 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`json`] | the JSON value, parser and writer |
-//! | [`num`] | float rounding without std |
+//! | [`num`] | float functions without std, and float ↔ decimal text (exact natively, the JS host's in wasm) |
 //! | [`time`] | ISO-8601 and `Retry-After` dates |
 //! | [`rng`] | seeded randomness for ids and jitter |
 //! | [`error`] | the one error type and its messages |
