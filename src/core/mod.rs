@@ -24,13 +24,14 @@
 //! | [`insight`] | session intelligence, one signal at a time |
 //! | [`intelligence`] | the intelligence engine: sessions, summaries, profile, its state |
 //! | [`segment`] | lifecycle segments from the visitor history |
-//! | [`campaign`] | merchant campaigns: config, triggers, caps, holdout, prompt decisions |
+//! | `campaign` | merchant campaigns: config, triggers, caps, holdout, prompt decisions (feature `campaigns`) |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
 //! | [`wire`] | validity of received batches (shared with the collector) |
 //! | [`tracker`] | the engine tying these together |
 
 pub mod activity;
+#[cfg(feature = "campaigns")]
 pub mod campaign;
 pub mod cart;
 pub mod config;

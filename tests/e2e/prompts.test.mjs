@@ -430,3 +430,51 @@ test('a unique code is fetched when the prompt is about to show, fills {code}, a
     if (expectShown) assert.equal(shown[0].properties.coupon, 'UNIQ-123');
   }
 });
+
+test("a page without campaigns downloads no campaign code; with campaigns, the engine's build loads, and setConsent('denied') closes its prompt", TEST_TIMEOUT, async (t) => {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  const fetchedSince = (from) => site.requests.slice(from).map(([, path]) => path).filter((path) => path.startsWith('/pkg/'));
+  const CAMPAIGN_CODE = ['/pkg/campaigns.js', '/pkg/cartsense_insight_campaigns.js', '/pkg/cartsense_insight_campaigns_bg.wasm', '/pkg/prompt.js'];
+
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({ endpoint: '/v1/batch', writeKey: 'no-campaigns', storage: 'memory' });
+    window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 });
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  const plain = fetchedSince(0);
+  assert.ok(plain.includes('/pkg/cartsense_insight_bg.wasm'), `the intelligence without campaigns: ${plain.join(', ')}`);
+  assert.deepEqual(plain.filter((path) => CAMPAIGN_CODE.includes(path)), [], 'no campaign code without campaigns');
+
+  const from = site.requests.length;
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html?campaigns', { waitUntil: 'load' });
+  await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'campaigns', storage: 'memory',
+      campaigns: [{
+        id: 'consent-nudge', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more, save {discount}' },
+      }],
+    });
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  const prompt = await waitForPrompt(page, `the nudge in the default UI (log: ${log.join('\n')})`);
+  assert.equal(prompt.title, 'Add $20 more, save 5');
+  const loaded = fetchedSince(from);
+  for (const file of ['/pkg/campaigns.js', '/pkg/cartsense_insight_campaigns_bg.wasm', '/pkg/prompt.js']) {
+    assert.ok(loaded.includes(file), `${file} loads with campaigns: ${loaded.join(', ')}`);
+  }
+  assert.ok(!loaded.includes('/pkg/cartsense_insight_bg.wasm'), 'the intelligence without campaigns is not loaded as well');
+
+  await page.evaluate(() => window.tracker.setConsent('denied'));
+  await waitFor('the prompt to close when consent is denied', async () => (await promptOnScreen(page)) == null);
+  assert.deepEqual(log.filter((line) => /cartsense/.test(line)), [], 'no warning from cartsense');
+});
