@@ -4,6 +4,8 @@
 //!   natively by the collector and the tests.
 //! - `wasm` (wasm32 only): every `#[wasm_bindgen]` item, the `Tracker` handle.
 //! - `heap` (wasm32 only): the allocator of the `no_std` wasm build.
+//! - `host` (wasm32 only): JavaScript's float ⇄ decimal text conversions, which the core uses
+//!   there instead of its own exact ones.
 //! - `src/browser/` (JavaScript, not a Rust module): the browser shell and the package's
 //!   public API: storage, transport, listeners, timers and autocapture's DOM reading.
 //!
@@ -19,6 +21,8 @@ pub mod core;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]
 mod heap;
+#[cfg(target_arch = "wasm32")]
+mod host;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -99,6 +99,7 @@ pub(crate) mod tracker_bindings {
             stored: &str,
             now: f64,
         ) -> Tracker {
+            crate::host::install(); // before anything reads or writes a number
             let words = [seed_0, seed_1, seed_2, seed_3];
             let entries: Vec<(String, String)> = match json::parse(stored) {
                 Ok(Value::Object(members)) => members
@@ -235,6 +236,7 @@ pub(crate) mod insight_bindings {
         /// learns of that).
         #[wasm_bindgen(constructor)]
         pub fn new(options: &str, stored: &str) -> Insight {
+            crate::host::install(); // before anything reads or writes a number
             let config = Config::read_accepted(options);
             let readable = config.reads_stored_state(config.consent);
             let stored = (readable && !stored.is_empty()).then_some(stored);

@@ -55,20 +55,10 @@ impl core::fmt::Display for JsonError {
 }
 
 impl Number {
-    /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
-    /// The text always reads back as the same float. Integers below 2^53 and values with at
-    /// most six decimals below 10^12 (money, counts, rounded scores: nearly everything the core
-    /// writes) are written by hand as plain decimals; anything else (10^300, 10^-300, 0.1 + 0.2) takes core's
-    /// fewest significant digits that read back exactly, in exponent form beyond where
-    /// JavaScript would use it (10^21 and 10^-7).
+    /// A number from a float; `None` for NaN and infinities, which JSON cannot carry. The text
+    /// is the one `JSON.stringify` writes (except `e21` for its `e+21`): see [`num::to_text`].
     pub fn from_f64(x: f64) -> Option<Number> {
-        if !x.is_finite() {
-            return None;
-        }
-        if let Some(text) = plain_decimal(x) {
-            return Some(Number(text.into()));
-        }
-        Some(Number(shortest(x).into()))
+        x.is_finite().then(|| Number(num::to_text(x).into()))
     }
 
     pub fn from_u64(x: u64) -> Number {
@@ -94,211 +84,8 @@ impl Number {
 
     /// The value as a float, correctly rounded (as `JSON.parse` reads it).
     pub fn as_f64(&self) -> f64 {
-        let bytes = self.0.as_bytes();
-        let mut i = 0;
-        let negative = bytes.first() == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        let mut mantissa: u64 = 0;
-        let mut exponent: i32 = 0;
-        let mut significant = 0;
-        let mut seen_point = false;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'0'..=b'9' => {
-                    let digit = u64::from(bytes[i] - b'0');
-                    if significant < 19 {
-                        if mantissa != 0 || digit != 0 {
-                            significant += 1;
-                        }
-                        mantissa = mantissa * 10 + digit;
-                        if seen_point {
-                            exponent -= 1;
-                        }
-                    } else if !seen_point {
-                        exponent += 1;
-                    }
-                }
-                b'.' => seen_point = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        if i < bytes.len() {
-            // exponent part: [eE][+-]?digits
-            i += 1;
-            let mut exp_negative = false;
-            if let Some(sign @ (b'+' | b'-')) = bytes.get(i) {
-                exp_negative = *sign == b'-';
-                i += 1;
-            }
-            let mut e: i32 = 0;
-            while let Some(d @ b'0'..=b'9') = bytes.get(i) {
-                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-                i += 1;
-            }
-            exponent = exponent.saturating_add(if exp_negative { -e } else { e });
-        }
-        // Powers of ten up to 10^22 are exact, so for a mantissa below 2^53 (none of its digits
-        // dropped) this is one correctly rounded operation: the fast path of decimal conversion.
-        // Anything else takes the exact conversion, so that every float the writer produces
-        // reads back as itself.
-        let value = if mantissa == 0 {
-            0.0
-        } else if mantissa < (1 << 53) && (-22..=22).contains(&exponent) {
-            let m = mantissa as f64;
-            if exponent >= 0 {
-                m * num::powi(10.0, exponent)
-            } else {
-                m / num::powi(10.0, -exponent)
-            }
-        } else {
-            let (digits, exponent) = decimal_parts(&self.0);
-            num::decimal_to_f64(&digits, exponent)
-        };
-        if negative { -value } else { value }
+        num::parse(&self.0)
     }
-}
-
-/// The digits of a JSON number's text and the power of ten of the last one.
-fn decimal_parts(text: &str) -> (Vec<u8>, i32) {
-    let mut digits = Vec::new();
-    let (mut fraction_digits, mut exp, mut exp_sign) = (0i32, 0i32, 1);
-    let (mut seen_point, mut in_exponent) = (false, false);
-    for b in text.bytes() {
-        match b {
-            b'0'..=b'9' if in_exponent => exp = exp.saturating_mul(10).saturating_add(i32::from(b - b'0')),
-            b'0'..=b'9' => {
-                digits.push(b - b'0');
-                fraction_digits += i32::from(seen_point);
-            }
-            b'.' => seen_point = true,
-            b'e' | b'E' => in_exponent = true,
-            b'-' if in_exponent => exp_sign = -1,
-            _ => {}
-        }
-    }
-    (digits, (exp * exp_sign).saturating_sub(fraction_digits))
-}
-
-/// A finite float that is not a [`plain_decimal`]: its fewest significant digits that read
-/// back as exactly `x` (17 always do), placed as JavaScript's `String(x)` places them.
-fn shortest(x: f64) -> String {
-    let (exact, last) = num::exact_decimal(x);
-    let rounded = |p: usize| -> (Vec<u8>, i32) {
-        let mut digits: Vec<u8> = exact.iter().take(p).copied().collect();
-        let mut exponent = last + (exact.len() - digits.len()) as i32;
-        if exact.get(p).is_some_and(|&d| d >= 5) {
-            // round half up: a tie either way is within half a unit, which is all that is needed
-            let mut i = digits.len();
-            loop {
-                if i == 0 {
-                    // all nines: 99…9 rounds up to 100…0, one digit more; keep the length
-                    if let Some(first) = digits.first_mut() {
-                        *first = 1;
-                    }
-                    exponent += 1;
-                    break;
-                }
-                i -= 1;
-                if let Some(d) = digits.get_mut(i) {
-                    if *d == 9 {
-                        *d = 0;
-                    } else {
-                        *d += 1;
-                        break;
-                    }
-                }
-            }
-        }
-        while digits.len() > 1 && digits.last() == Some(&0) {
-            digits.pop();
-            exponent += 1;
-        }
-        (digits, exponent)
-    };
-    let magnitude = num::abs(x);
-    // more digits never read back worse, so the fewest that work are found by bisection
-    let (mut low, mut high) = (1, 17);
-    while low < high {
-        let mid = (low + high) / 2;
-        let (digits, exponent) = rounded(mid);
-        if num::decimal_to_f64(&digits, exponent) == magnitude {
-            high = mid;
-        } else {
-            low = mid + 1;
-        }
-    }
-    let (digits, exponent) = rounded(low);
-    let mut text = String::new();
-    if x < 0.0 {
-        text.push('-');
-    }
-    let point = digits.len() as i32 + exponent; // digits before the decimal point
-    let digit = |d: &u8| char::from(b'0' + d);
-    if (1..=21).contains(&point) {
-        for i in 0..point.max(digits.len() as i32) {
-            if i == point {
-                text.push('.');
-            }
-            text.push(digits.get(i as usize).map_or('0', digit));
-        }
-    } else if (-5..=0).contains(&point) {
-        text.push_str("0.");
-        for _ in point..0 {
-            text.push('0');
-        }
-        text.extend(digits.iter().map(digit));
-    } else {
-        text.extend(digits.first().map(digit));
-        if digits.len() > 1 {
-            text.push('.');
-            text.extend(digits.iter().skip(1).map(digit));
-        }
-        text.push('e');
-        let e = point - 1;
-        if e < 0 {
-            text.push('-');
-        }
-        push_u64(&mut text, u64::from(e.unsigned_abs()));
-    }
-    text
-}
-
-/// `x` as a plain decimal (an integer below 2^53, or at most six decimals below 10^12), if that
-/// text reads back as exactly `x`: written without a float formatter, which is all the wasm
-/// build needs for money, counts and rounded scores.
-fn plain_decimal(x: f64) -> Option<String> {
-    const TWO_POW_53: f64 = 9_007_199_254_740_992.0;
-    let magnitude = num::abs(x);
-    let mut text = String::new();
-    if magnitude < 1e12 {
-        let micros = num::round(magnitude * 1e6) as u64;
-        if micros != 0 && x < 0.0 {
-            text.push('-');
-        }
-        push_u64(&mut text, micros / 1_000_000);
-        let mut frac = micros % 1_000_000;
-        if frac != 0 {
-            text.push('.');
-            let mut scale = 100_000;
-            while frac != 0 {
-                text.push(char::from(b'0' + (frac / scale) as u8));
-                frac %= scale;
-                scale /= 10;
-            }
-        }
-    } else if magnitude < TWO_POW_53 && num::fract(x) == 0.0 {
-        if x < 0.0 {
-            text.push('-');
-        }
-        push_u64(&mut text, magnitude as u64);
-    } else {
-        return None;
-    }
-    // (-0 is written as 0, which reads back as an equal float)
-    (Number(text.as_str().into()).as_f64() == x).then_some(text)
 }
 
 impl Value {
@@ -688,13 +475,10 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut code = 0;
         for _ in 0..4 {
-            let digit = match self.bytes.get(self.pos) {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.error("invalid \\u escape")),
+            let Some(digit) = self.bytes.get(self.pos).and_then(|&b| char::from(b).to_digit(16)) else {
+                return Err(self.error("invalid \\u escape"));
             };
-            code = code * 16 + u32::from(digit);
+            code = code * 16 + digit;
             self.pos += 1;
         }
         Ok(code)
@@ -955,6 +739,14 @@ mod tests {
             (123456789012345678901234.0, "1.2345678901234569e23"),
             (0.00001234, "0.00001234"),
             (-0.0000004, "-4e-7"),
+            // as JSON.stringify writes them (node -p 'JSON.stringify(2 ** -25)'):
+            // at a power of two the nearest 16 digits fall outside what reads back, the next
+            // decimal above does not
+            (2f64.powi(-1017), "7.120236347223045e-307"),
+            (2f64.powi(-25), "2.9802322387695312e-8"), // 17 digits: a tie, to the even one
+            (1759298483148535.0 + 0.25, "1759298483148535.2"), // exact: a tie, to the even one
+            (34359738368.0 + 2f64.powi(-17), "34359738368.00001"), // not 34359738368.000008
+            (549755813888.0 - 2f64.powi(-14), "549755813887.99994"),
         ];
         for (x, text) in cases {
             assert_eq!(Number::from_f64(*x).unwrap().as_str(), *text, "{x}");
