@@ -148,7 +148,7 @@ export function prompts(insight, host) {
         code = shown.code = await fetchCode(codeUrl, codeTimeoutMs || UNIQUE_CODE_TIMEOUT_MS);
         // The engine fills every placeholder but this one, which only the fetch knows (as text:
         // the prompt never becomes markup).
-        for (const field of ['title', 'message']) if (shown[field]) shown[field] = shown[field].split('{code}').join(code);
+        for (const field of ['title', 'message', 'cta']) if (shown[field]) shown[field] = shown[field].split('{code}').join(code);
       } catch (error) {
         codeFailedAt.set(prompt.campaignId, Date.now());
         warn(`campaign ${prompt.campaignId}: its unique code could not be fetched from ${codeUrl} (${error.message}); the prompt is not shown`);

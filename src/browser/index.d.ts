@@ -156,6 +156,9 @@ export interface Offer {
   /** Templates: `{product}`, `{toThreshold}`, `{discount}`, `{code}` are filled in. */
   title: string;
   message?: string;
+  /** A call-to-action button's label (a template too): the default UI shows the button, whose
+   * click closes the prompt as `Prompt Clicked`. */
+  cta?: string;
   /** The lowest net cart value the offer may leave; an offer that would go below is not shown. */
   marginFloor?: number;
 }

@@ -478,3 +478,33 @@ test("a page without campaigns downloads no campaign code; with campaigns, the e
   await waitFor('the prompt to close when consent is denied', async () => (await promptOnScreen(page)) == null);
   assert.deepEqual(log.filter((line) => /cartsense/.test(line)), [], 'no warning from cartsense');
 });
+
+test('offer.cta: the default UI shows the call to action, and its click is Prompt Clicked without onPrompt', TEST_TIMEOUT, async (t) => {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const visitor = await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'cta', storage: 'memory', flushInterval: 200,
+      campaigns: [{
+        id: 'cta-nudge', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more', cta: 'Use {code}' },
+      }],
+    });
+    return window.tracker.anonymousId;
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  await waitForPrompt(page, `the nudge in the default UI (log: ${log.join('\n')})`);
+  await page.getByRole('button', { name: 'Use FIVE' }).click();
+  await waitFor('the prompt to close', async () => (await promptOnScreen(page)) == null);
+  await page.evaluate(() => window.tracker.flush());
+  const items = await waitForItems(demo.collector.db, 'Prompt Clicked', (all) => tracks(mine(all, visitor), 'Prompt Clicked').length);
+  const [clicked] = tracks(mine(items, visitor), 'Prompt Clicked');
+  assert.deepEqual([clicked.properties.campaign_id, clicked.properties.coupon], ['cta-nudge', 'FIVE'], `stored: ${summarize(mine(items, visitor))}`);
+});

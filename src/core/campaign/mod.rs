@@ -200,6 +200,9 @@ pub struct Offer {
     pub code: Code,
     pub title: String,
     pub message: String,
+    /// The call-to-action button's label: the default UI shows the button only with one, and
+    /// its click is `Prompt Clicked`.
+    pub cta: Option<String>,
     /// The minimum net cart value: an offer that would take the cart below it is not shown.
     pub margin_floor: Option<f64>,
 }
@@ -360,6 +363,7 @@ pub struct Decision {
     pub code: Code,
     pub title: String,
     pub message: String,
+    pub cta: Option<String>,
     /// Deterministic: from the visitor, session, campaign and time.
     pub prompt_id: String,
 }
@@ -404,15 +408,19 @@ impl Decision {
     }
 
     /// What the prompt UI needs, as JSON: `{"promptId", "campaignId", "title", "message",
-    /// "offerKind", "discount", "toThreshold"?, "code"? | "codeUrl" and "codeTimeoutMs"?}`.
+    /// "cta"?, "offerKind", "discount", "toThreshold"?, "code"? | "codeUrl" and
+    /// "codeTimeoutMs"?}`.
     pub fn prompt_json(&self) -> String {
         let mut out = String::new();
         let mut w = ObjectWriter::new(&mut out);
         w.string("promptId", &self.prompt_id)
             .string("campaignId", &self.campaign_id)
             .string("title", &self.title)
-            .string("message", &self.message)
-            .string("offerKind", self.offer_kind.name())
+            .string("message", &self.message);
+        if let Some(cta) = &self.cta {
+            w.string("cta", cta);
+        }
+        w.string("offerKind", self.offer_kind.name())
             .money("discount", self.discount);
         if let Some(more) = self.to_threshold {
             w.money("toThreshold", more);
@@ -480,6 +488,7 @@ impl Decision {
         ];
         self.title = fill(&self.title, &values);
         self.message = fill(&self.message, &values);
+        self.cta = self.cta.as_deref().map(|cta| fill(cta, &values));
     }
 
     /// The properties of what the visitor did with the prompt (`Prompt Clicked`, `Prompt
@@ -640,6 +649,7 @@ impl Prompts {
             code: campaign.offer.code.clone(),
             title: campaign.offer.title.clone(),
             message: campaign.offer.message.clone(),
+            cta: campaign.offer.cta.clone(),
             prompt_id: prompt_id(s, &campaign.id),
         };
         match arm {

@@ -955,6 +955,14 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
             "campaigns[1]: offer.code is not used by a message offer",
         ),
         (
+            r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t","cta":" "}}"#,
+            "campaigns[1]: offer.cta must be a non-empty string",
+        ),
+        (
+            r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t","cta":["Go"]}}"#,
+            "campaigns[1]: offer.cta must be a non-empty string",
+        ),
+        (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"kind":"amount","value":5,"title":"t","code":{"url":"ftp://x"}}}"#,
             "campaigns[1]: offer.code.url must start with https://, http:// or /",
         ),
@@ -1194,6 +1202,26 @@ fn properties_for_prompt_events() {
         String::from(r#"{"promptId":""#)
             + &decision.prompt_id
             + r#"","campaignId":"c","title":"10% off","message":"","offerKind":"percent","discount":12,"code":"SAVE10"}"#
+    );
+}
+
+#[test]
+fn a_call_to_action_reaches_the_prompt_with_its_placeholders_filled() {
+    let c = campaigns(&[String::from(
+        r#"{"id":"c","holdout":0,"trigger":{"type":"returning_cart"},"offer":{"kind":"percent","value":10,"code":"SAVE10","title":"t","cta":"Use {code} on {product}"}}"#,
+    )]);
+    assert_eq!(c.list.len(), 1, "{c:?}");
+    let s = Situation {
+        returning: true,
+        last_session_left_cart: true,
+        ..base()
+    };
+    let mut decision = decide(&c, &s, Cue::Event).decision.unwrap();
+    decision.fill_templates("Red shoe");
+    let prompt = parse(&decision.prompt_json()).unwrap();
+    assert_eq!(
+        prompt.get("cta").and_then(Value::as_str),
+        Some("Use SAVE10 on Red shoe")
     );
 }
 
