@@ -23,10 +23,6 @@ const SCROLL_SAMPLE_MS = 100;
 // A sample older than this is a new gesture's start, not a speed.
 const SCROLL_GESTURE_MS = 500;
 const UNIQUE_CODE_TIMEOUT_MS = 2000;
-// After a unique-code fetch failed, that campaign's prompts are not shown (and its endpoint not
-// asked) for this long: the engine would decide it again on the next event, and a down endpoint
-// must not be hit on every event of the page.
-const CODE_RETRY_MS = 60_000;
 const MAX_CODE_LENGTH = 100;
 
 /** `desktop`, or for a coarse pointer (touch) `mobile` when the screen's short side is under
@@ -83,7 +79,6 @@ export function prompts(insight, host) {
   let leftWindow = false; // the pointer is outside the window: one exit cue per leave
   let hidden = document.hidden;
   let scroll = { y: scrollY, t: 0 };
-  const codeFailedAt = new Map(); // campaign id → when its unique code last failed
 
   const facts = (now) => {
     if (location.pathname != shownPath) [shownPath, pageShownAt] = [location.pathname, now];
@@ -138,19 +133,18 @@ export function prompts(insight, host) {
       }
       host.save(); // caps and exposure must survive a page left right now
       if (closed) open = undefined;
-      // The budget is free again: timers the engine dropped meanwhile come back. Not after
-      // not_shown: the same decision would come straight back (and fail the same way).
-      if (closed && outcome != 'not_shown') decide('tick');
+      // The budget is free again: timers the engine dropped meanwhile come back. (After
+      // not_shown the engine pauses that campaign for a minute, on every page: a failing code
+      // endpoint is not asked on every event.)
+      if (closed) decide('tick');
     };
     if (codeUrl) {
-      if (Date.now() - (codeFailedAt.get(prompt.campaignId) ?? -Infinity) < CODE_RETRY_MS) return report('not_shown');
       try {
         code = shown.code = await fetchCode(codeUrl, codeTimeoutMs || UNIQUE_CODE_TIMEOUT_MS);
         // The engine fills every placeholder but this one, which only the fetch knows (as text:
         // the prompt never becomes markup).
         for (const field of ['title', 'message', 'cta']) if (shown[field]) shown[field] = shown[field].split('{code}').join(code);
       } catch (error) {
-        codeFailedAt.set(prompt.campaignId, Date.now());
         warn(`campaign ${prompt.campaignId}: its unique code could not be fetched from ${codeUrl} (${error.message}); the prompt is not shown`);
         return report('not_shown');
       }

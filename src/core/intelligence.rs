@@ -546,7 +546,7 @@ impl Intelligence {
                 ("Prompt Dismissed", true)
             }
             "not_shown" => {
-                prompts.record_not_shown(campaign_id);
+                prompts.record_not_shown(campaign_id, now);
                 self.showing = None;
                 return String::new();
             }
@@ -969,13 +969,23 @@ mod campaigns {
     }
 
     #[test]
-    fn a_prompt_not_shown_frees_the_budget_and_counts_for_nothing() {
+    fn a_prompt_not_shown_frees_the_budget_counts_for_nothing_and_pauses_a_minute_on_every_page() {
         let mut intelligence = start(&options("0", "t"), None);
         add_to_cart(&mut intelligence, T0);
         assert_ne!(intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0), "");
         assert_eq!(intelligence.outcome("not_shown", "exit-10", None, T0 + 9000.0), "");
-        let again = intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 10_000.0);
-        assert!(again.contains(r#""prompt":"#), "{again}");
+        let exit = |i: &mut Intelligence, now: f64| i.decide_json("exit", 0.0, &facts(T0), now);
+        assert_eq!(exit(&mut intelligence, T0 + 10_000.0), "", "paused");
+        let mut next_page = start(&options("0", "t"), Some(&intelligence.state()));
+        assert_eq!(exit(&mut next_page, T0 + 68_999.0), "", "the pause is stored");
+        let again = exit(&mut next_page, T0 + 69_000.0);
+        assert!(again.contains(r#""prompt":"#), "a minute later: {again}");
+        let summary = next_page.leave(T0 + 70_000.0).unwrap();
+        assert!(
+            summary.properties.contains(r#""prompts_shown":0"#),
+            "{}",
+            summary.properties
+        );
     }
 
     #[test]
