@@ -573,7 +573,7 @@ export async function init(options) {
     engine.free();
     throw new Error(problem);
   }
-  const campaigns = url || rest.campaigns != null;
+  const campaigns = url || rest.campaigns != null; // truthy: the build with the campaign engine
   const tracker = new Tracker(engine, store, rest, campaigns ? { url, onPrompt } : null);
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
