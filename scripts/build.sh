@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): two wasm
+# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): three wasm
 # modules from this crate — the tracker (what a page needs before its first event) and the
-# session intelligence (loaded after it) — each through cargo (size profile) → wasm-bindgen
-# --target web → wasm-opt; then the JS shell (with the prompt UI it loads when a prompt shows),
-# minified, and the types.
+# session intelligence (loaded after it), without and with the merchant campaign engine (feature
+# `campaigns`: a shop without campaigns does not download it) — each through cargo (size
+# profile) → wasm-bindgen --target web → wasm-opt; then the JS shell (with the campaign glue and
+# the prompt UI, loaded only with campaigns), minified, and the types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rm -rf pkg && mkdir -p pkg
-for module in tracker insight; do
+for module in tracker insight insight_campaigns; do
+  features="${module%_campaigns}-module"
+  [[ $module == *_campaigns ]] && features+=" campaigns"
   # No reference types in the shipped build: wasm-opt 108 (Debian's binaryen) mis-rewrites the
   # externref table wasm-bindgen would create (its export ends up pointing at the function
   # table and init() fails in Chromium), and without that table std's panic formatting code is
   # no longer kept alive through it. (The binding tests build with the defaults.)
   RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=-reference-types" \
     cargo build --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
-    --no-default-features --features "$module-module"
+    --no-default-features --features "$features"
   # The precompiled std announces reference types in the target_features section even though
   # this crate is built without them; drop the section so wasm-bindgen does not look for an
   # externref table that is not there.
@@ -33,8 +36,8 @@ for module in tracker insight; do
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     "pkg/cartsense_${module}_bg.wasm" -o "pkg/cartsense_${module}_bg.wasm"
 done
-cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/prompt.js src/browser/index.d.ts pkg/
-node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/prompt.js pkg/cartsense_tracker.js pkg/cartsense_insight.js
+cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/campaigns.js src/browser/prompt.js src/browser/index.d.ts pkg/
+node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/campaigns.js pkg/prompt.js pkg/cartsense_tracker.js pkg/cartsense_insight.js pkg/cartsense_insight_campaigns.js
 
 rm -rf www/cartsense && cp -r pkg www/cartsense
 echo "build: pkg/ ready ($(du -sh pkg | cut -f1))" >&2

@@ -19,14 +19,16 @@ cargo fmt --all --check
 
 step "cargo clippy (native and wasm)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-# Separately: the two shipped no_std modules, and the binding tests (which link std).
-for module in tracker insight; do
-  cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features "$module-module" -- -D warnings
+# Separately: the three shipped no_std modules, and the binding tests (which link std).
+for features in tracker-module insight-module "insight-module campaigns"; do
+  cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features "$features" -- -D warnings
 done
 cargo clippy --quiet --target wasm32-unknown-unknown --tests -- -D warnings
 
 step "native tests: core and collector"
 cargo test --quiet --workspace
+# The session intelligence without the campaign engine (the build shops without campaigns load).
+cargo test --quiet --lib --no-default-features --features insight
 
 step "binding tests in headless Chromium (wasm-bindgen-test)"
 # (not --quiet: cargo hands it to wasm-bindgen-test-runner, which refuses it)

@@ -2,7 +2,9 @@
 //!
 //! - `tracker-module`: the [`Tracker`] handle, everything a page needs before its first event;
 //! - `insight-module`: the [`Insight`] handle (session intelligence), which the shell loads after
-//!   the first event is queued and feeds the events the tracker accepted.
+//!   the first event is queued and feeds the events the tracker accepted; built twice, without
+//!   and with feature `campaigns` (the merchant campaign engine), so that a shop without
+//!   campaigns does not download the engine.
 //!
 //! Each has one constructor and one entry point, `run`, taking an operation code: each
 //! exported function and each value that is not a number or a string costs generated glue on
@@ -191,19 +193,26 @@ pub(crate) mod insight_bindings {
         /// Warnings since the last call, as a JSON array (a refused model file, a campaign left
         /// out of the options' `campaigns`).
         pub const WARNINGS: u8 = 6;
+        // DECIDE to CAMPAIGNS: only the build with feature `campaigns` (the campaign engine,
+        // `cartsense_insight_campaigns`) has them; the other returns an empty string.
+
         /// Whether to prompt now: `event` the cue (`event`, `exit`, `scroll`, `return`, `tick`),
         /// `n` its number (the pointer's y, the scroll speed), `json` the page facts. Returns
         /// empty, or `{"wake"?, "event"?, "properties"?, "prompt"?}`.
+        #[cfg(feature = "campaigns")]
         pub const DECIDE: u8 = 7;
         /// What happened to the prompt of campaign `session`: `event` one of `shown`,
         /// `not_shown`, `clicked`, `dismissed`, `copied`; `json` `{"code"}` when a unique code
         /// was fetched. Returns empty or the event to track, `{"event", "properties"}`.
+        #[cfg(feature = "campaigns")]
         pub const OUTCOME: u8 = 8;
         /// The campaign an order now is attributed to, `{"campaign_id", "campaign_arm"}`, or
         /// empty.
+        #[cfg(feature = "campaigns")]
         pub const ATTRIBUTION: u8 = 9;
         /// Replaces the campaigns with the document `json` (fetched from a URL). Returns a JSON
         /// array of its errors.
+        #[cfg(feature = "campaigns")]
         pub const CAMPAIGNS: u8 = 10;
     }
 
@@ -256,14 +265,19 @@ pub(crate) mod insight_bindings {
                     None
                 }
                 insight_op::WARNINGS => return messages(intelligence.take_warnings()),
+                #[cfg(feature = "campaigns")]
                 insight_op::DECIDE => return intelligence.decide_json(event, n, json, now),
+                #[cfg(feature = "campaigns")]
                 insight_op::OUTCOME => {
                     let facts = json::parse(json).unwrap_or(Value::Null);
                     let code = facts.get("code").and_then(Value::as_str);
                     return intelligence.outcome(event, session, code, now);
                 }
+                #[cfg(feature = "campaigns")]
                 insight_op::ATTRIBUTION => return intelligence.attribution_json(now),
+                #[cfg(feature = "campaigns")]
                 insight_op::CAMPAIGNS => return messages(intelligence.set_campaigns(json)),
+                // without the campaign engine (feature `campaigns`), its operations return ""
                 _ => None,
             };
             summary.map(|s| s.to_json()).unwrap_or_default()

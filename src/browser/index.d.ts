@@ -44,8 +44,12 @@ export interface Options {
   respectPrivacySignals?: boolean;
   /** Where to load the tracker's `.wasm` file from, when it is not served next to this module (a CDN). */
   wasmUrl?: string | URL;
-  /** Where to load the session intelligence's `.wasm` file from, likewise. */
+  /** Where to load the session intelligence's `.wasm` file from, likewise (the build without
+   * the campaign engine, `cartsense_insight_bg.wasm`, which a page without `campaigns` loads). */
   insightWasmUrl?: string | URL;
+  /** Where to load the session intelligence with the campaign engine from, likewise
+   * (`cartsense_insight_campaigns_bg.wasm`: only a page with `campaigns` loads it). */
+  insightCampaignsWasmUrl?: string | URL;
   /** `'full'` (default) sends every event; `'summary'` sends only `Session Summarized` and
    * identify calls: no raw clickstream leaves the page, the scores are still computed on it. */
   mode?: 'full' | 'summary';
@@ -152,6 +156,9 @@ export interface Offer {
   /** Templates: `{product}`, `{toThreshold}`, `{discount}`, `{code}` are filled in. */
   title: string;
   message?: string;
+  /** A call-to-action button's label (a template too): the default UI shows the button, whose
+   * click closes the prompt as `Prompt Clicked`. */
+  cta?: string;
   /** The lowest net cart value the offer may leave; an offer that would go below is not shown. */
   marginFloor?: number;
 }

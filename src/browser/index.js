@@ -6,9 +6,10 @@
 // Two engines, both Rust: the tracker (validation, sessions, delivery), which a page needs
 // before its first event, and the session intelligence (insight.js, loaded right after), which
 // the shell feeds every event the tracker accepted and whose summaries and state it hands back
-// to the tracker to send and store. When the shop configures campaigns, the intelligence also
-// decides on prompts; insight.js carries that out, and this file asks it after each event and
-// merges its attribution into orders and coupons. The Rust engine owns every decision:
+// to the tracker to send and store. When the shop configures campaigns, the intelligence is the
+// build with the campaign engine and also decides on prompts; campaigns.js (loaded only then)
+// carries that out, and this file asks it after each event and merges its attribution into
+// orders and coupons. The Rust engine owns every decision:
 // validation, identity, sessions, consent, the wire format, what to store, when to send, what
 // to retry and what to drop. After each call the shell asks it what to do (Engine::drain) and
 // does exactly that. This plumbing lives in JavaScript because each web-sys call and Rust
@@ -157,7 +158,7 @@ class Tracker {
   #hidden = false; // the leave logic ran for this hide (visibilitychange and pagehide both come)
   #storageWarned = false;
   #campaigns; // { url, onPrompt } when campaigns are configured
-  #prompts; // insight.js's campaign glue, once the intelligence has loaded
+  #prompts; // campaigns.js's glue, once the intelligence has loaded
   #loaded; // resolves when the intelligence has loaded or failed to
   #settle;
 
@@ -264,8 +265,8 @@ class Tracker {
 
   /** The intelligence module is ready: it catches up on what happened meanwhile. (Static,
    * so that only init() reaches it.) */
-  static attach(tracker, insight, module) {
-    tracker.#attach(insight, module);
+  static attach(tracker, insight, campaigns) {
+    tracker.#attach(insight, campaigns);
   }
 
   /** The intelligence module did not load: the events kept for it are dropped, and no more
@@ -287,7 +288,8 @@ class Tracker {
     }
   }
 
-  #attach(insight, module) {
+  /** `campaigns`: campaigns.js, when campaigns are configured and it loaded. */
+  #attach(insight, campaigns) {
     this.#settle();
     if (this.#disposed) return insight.free();
     this.#insight = insight;
@@ -298,8 +300,8 @@ class Tracker {
     this.#changed();
     // Campaigns start once the backlog is replayed: one decision on what it told, not one per
     // event of it.
-    if (!this.#campaigns) return;
-    this.#prompts = module.prompts(insight, {
+    if (!this.#campaigns || !campaigns) return;
+    this.#prompts = campaigns.prompts(insight, {
       ...this.#campaigns,
       session: () => this.#state.ids[2],
       facts: () => ({ anonymousId: this.#state.ids[0], consent: this.#state.consent || 'pending' }),
@@ -366,7 +368,11 @@ class Tracker {
 
   setConsent(state) {
     this.#call(SET_CONSENT, text(state));
-    if (state == 'denied') this.#learn(FORGET);
+    if (state == 'denied') {
+      // A prompt on screen goes with the consent (before the forgetting, which then covers it).
+      this.#prompts?.close();
+      this.#learn(FORGET);
+    }
   }
 
   reset() {
@@ -530,10 +536,10 @@ export async function init(options) {
   if (typeof window == 'undefined' || typeof document == 'undefined') {
     throw new Error('cartsense: init() needs a browser; during server-side rendering, call it on the client');
   }
-  const { wasmUrl, insightWasmUrl, onPrompt, ...rest } = options || {};
+  const { wasmUrl, insightWasmUrl, insightCampaignsWasmUrl, onPrompt, ...rest } = options || {};
   if (onPrompt != null && typeof onPrompt != 'function') throw new Error('init: onPrompt must be a function');
   // A campaign document goes to the intelligence with the options; a URL is fetched once it has
-  // loaded (insight.js), so it never delays the first event.
+  // loaded (campaigns.js), so it never delays the first event.
   let url;
   if (typeof rest.campaigns == 'string') {
     url = rest.campaigns.trim();
@@ -567,13 +573,20 @@ export async function init(options) {
     engine.free();
     throw new Error(problem);
   }
-  const tracker = new Tracker(engine, store, rest, url || rest.campaigns != null ? { url, onPrompt } : null);
+  const campaigns = url || rest.campaigns != null; // truthy: the build with the campaign engine
+  const tracker = new Tracker(engine, store, rest, campaigns ? { url, onPrompt } : null);
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
+  // With campaigns, its build with the campaign engine and their glue (campaigns.js) load
+  // together; a shop without campaigns downloads neither. The glue failing costs the prompts.
   import('./insight.js')
     .then((module) =>
-      module.start(settings, Tracker.storedInsight(tracker), insightWasmUrl).then((insight) => Tracker.attach(tracker, insight, module)),
+      Promise.all([
+        module.start(settings, Tracker.storedInsight(tracker), campaigns, campaigns ? insightCampaignsWasmUrl : insightWasmUrl),
+        campaigns && import('./campaigns.js').catch((error) => warn('campaigns are unavailable: ' + error.message)),
+      ]),
     )
+    .then(([insight, glue]) => Tracker.attach(tracker, insight, glue))
     .catch((error) => Tracker.unavailable(tracker, error));
   await started.get(tracker);
   return tracker;

@@ -15,11 +15,20 @@
 //! last interaction) as page facts with each cue. The decision state (caps, dismissals,
 //! exposures) is part of the stored state; the prompt on screen is page state and is not.
 //!
+//! The campaign engine is feature `campaigns`: the browser has a build of this module without
+//! it, for shops without campaigns. That build keeps the stored decision state (the `prompts`
+//! member) as the text it read and writes it back unchanged, so a page that happens to run it
+//! loses no caps, cool-downs or attribution history; it forgets it only when told to forget
+//! everything (consent withdrawn, a logout).
+//!
 //! Its state persists as one storage entry (`cartsense.insight`), written through the tracker
 //! so that consent governs it like everything else.
 
+#[cfg(feature = "campaigns")]
 use crate::core::campaign::{Arm, Campaigns, Cue, Decision, Evaluation, Prompts, Situation};
-use crate::core::config::{Config, Consent};
+use crate::core::config::Config;
+#[cfg(feature = "campaigns")]
+use crate::core::config::Consent;
 use crate::core::insight::{Insight, InsightConfig};
 use crate::core::intent::{self, Model, N_FEATURES};
 use crate::core::interest::InterestConfig;
@@ -93,15 +102,23 @@ pub struct Intelligence {
     /// Problems worth a console warning that did not stop anything (a refused model file, a
     /// campaign left out).
     warnings: Vec<String>,
+    #[cfg(feature = "campaigns")]
     campaigns: Campaigns,
     /// The decision state: caps, dismissals, exposures (stored with the rest).
+    #[cfg(feature = "campaigns")]
     prompts: Prompts,
     /// The treatment decision the shell is showing, or fetching a code for: page state, never
     /// stored.
+    #[cfg(feature = "campaigns")]
     showing: Option<Showing>,
+    /// Without the campaign engine: the stored decision state as read (its JSON text), written
+    /// back as it is.
+    #[cfg(not(feature = "campaigns"))]
+    stored_prompts: Option<String>,
 }
 
 /// A prompt handed to the shell, until the visitor closes it.
+#[cfg(feature = "campaigns")]
 #[derive(Clone, Debug, PartialEq)]
 struct Showing {
     decision: Decision,
@@ -114,6 +131,7 @@ struct Showing {
 /// The `"event"` to track (if any) and its `"properties"`: all of the decision's for `Prompt
 /// Shown` and `Prompt Held Out` (`full`), else which prompt it was. `coupon`: a unique code the
 /// shell fetched.
+#[cfg(feature = "campaigns")]
 fn write_event(w: &mut ObjectWriter, event: &str, decision: &Decision, coupon: Option<&str>, full: bool) {
     if !event.is_empty() {
         w.string("event", event);
@@ -160,13 +178,27 @@ impl Intelligence {
             session: None,
             session_timeout: options.session_timeout,
             warnings,
+            #[cfg(feature = "campaigns")]
             campaigns: Campaigns::default(),
+            #[cfg(feature = "campaigns")]
             prompts: Prompts::default(),
+            #[cfg(feature = "campaigns")]
             showing: None,
+            #[cfg(not(feature = "campaigns"))]
+            stored_prompts: None,
         };
+        #[cfg(feature = "campaigns")]
         if let Some(document) = &options.campaigns {
             let errors = intelligence.set_campaigns(document);
             intelligence.warnings.extend(errors);
+        }
+        // Only a page that loaded the wrong build gets here: the shell loads the build with the
+        // engine whenever `campaigns` is configured.
+        #[cfg(not(feature = "campaigns"))]
+        if options.campaigns.is_some() {
+            intelligence.warnings.push(String::from(
+                "campaigns: this build of the session intelligence has no campaign engine (cartsense_insight_campaigns has it); no campaign runs",
+            ));
         }
         if let Some(state) = stored.and_then(|text| json::parse(text).ok()) {
             intelligence.restore(&state);
@@ -187,7 +219,14 @@ impl Intelligence {
                 last_event: time(s, "lastEvent")?,
             })
         });
-        self.prompts = Prompts::read(state.get("prompts").unwrap_or(&Value::Null));
+        #[cfg(feature = "campaigns")]
+        {
+            self.prompts = Prompts::read(state.get("prompts").unwrap_or(&Value::Null));
+        }
+        #[cfg(not(feature = "campaigns"))]
+        {
+            self.stored_prompts = state.get("prompts").map(Value::to_json);
+        }
     }
 
     /// What to store (`cartsense.insight`), as JSON.
@@ -211,7 +250,12 @@ impl Intelligence {
             self.insight.write(&mut insight);
             insight.finish();
         }
+        #[cfg(feature = "campaigns")]
         w.raw("prompts", &self.prompts.to_json());
+        #[cfg(not(feature = "campaigns"))]
+        if let Some(prompts) = &self.stored_prompts {
+            w.raw("prompts", prompts);
+        }
         w.finish();
         out
     }
@@ -268,6 +312,7 @@ impl Intelligence {
         self.visitor.first_seen.get_or_insert(now);
         self.insight.start_session(now);
         self.insight.activity.last_session_left_cart = left_cart;
+        #[cfg(feature = "campaigns")]
         self.prompts.start_session(session_id);
         summary
     }
@@ -333,11 +378,17 @@ impl Intelligence {
         self.insight = Insight::default();
         self.visitor = Visitor::default();
         self.session = None;
+        #[cfg(feature = "campaigns")]
         self.prompts.forget();
+        #[cfg(not(feature = "campaigns"))]
+        {
+            self.stored_prompts = None;
+        }
     }
 
     /// Replaces the campaigns with those of `document` (a campaign config's JSON text). Returns
     /// the message of each mistake found; the valid campaigns run.
+    #[cfg(feature = "campaigns")]
     pub fn set_campaigns(&mut self, document: &str) -> Vec<String> {
         let (campaigns, errors) = Campaigns::parse(document);
         self.campaigns = campaigns;
@@ -347,6 +398,7 @@ impl Intelligence {
     /// Whether to prompt now, on `cue`, given the page facts the shell knows (`facts`: the
     /// page-facts object of the `DECIDE` operation). A decision comes back with its title and
     /// message filled.
+    #[cfg(feature = "campaigns")]
     fn evaluate(&mut self, cue: Cue, facts: &Value, now: Millis) -> Evaluation {
         let Some(session) = &self.session else {
             return Evaluation::default(); // nothing observed yet: no session to decide in
@@ -415,6 +467,7 @@ impl Intelligence {
     /// Whether to prompt now, for the shell: `cue` by name with its number `n`, `facts` the page
     /// facts as JSON. Returns `""` when there is nothing to do, else `{"wake": ms?, "event": "Prompt Held
     /// Out"?, "properties": {…}?, "prompt": {…}?}` (see the `DECIDE` operation).
+    #[cfg(feature = "campaigns")]
     pub fn decide_json(&mut self, cue: &str, n: f64, facts: &str, now: Millis) -> String {
         let Some(cue) = Cue::parse(cue, n) else {
             self.warnings.push(String::from(
@@ -465,6 +518,7 @@ impl Intelligence {
     /// `dismissed` or `copied`; `code` is the unique code the shell fetched for it, if any.
     /// Records it in the decision state and returns the event to track, as `{"event",
     /// "properties"}`, or `""` (nothing to track, or a report about no prompt on screen).
+    #[cfg(feature = "campaigns")]
     pub fn outcome(&mut self, what: &str, campaign_id: &str, code: Option<&str>, now: Millis) -> String {
         let Some(showing) = self.showing.as_mut().filter(|s| s.decision.campaign_id == campaign_id) else {
             return String::new();
@@ -492,7 +546,7 @@ impl Intelligence {
                 ("Prompt Dismissed", true)
             }
             "not_shown" => {
-                prompts.record_not_shown(campaign_id);
+                prompts.record_not_shown(campaign_id, now);
                 self.showing = None;
                 return String::new();
             }
@@ -516,6 +570,7 @@ impl Intelligence {
 
     /// The campaign an order (or a coupon applied) at `now` is attributed to, as
     /// `{"campaign_id", "campaign_arm"}`, or `""`.
+    #[cfg(feature = "campaigns")]
     pub fn attribution_json(&self, now: Millis) -> String {
         let Some((campaign_id, arm)) = self.prompts.attribution(now) else {
             return String::new();
@@ -750,7 +805,7 @@ fn round4(p: f64) -> f64 {
 /// A fixed visit through the intelligence alone, and what it produces: the binding tests run
 /// the same visit through the `Insight` handle in a browser and compare with
 /// [`SCRIPTED_PROFILE_FINGERPRINT`] — bit-identical profiles natively and in wasm.
-#[cfg(test)]
+#[cfg(all(test, feature = "campaigns"))] // only the fingerprint tests use it
 pub(crate) fn scripted_visit<F: FnMut(&str, f64, &str, &str) -> String>(mut observe: F) -> String {
     let t0 = 1_795_592_979_000.0;
     let phone = r#"{"product_id":"p1","category":"electronics.smartphone","brand":"samsung","price":199.99}"#;
@@ -779,7 +834,7 @@ pub(crate) fn scripted_visit<F: FnMut(&str, f64, &str, &str) -> String>(mut obse
 
 /// The options of the scripted visit: a fixed model, so that retraining the default model
 /// does not move the fingerprint.
-#[cfg(test)]
+#[cfg(all(test, feature = "campaigns"))] // only the fingerprint tests use it
 pub(crate) fn scripted_options() -> String {
     let mut weights = [0.0; N_FEATURES];
     for (i, w) in weights.iter_mut().enumerate() {
@@ -796,12 +851,12 @@ pub(crate) fn scripted_options() -> String {
     options
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "campaigns"))] // only the fingerprint tests use it
 pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 3_394_859_962_684_072_020;
 
 /// The campaign engine wired into the intelligence: a visit scripted through the same calls
 /// the shell makes (`observe`, then `decide_json` / `outcome` / `attribution_json`).
-#[cfg(test)]
+#[cfg(all(test, feature = "campaigns"))]
 mod campaigns {
     use super::*;
 
@@ -914,13 +969,23 @@ mod campaigns {
     }
 
     #[test]
-    fn a_prompt_not_shown_frees_the_budget_and_counts_for_nothing() {
+    fn a_prompt_not_shown_frees_the_budget_counts_for_nothing_and_pauses_a_minute_on_every_page() {
         let mut intelligence = start(&options("0", "t"), None);
         add_to_cart(&mut intelligence, T0);
         assert_ne!(intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 8000.0), "");
         assert_eq!(intelligence.outcome("not_shown", "exit-10", None, T0 + 9000.0), "");
-        let again = intelligence.decide_json("exit", 0.0, &facts(T0), T0 + 10_000.0);
-        assert!(again.contains(r#""prompt":"#), "{again}");
+        let exit = |i: &mut Intelligence, now: f64| i.decide_json("exit", 0.0, &facts(T0), now);
+        assert_eq!(exit(&mut intelligence, T0 + 10_000.0), "", "paused");
+        let mut next_page = start(&options("0", "t"), Some(&intelligence.state()));
+        assert_eq!(exit(&mut next_page, T0 + 68_999.0), "", "the pause is stored");
+        let again = exit(&mut next_page, T0 + 69_000.0);
+        assert!(again.contains(r#""prompt":"#), "a minute later: {again}");
+        let summary = next_page.leave(T0 + 70_000.0).unwrap();
+        assert!(
+            summary.properties.contains(r#""prompts_shown":0"#),
+            "{}",
+            summary.properties
+        );
     }
 
     #[test]
@@ -1066,7 +1131,65 @@ mod campaigns {
     }
 }
 
-#[cfg(test)]
+/// The build without the campaign engine (`cargo test --no-default-features --features
+/// insight`): the stored decision state passes through it unchanged.
+#[cfg(all(test, not(feature = "campaigns")))]
+mod without_campaigns {
+    use super::*;
+
+    const T0: f64 = 1_795_592_979_000.0;
+    /// A decision state as the campaign build stores it: a cap reached this session, a
+    /// dismissal and a treatment exposure with a 24 h attribution window.
+    const PROMPTS: &str = r#"{"s":"s1","c":[["exit-10",1,1795592989000,1795592988000,0,86400000,1795592988000]]}"#;
+
+    fn stored() -> String {
+        String::from(r#"{"visitor":{"visits":1},"prompts":"#) + PROMPTS + "}"
+    }
+
+    #[test]
+    fn the_stored_decision_state_is_written_back_verbatim() {
+        let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+        let mut intelligence = Intelligence::new(&config, Some(&stored()));
+        let product = json::parse(r#"{"product_id":"p1","price":10}"#).unwrap();
+        intelligence.observe("s2", T0, "Product Viewed", &product);
+        intelligence.observe("s2", T0 + 1000.0, "Order Completed", &product);
+        let state = json::parse(&intelligence.state()).unwrap();
+        assert_eq!(state.get("prompts").map(Value::to_json).as_deref(), Some(PROMPTS));
+        assert_eq!(intelligence.take_warnings(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn without_a_stored_decision_state_none_is_written() {
+        let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+        let mut intelligence = Intelligence::new(&config, None);
+        intelligence.observe("s1", T0, "", &Value::Null);
+        let state = json::parse(&intelligence.state()).unwrap();
+        assert_eq!(state.get("prompts"), None);
+    }
+
+    #[test]
+    fn forgetting_everything_forgets_the_decision_state_too() {
+        let config = Config::parse(r#"{"endpoint":"/b"}"#).unwrap();
+        let mut intelligence = Intelligence::new(&config, Some(&stored()));
+        intelligence.reset();
+        assert!(!intelligence.state().contains("exit-10"), "{}", intelligence.state());
+    }
+
+    #[test]
+    fn campaigns_in_the_options_warn_that_this_build_has_no_engine() {
+        let options = r#"{"endpoint":"/b","campaigns":[{"id":"x"}]}"#;
+        let mut intelligence = Intelligence::new(&Config::parse(options).unwrap(), None);
+        let warnings = intelligence.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("campaigns: this build of the session intelligence has no campaign engine"),
+            "{warnings:?}"
+        );
+    }
+}
+
+// Recorded with the campaign engine: its (empty) decision state is part of the stored state.
+#[cfg(all(test, feature = "campaigns"))]
 mod scripted {
     use super::*;
     use crate::core::tracker::tests::fnv1a;

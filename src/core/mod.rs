@@ -24,7 +24,7 @@
 //! | [`insight`] | session intelligence, one signal at a time |
 //! | [`intelligence`] | the intelligence engine: sessions, summaries, profile, its state |
 //! | [`segment`] | lifecycle segments from the visitor history |
-//! | [`campaign`] | merchant campaigns: config, triggers, caps, holdout, prompt decisions |
+//! | `campaign` | merchant campaigns: config, triggers, caps, holdout, prompt decisions (feature `campaigns`) |
 //! | [`storage`] | storage keys and operations |
 //! | [`outbox`] | batching, retry, backoff, drops |
 //! | [`recs`] | recommendations: the item-to-item model file and the ranker |
@@ -32,6 +32,7 @@
 //! | [`tracker`] | the engine tying these together |
 
 pub mod activity;
+#[cfg(feature = "campaigns")]
 pub mod campaign;
 pub mod cart;
 pub mod config;

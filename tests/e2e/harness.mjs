@@ -40,6 +40,7 @@ export function requireBuilt({ collector = true, pkg = true, demo = true, browse
   if (pkg) {
     needed.push('pkg/index.js', 'pkg/cartsense_tracker.js', 'pkg/cartsense_tracker_bg.wasm', 'pkg/autocapture.js');
     needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts', 'pkg/prompt.js');
+    needed.push('pkg/campaigns.js', 'pkg/cartsense_insight_campaigns.js', 'pkg/cartsense_insight_campaigns_bg.wasm');
   }
   if (demo) needed.push('www/cartsense/index.js', 'www/cartsense/cartsense_tracker_bg.wasm');
   if (collector) needed.push('target/release/cartsense-collector');

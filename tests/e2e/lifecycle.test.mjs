@@ -141,7 +141,10 @@ test('onProfile calls a new listener once with the current profile, then every l
 
 for (const [what, file, warning, check] of [
   ['the autocapture module', 'autocapture.js', /cartsense: autocapture is unavailable/, (items) => tracks(items, 'Product Viewed').length == 0],
-  ['the session intelligence', 'cartsense_insight_bg.wasm', /cartsense: session intelligence is unavailable/, () => true],
+  // (The demo configures campaigns: its intelligence is the build with the campaign engine.)
+  ['the session intelligence', 'cartsense_insight_campaigns_bg.wasm', /cartsense: session intelligence is unavailable/, () => true],
+  // The campaigns' glue: the prompts are lost, the intelligence and the tracking are not.
+  ['the campaigns glue', 'campaigns.js', /cartsense: campaigns are unavailable/, (items) => tracks(items, 'Prompt Shown').length == 0],
 ]) {
   test(`${what} failing to load (a 404) warns, and the tracker keeps tracking`, TEST_TIMEOUT, async () => {
     const context = await demo.browser.newContext();
@@ -161,6 +164,7 @@ for (const [what, file, warning, check] of [
     assert.equal(pages(mine, '/product.html').length, 1, 'the page view went before the module was even fetched');
     assert.ok(check(mine), `only what the missing module provides is missing: ${mine.map((i) => i.event || i.type)}`);
     if (file.includes('insight')) assert.equal(await page.evaluate(() => window.cartsense.profile()), null);
+    if (file == 'campaigns.js') assert.notEqual(await page.evaluate(() => window.cartsense.profile()), null, 'the intelligence runs');
     await context.close();
   });
 }

@@ -293,8 +293,9 @@ test('an unreachable unique-code endpoint shows nothing and breaks nothing', TES
   await addToCart(page, 1);
   await waitFor('the warning that the code could not be fetched', () => log.some((line) => /unique code could not be fetched/.test(line)));
   await assertNoPromptFor(page, 1000, 'no prompt without its code');
-  // The campaign still fires on later events (the cart stays near the threshold), but a down
-  // endpoint is not asked again on this page, let alone in a loop.
+  // The campaign would still fire on later events (the cart stays near the threshold), but the
+  // engine pauses it for a minute: a down endpoint is not asked again on this page, let alone in
+  // a loop.
   await page.evaluate(() => window.cartsense.track('Product Viewed', { product_id: 'again', price: 1 }));
   await sleep(300);
   assert.equal(asked.length, 1, `the code endpoint was asked once on the page: ${asked.join(' ')}`);
@@ -310,7 +311,7 @@ test('an unreachable unique-code endpoint shows nothing and breaks nothing', TES
   assert.equal(pages(items, '/cart.html').length, 1, detail);
   assert.equal(tracks(items, 'Cart Viewed').length, 1, detail);
   assert.deepEqual(log.filter((line) => line.startsWith('pageerror')), []);
-  assert.equal(asked.length, 2, `and once on the next page: ${asked.join(' ')}`);
+  assert.equal(asked.length, 1, `nor on the next page within the minute (the pause is stored): ${asked.join(' ')}`);
 });
 
 test("the demo's own campaigns.json is valid: no warning, and its nudge shows near the free-shipping threshold", TEST_TIMEOUT, async () => {
@@ -429,4 +430,82 @@ test('a unique code is fetched when the prompt is about to show, fills {code}, a
     assert.equal(shown.length, expectShown ? 1 : 0, `stored: ${summarize(items)}\npage log: ${log.join('\n')}`);
     if (expectShown) assert.equal(shown[0].properties.coupon, 'UNIQ-123');
   }
+});
+
+test("a page without campaigns downloads no campaign code; with campaigns, the engine's build loads, and setConsent('denied') closes its prompt", TEST_TIMEOUT, async (t) => {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  const fetchedSince = (from) => site.requests.slice(from).map(([, path]) => path).filter((path) => path.startsWith('/pkg/'));
+  const CAMPAIGN_CODE = ['/pkg/campaigns.js', '/pkg/cartsense_insight_campaigns.js', '/pkg/cartsense_insight_campaigns_bg.wasm', '/pkg/prompt.js'];
+
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({ endpoint: '/v1/batch', writeKey: 'no-campaigns', storage: 'memory' });
+    window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 });
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  const plain = fetchedSince(0);
+  assert.ok(plain.includes('/pkg/cartsense_insight_bg.wasm'), `the intelligence without campaigns: ${plain.join(', ')}`);
+  assert.deepEqual(plain.filter((path) => CAMPAIGN_CODE.includes(path)), [], 'no campaign code without campaigns');
+
+  const from = site.requests.length;
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html?campaigns', { waitUntil: 'load' });
+  await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'campaigns', storage: 'memory',
+      campaigns: [{
+        id: 'consent-nudge', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more, save {discount}' },
+      }],
+    });
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  const prompt = await waitForPrompt(page, `the nudge in the default UI (log: ${log.join('\n')})`);
+  assert.equal(prompt.title, 'Add $20 more, save 5');
+  const loaded = fetchedSince(from);
+  for (const file of ['/pkg/campaigns.js', '/pkg/cartsense_insight_campaigns_bg.wasm', '/pkg/prompt.js']) {
+    assert.ok(loaded.includes(file), `${file} loads with campaigns: ${loaded.join(', ')}`);
+  }
+  assert.ok(!loaded.includes('/pkg/cartsense_insight_bg.wasm'), 'the intelligence without campaigns is not loaded as well');
+
+  await page.evaluate(() => window.tracker.setConsent('denied'));
+  await waitFor('the prompt to close when consent is denied', async () => (await promptOnScreen(page)) == null);
+  assert.deepEqual(log.filter((line) => /cartsense/.test(line)), [], 'no warning from cartsense');
+});
+
+test('offer.cta: the default UI shows the call to action, and its click is Prompt Clicked without onPrompt', TEST_TIMEOUT, async (t) => {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const visitor = await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'cta', storage: 'memory', flushInterval: 200,
+      campaigns: [{
+        id: 'cta-nudge', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more', cta: 'Use {code}' },
+      }],
+    });
+    return window.tracker.anonymousId;
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  await waitForPrompt(page, `the nudge in the default UI (log: ${log.join('\n')})`);
+  await page.getByRole('button', { name: 'Use FIVE' }).click();
+  await waitFor('the prompt to close', async () => (await promptOnScreen(page)) == null);
+  await page.evaluate(() => window.tracker.flush());
+  const items = await waitForItems(demo.collector.db, 'Prompt Clicked', (all) => tracks(mine(all, visitor), 'Prompt Clicked').length);
+  const [clicked] = tracks(mine(items, visitor), 'Prompt Clicked');
+  assert.deepEqual([clicked.properties.campaign_id, clicked.properties.coupon], ['cta-nudge', 'FIVE'], `stored: ${summarize(mine(items, visitor))}`);
 });

@@ -14,8 +14,11 @@ import {
 const EXPECTED_FILES = [
   'package.json',
   'pkg/autocapture.js',
+  'pkg/campaigns.js',
   'pkg/cartsense_insight.js',
   'pkg/cartsense_insight_bg.wasm',
+  'pkg/cartsense_insight_campaigns.js',
+  'pkg/cartsense_insight_campaigns_bg.wasm',
   'pkg/cartsense_tracker.js',
   'pkg/cartsense_tracker_bg.wasm',
   'pkg/index.d.ts',
@@ -192,13 +195,16 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
 
   const dist = join(app, 'dist');
   const assets = readdirSync(join(dist, 'assets'));
-  // Both modules, the tracker and the session intelligence, are emitted as they are.
+  // The three modules, the tracker and the session intelligence without and with the campaign
+  // engine, are emitted as they are; this page (no campaigns) loads the first two.
   const wasm = assets.filter((file) => file.endsWith('.wasm'));
-  assert.equal(wasm.length, 2, `two .wasm files emitted into dist/assets: ${assets.join(', ')}`);
-  for (const module of ['tracker', 'insight']) {
+  assert.equal(wasm.length, 3, `three .wasm files emitted into dist/assets: ${assets.join(', ')}`);
+  const emittedAs = {};
+  for (const module of ['tracker', 'insight', 'insight_campaigns']) {
     const packaged = readFileSync(join(project, 'node_modules', 'cartsense', 'pkg', `cartsense_${module}_bg.wasm`));
     const emitted = wasm.filter((file) => readFileSync(join(dist, 'assets', file)).equals(packaged));
     assert.equal(emitted.length, 1, `the ${module} .wasm is emitted unchanged`);
+    emittedAs[module] = emitted[0];
   }
 
   const site = await startStaticServer(dist);
@@ -208,11 +214,15 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
     const page = await context.newPage();
     const log = watchPage(page);
     await openConsumer(page, `${site.origin}/?endpoint=${encodeURIComponent(collector.batchUrl)}&key=vite`);
-    for (const file of wasm) {
+    for (const file of [emittedAs.tracker, emittedAs.insight]) {
       await waitFor(`the bundle to load ${file}`, () => site.requests.some(([, path]) => path == `/assets/${file}`));
     }
     await page.evaluate(() => window.trackTags(['vite-1', 'vite-2']));
     await within('flush() on the Vite page', page.evaluate(() => window.tracker.flush()));
+    assert.ok(
+      !site.requests.some(([, path]) => path == `/assets/${emittedAs.insight_campaigns}`),
+      'a page without campaigns does not download the campaign engine',
+    );
     await assertStoredOnce(collector.db, ['vite-1', 'vite-2'], 1, '/').catch((error) => {
       error.message += `\npage log: ${log.join('\n')}`;
       throw error;

@@ -106,8 +106,9 @@ test('a Session Summarized from the intelligence module matches the schema', asy
 });
 
 test('the prompt events the insight module returns match the schema, and a summary counts what was shown', async () => {
-  const { initSync: initInsight, Insight } = await import('../../pkg/cartsense_insight.js');
-  initInsight({ module: readFileSync(new URL('../../pkg/cartsense_insight_bg.wasm', import.meta.url)) });
+  // The build with the campaign engine, which a page with campaigns loads.
+  const { initSync: initInsight, Insight } = await import('../../pkg/cartsense_insight_campaigns.js');
+  initInsight({ module: readFileSync(new URL('../../pkg/cartsense_insight_campaigns_bg.wasm', import.meta.url)) });
   const [OBSERVE, LEAVE, DECIDE, OUTCOME, ATTRIBUTION] = [0, 2, 7, 8, 9];
   const SUMMARY = 9;
   const campaign = (id, holdout, code) => ({
@@ -156,4 +157,19 @@ test('the prompt events the insight module returns match the schema, and a summa
   assertValid(body);
   const item = JSON.parse(body).batch[0];
   assert.equal(validate({ ...JSON.parse(body), batch: [{ ...item, properties: { ...item.properties, arm: 'control' } }] }), false, 'an unknown arm is refused');
+});
+
+test('the insight build without campaigns decides nothing, warns about campaigns, and writes the stored decision state back as it was', async () => {
+  const { initSync: initInsight, Insight } = await import('../../pkg/cartsense_insight.js');
+  initInsight({ module: readFileSync(new URL('../../pkg/cartsense_insight_bg.wasm', import.meta.url)) });
+  const [OBSERVE, STATE, WARNINGS, DECIDE, OUTCOME, ATTRIBUTION, CAMPAIGNS] = [0, 4, 6, 7, 8, 9, 10];
+  const prompts = '{"s":"s1","c":[["exit",1,0,1800000000000,0,86400000,1800000000000]],"n":[["exit",1800000001000]]}';
+  const options = JSON.stringify({ endpoint: '/v1/batch', campaigns: [{ id: 'exit' }] });
+  const insight = new Insight(options, `{"visitor":{"visits":1},"prompts":${prompts}}`);
+  assert.match(JSON.parse(insight.run(WARNINGS, '', '', '', 0, 0))[0], /^campaigns: this build of the session intelligence has no campaign engine/);
+  const at = 1_800_000_002_000;
+  insight.run(OBSERVE, 's2', 'Product Added', '{"product_id":"p","price":10}', 0, at);
+  for (const op of [DECIDE, OUTCOME, ATTRIBUTION, CAMPAIGNS]) assert.equal(insight.run(op, 'exit', 'exit', '{}', 0, at), '', `operation ${op}`);
+  assert.ok(insight.run(STATE, '', '', '', 0, at).includes(`"prompts":${prompts}`), 'the decision state is kept verbatim');
+  insight.free();
 });

@@ -126,8 +126,8 @@ const OFFERS: &[(&str, OfferKind, Num)] = &[
     ("message", OfferKind::Message, num("", Some(0.0), 0.0, 0.0)),
 ];
 const MARGIN_FLOOR: Num = num("marginFloor", ABSENT, 0.0, MAX);
-const OFFER_OTHERS: &[&str] = &["kind", "code", "title", "message"];
-const OFFER_OTHERS_AND_VALUE: &[&str] = &["kind", "code", "title", "message", "value"];
+const OFFER_OTHERS: &[&str] = &["kind", "code", "title", "message", "cta"];
+const OFFER_OTHERS_AND_VALUE: &[&str] = &["kind", "code", "title", "message", "cta", "value"];
 const UNIQUE_CODE: &[Num] = &[whole("timeoutMs", Some(2000.0), 1.0, 10_000.0)];
 
 const CAPS: &[Num] = &[
@@ -469,6 +469,7 @@ impl Reader<'_> {
                     code: Code::None,
                     title: String::new(),
                     message: String::new(),
+                    cta: None,
                     margin_floor: None,
                 };
             }
@@ -525,6 +526,7 @@ impl Reader<'_> {
             code,
             title: self.string(value, p, "title", true).unwrap_or_default(),
             message: self.string(value, p, "message", false).unwrap_or_default(),
+            cta: self.string(value, p, "cta", false),
             margin_floor: given(n[1]),
         }
     }

@@ -15,7 +15,8 @@
 //!    (cart idle, inactivity) is not due yet, the time to evaluate again with [`Cue::Tick`].
 //! 2. A treatment decision reserves the one-prompt budget. Show it (fetching a unique code
 //!    first if the offer has one), then report [`Prompts::record_shown`]; if it cannot be shown
-//!    (the code fetch failed or timed out), [`Prompts::record_not_shown`]; when the visitor
+//!    (the code fetch failed or timed out), [`Prompts::record_not_shown`] (a short, stored
+//!    pause of that campaign, [`NOT_SHOWN_PAUSE`]); when the visitor
 //!    closes it, [`Prompts::record_dismissed`] (starts the cool-down) or acts on it,
 //!    [`Prompts::record_clicked`]. Send `Prompt Shown` with [`Decision::write_properties`].
 //! 3. A holdout decision shows nothing: `decide` has already counted it as a show (caps apply
@@ -51,6 +52,11 @@ use crate::core::prelude::*;
 use crate::core::time::Millis;
 
 const SECOND: f64 = 1000.0;
+/// After a prompt could not be shown (its unique code did not arrive), its campaign is not
+/// decided again for this long: otherwise the next event would decide it again and ask a failing
+/// code endpoint on every event. Stored, so that the visitor's other pages (and tabs) do not
+/// retry at once either.
+pub const NOT_SHOWN_PAUSE: Millis = 60.0 * SECOND;
 const DAY: f64 = 86_400_000.0;
 /// Show times older than the longest `perDays` window (365 days) can never count again.
 const LONGEST_CAP_WINDOW: f64 = 365.0 * DAY;
@@ -200,6 +206,9 @@ pub struct Offer {
     pub code: Code,
     pub title: String,
     pub message: String,
+    /// The call-to-action button's label: the default UI shows the button only with one, and
+    /// its click is `Prompt Clicked`.
+    pub cta: Option<String>,
     /// The minimum net cart value: an offer that would take the cart below it is not shown.
     pub margin_floor: Option<f64>,
 }
@@ -360,6 +369,7 @@ pub struct Decision {
     pub code: Code,
     pub title: String,
     pub message: String,
+    pub cta: Option<String>,
     /// Deterministic: from the visitor, session, campaign and time.
     pub prompt_id: String,
 }
@@ -404,15 +414,19 @@ impl Decision {
     }
 
     /// What the prompt UI needs, as JSON: `{"promptId", "campaignId", "title", "message",
-    /// "offerKind", "discount", "toThreshold"?, "code"? | "codeUrl" and "codeTimeoutMs"?}`.
+    /// "cta"?, "offerKind", "discount", "toThreshold"?, "code"? | "codeUrl" and
+    /// "codeTimeoutMs"?}`.
     pub fn prompt_json(&self) -> String {
         let mut out = String::new();
         let mut w = ObjectWriter::new(&mut out);
         w.string("promptId", &self.prompt_id)
             .string("campaignId", &self.campaign_id)
             .string("title", &self.title)
-            .string("message", &self.message)
-            .string("offerKind", self.offer_kind.name())
+            .string("message", &self.message);
+        if let Some(cta) = &self.cta {
+            w.string("cta", cta);
+        }
+        w.string("offerKind", self.offer_kind.name())
             .money("discount", self.discount);
         if let Some(more) = self.to_threshold {
             w.money("toThreshold", more);
@@ -480,6 +494,7 @@ impl Decision {
         ];
         self.title = fill(&self.title, &values);
         self.message = fill(&self.message, &values);
+        self.cta = self.cta.as_deref().map(|cta| fill(cta, &values));
     }
 
     /// The properties of what the visitor did with the prompt (`Prompt Clicked`, `Prompt
@@ -518,6 +533,8 @@ struct History {
     /// Show times, oldest first, for the per-N-days cap.
     shows: Vec<Millis>,
     last_dismissed: Option<Millis>,
+    /// When its prompt last could not be shown (see [`NOT_SHOWN_PAUSE`]).
+    not_shown_at: Option<Millis>,
     /// The latest exposure: when, which arm, and the campaign's attribution window then.
     exposure: Option<(Millis, Arm, Millis)>,
 }
@@ -640,6 +657,7 @@ impl Prompts {
             code: campaign.offer.code.clone(),
             title: campaign.offer.title.clone(),
             message: campaign.offer.message.clone(),
+            cta: campaign.offer.cta.clone(),
             prompt_id: prompt_id(s, &campaign.id),
         };
         match arm {
@@ -674,6 +692,7 @@ impl Prompts {
         history
             .last_dismissed
             .is_some_and(|at| now < at + caps.cooldown_after_dismiss)
+            || history.not_shown_at.is_some_and(|at| now < at + NOT_SHOWN_PAUSE)
     }
 
     fn history(&mut self, campaign_id: &str) -> &mut History {
@@ -728,9 +747,12 @@ impl Prompts {
     }
 
     /// The prompt could not be shown (its unique code did not arrive in time): it frees the
-    /// budget and counts for nothing.
-    pub fn record_not_shown(&mut self, campaign_id: &str) {
-        self.take_on_screen(campaign_id);
+    /// budget and counts for nothing against the caps, and pauses the campaign for
+    /// [`NOT_SHOWN_PAUSE`].
+    pub fn record_not_shown(&mut self, campaign_id: &str, now: Millis) {
+        if self.take_on_screen(campaign_id).is_some() {
+            self.history(campaign_id).not_shown_at = Some(now);
+        }
     }
 
     /// The visitor closed the prompt: the budget is free and the cool-down starts.
@@ -764,8 +786,10 @@ impl Prompts {
 
     /// The state to persist, compactly: `{"s": session id, "c": [[campaign id, shows this
     /// session, dismissed at, exposed at, exposure arm (1: holdout), attribution window, show
-    /// times…]]}`, times in whole ms, 0 for never. The prompt on screen is page state and is
-    /// not kept.
+    /// times…]], "n": [[campaign id, last not shown at]]}`, times in whole ms, 0 for never;
+    /// `"n"` only once a prompt could not be shown (a member of its own, so that states stored
+    /// before it existed read the same). The prompt on screen is page
+    /// state and is not kept.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"s\":");
         write_string(&mut out, &self.session_id);
@@ -790,7 +814,24 @@ impl Prompts {
             }
             out.push(']');
         }
-        out.push_str("]}");
+        out.push(']');
+        let mut paused = self
+            .histories
+            .iter()
+            .filter_map(|h| Some((&h.campaign_id, h.not_shown_at?)))
+            .peekable();
+        if paused.peek().is_some() {
+            out.push_str(",\"n\":[");
+            for (i, (campaign_id, at)) in paused.enumerate() {
+                out.push_str(if i == 0 { "[" } else { ",[" });
+                write_string(&mut out, campaign_id);
+                out.push(',');
+                push_ms(&mut out, at);
+                out.push(']');
+            }
+            out.push(']');
+        }
+        out.push('}');
         out
     }
 
@@ -835,12 +876,29 @@ fn read_state(value: &Value) -> Option<Prompts> {
             session_shows: session_shows.min(1e6) as u32,
             shows: shows[shows.len().saturating_sub(MAX_SHOWS_KEPT)..].to_vec(),
             last_dismissed: ever(dismissed_at),
+            not_shown_at: None,
             exposure: match arm {
                 0.0 => ever(exposed_at).map(|at| (at, Arm::Treatment, window)),
                 1.0 => ever(exposed_at).map(|at| (at, Arm::Holdout, window)),
                 _ => return None,
             },
         });
+    }
+    // Pauses after a prompt not shown: an entry that is not [known campaign id, time] is
+    // skipped (a lost pause only lets the campaign be tried again).
+    for entry in value.get("n").and_then(Value::as_array).into_iter().flatten() {
+        let Some([id, at]) = entry.as_array() else {
+            continue;
+        };
+        let (Some(id), Some(at)) = (id.as_str(), at.as_f64()) else {
+            continue;
+        };
+        if let Some(history) = prompts.histories.iter_mut().find(|h| h.campaign_id == id)
+            && at.is_finite()
+            && at > 0.0
+        {
+            history.not_shown_at = Some(at);
+        }
     }
     Some(prompts)
 }

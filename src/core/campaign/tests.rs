@@ -650,15 +650,35 @@ fn a_capped_timer_asks_for_no_wake() {
 }
 
 #[test]
-fn a_decision_not_shown_counts_for_nothing() {
-    let c = single(RISK, "");
+fn a_decision_not_shown_counts_for_nothing_and_pauses_its_campaign_for_a_minute() {
+    let c = campaigns(&[campaign_json("c", 2.0, RISK, ""), campaign_json("other", 1.0, RISK, "")]);
     let mut prompts = Prompts::default();
     let s = base();
     assert!(prompts.decide(&c, &s, Cue::Event).decision.is_some());
-    prompts.record_not_shown("c"); // the unique code did not arrive
+    prompts.record_not_shown("c", NOW); // the unique code did not arrive
     assert_eq!(prompts.on_screen(), None);
-    assert!(prompts.decide(&c, &s, Cue::Event).decision.is_some(), "not capped");
     assert_eq!(prompts.attribution(NOW), None);
+    let at = |offset: f64| Situation {
+        now: NOW + offset,
+        ..base()
+    };
+    let winner = |prompts: &mut Prompts, s: &Situation| {
+        let decision = prompts.decide(&c, s, Cue::Event).decision?;
+        prompts.record_not_shown(&decision.campaign_id, s.now);
+        Some(decision.campaign_id)
+    };
+    // paused, on this page and on the next (the pause is stored), while the other may show
+    let mut next_page = Prompts::from_json(&prompts.to_json());
+    assert_eq!(winner(&mut next_page, &at(59.0 * S)).as_deref(), Some("other"));
+    assert_eq!(winner(&mut prompts.clone(), &at(59.0 * S)).as_deref(), Some("other"));
+    // not capped: a minute later it is decided again
+    assert!(
+        prompts
+            .decide(&c, &at(60.0 * S), Cue::Event)
+            .decision
+            .is_some_and(|d| d.campaign_id == "c"),
+        "the pause is over"
+    );
 }
 
 #[test]
@@ -955,6 +975,14 @@ fn config_errors_name_the_path_and_the_others_keep_working() {
             "campaigns[1]: offer.code is not used by a message offer",
         ),
         (
+            r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t","cta":" "}}"#,
+            "campaigns[1]: offer.cta must be a non-empty string",
+        ),
+        (
+            r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"title":"t","cta":["Go"]}}"#,
+            "campaigns[1]: offer.cta must be a non-empty string",
+        ),
+        (
             r#"{"id":"x","trigger":{"type":"returning_cart"},"offer":{"kind":"amount","value":5,"title":"t","code":{"url":"ftp://x"}}}"#,
             "campaigns[1]: offer.code.url must start with https://, http:// or /",
         ),
@@ -1122,6 +1150,25 @@ fn state_round_trips_and_corrupt_state_is_empty() {
     let restored = Prompts::from_json(&text);
     assert_eq!(restored, prompts);
     assert_eq!(restored.to_json(), text);
+    // a pause after a prompt not shown is its own member, which an older state lacks
+    let mut paused = prompts.clone();
+    paused.history("a").not_shown_at = Some(NOW + 3.0 * S);
+    let paused_text = paused.to_json();
+    assert_eq!(
+        paused_text,
+        String::from(&text[..text.len() - 1]) + r#","n":[["a",1800000003000]]}"#
+    );
+    assert_eq!(Prompts::from_json(&paused_text), paused);
+    for odd in [
+        r#""n":{}"#,
+        r#""n":[["b",1]]"#,
+        r#""n":[["a"]]"#,
+        r#""n":[["a",-1]]"#,
+        r#""n":[7]"#,
+    ] {
+        let text = String::from(&text[..text.len() - 1]) + "," + odd + "}";
+        assert_eq!(Prompts::from_json(&text), prompts, "{odd}: skipped, the rest kept");
+    }
     // restored caps still hold: both shown this session; in the next, "a" is still within its
     // day (and its cool-down) while "held" may come again
     let mut restored = restored;
@@ -1194,6 +1241,26 @@ fn properties_for_prompt_events() {
         String::from(r#"{"promptId":""#)
             + &decision.prompt_id
             + r#"","campaignId":"c","title":"10% off","message":"","offerKind":"percent","discount":12,"code":"SAVE10"}"#
+    );
+}
+
+#[test]
+fn a_call_to_action_reaches_the_prompt_with_its_placeholders_filled() {
+    let c = campaigns(&[String::from(
+        r#"{"id":"c","holdout":0,"trigger":{"type":"returning_cart"},"offer":{"kind":"percent","value":10,"code":"SAVE10","title":"t","cta":"Use {code} on {product}"}}"#,
+    )]);
+    assert_eq!(c.list.len(), 1, "{c:?}");
+    let s = Situation {
+        returning: true,
+        last_session_left_cart: true,
+        ..base()
+    };
+    let mut decision = decide(&c, &s, Cue::Event).decision.unwrap();
+    decision.fill_templates("Red shoe");
+    let prompt = parse(&decision.prompt_json()).unwrap();
+    assert_eq!(
+        prompt.get("cta").and_then(Value::as_str),
+        Some("Use SAVE10 on Red shoe")
     );
 }
 

@@ -629,6 +629,7 @@ fn drain_lists_storage_ops_the_due_batch_and_the_next_wake() {
 /// A fixed script of calls through the engine and the bytes it sends. The binding tests run
 /// the same script in a browser (src/wasm.rs) and compare with [`SCRIPTED_FINGERPRINT`]: the
 /// same inputs give the same bytes natively and in wasm.
+#[cfg(feature = "campaigns")] // only the fingerprint tests use it
 pub(crate) fn scripted_bytes() -> String {
     let config = Config::parse(r#"{"endpoint":"/v1/batch","writeKey":"wk","currency":"EUR","flushAt":3}"#).unwrap();
     let mut engine = Engine::new(config, Vec::new(), [11, 22, 33, 44], T0, false);
@@ -675,14 +676,19 @@ pub(crate) fn scripted_bytes() -> String {
 }
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
+#[cfg(feature = "campaigns")] // only the fingerprint tests use it
 pub(crate) const SCRIPTED_FINGERPRINT: u64 = 15_002_610_692_434_204_544;
 
+#[cfg(feature = "campaigns")] // only the fingerprint tests use it
 pub(crate) fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
+// Recorded with the campaign engine (the default features), whose decision state is part of the
+// stored intelligence state even with no campaign configured; the build without it stores none.
+#[cfg(feature = "campaigns")]
 #[test]
 fn the_scripted_run_matches_its_recorded_fingerprint() {
     let bytes = scripted_bytes();
