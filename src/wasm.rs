@@ -214,6 +214,9 @@ pub(crate) mod insight_bindings {
         /// array of its errors.
         #[cfg(feature = "campaigns")]
         pub const CAMPAIGNS: u8 = 10;
+        /// What the recommendations need of the session (`Intelligence::recs_facts`), as JSON:
+        /// the recs module's `RECOMMEND` takes it as it is. In both builds.
+        pub const RECS_FACTS: u8 = 11;
     }
 
     /// A JSON array of messages.
@@ -265,6 +268,7 @@ pub(crate) mod insight_bindings {
                     None
                 }
                 insight_op::WARNINGS => return messages(intelligence.take_warnings()),
+                insight_op::RECS_FACTS => return intelligence.recs_facts(now),
                 #[cfg(feature = "campaigns")]
                 insight_op::DECIDE => return intelligence.decide_json(event, n, json, now),
                 #[cfg(feature = "campaigns")]

@@ -1,6 +1,8 @@
 //! What happened in the current session: the counts behind the intent features and the
 //! session summary. Updated incrementally, one signal at a time; bounded whatever the length
-//! of the session (distinct products and categories are counted up to [`MAX_DISTINCT`]).
+//! of the session (distinct products and categories are counted up to [`MAX_DISTINCT`]). It
+//! also keeps what the recommendations ask of the session: the latest product views with their
+//! times and the products ordered (at most [`MAX_RECENT_VIEWS`] and [`MAX_BOUGHT`]).
 
 use crate::core::json::{self, ObjectWriter, Value};
 use crate::core::prelude::*;
@@ -9,6 +11,12 @@ use crate::core::time::Millis;
 
 /// Distinct products (and categories) are counted exactly up to this many.
 pub const MAX_DISTINCT: usize = 256;
+
+/// Product views kept, newest last, for the recommendations (`for_you`, `recently_viewed`): the
+/// ranker weighs them by recency, so older ones would add little but stored state.
+pub const MAX_RECENT_VIEWS: usize = 20;
+/// Products ordered this session kept, for the recommendations to leave out.
+pub const MAX_BOUGHT: usize = 20;
 
 /// A bounded set of 32-bit hashes: counts distinct keys, remembers whether one was seen.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -168,6 +176,10 @@ pub struct Activity {
     pub last_viewed: Option<(String, String)>,
     /// The session before this one ended with a non-empty cart and no order.
     pub last_session_left_cart: bool,
+    /// The latest product views, oldest first, with their times (at most [`MAX_RECENT_VIEWS`]).
+    pub recent_views: Vec<(String, Millis)>,
+    /// Products ordered this session, first ordered first (at most [`MAX_BOUGHT`]).
+    pub bought: Vec<String>,
     /// Session summaries sent so far (the next one is revision `summaries`).
     pub summaries: u64,
     /// Events counted when the last summary was made: a newer one is due only after more.
@@ -190,12 +202,25 @@ impl Activity {
                     self.categories.insert(category);
                     self.category_views.count(category);
                 }
+                if self.recent_views.len() >= MAX_RECENT_VIEWS {
+                    self.recent_views.remove(0);
+                }
+                self.recent_views.push((product.id.clone(), now));
             }
             Signal::Added(_) => self.cart_adds += 1,
             Signal::Removed(_) => self.cart_removes += 1,
             Signal::Saved(_) => self.saves += 1,
             Signal::CheckoutStarted(_) => self.checkout_reached = true,
-            Signal::Ordered { order_id, revenue, .. } => {
+            Signal::Ordered {
+                order_id,
+                revenue,
+                products,
+            } => {
+                for product in products {
+                    if self.bought.len() < MAX_BOUGHT && !self.bought.contains(&product.id) {
+                        self.bought.push(product.id.clone());
+                    }
+                }
                 self.ordered = true;
                 self.checkout_reached = true;
                 self.order_id.clone_from(order_id);
@@ -235,6 +260,20 @@ impl Activity {
         if self.last_session_left_cart {
             o.bool("lastSessionLeftCart", true);
         }
+        if !self.recent_views.is_empty() {
+            let views = self
+                .recent_views
+                .iter()
+                .map(|(id, at)| Value::Array(alloc::vec![Value::string(id), Value::number(*at)]))
+                .collect();
+            o.value("recentViews", &Value::Array(views));
+        }
+        if !self.bought.is_empty() {
+            o.value(
+                "bought",
+                &Value::Array(self.bought.iter().map(|id| Value::string(id)).collect()),
+            );
+        }
         o.bool("checkoutReached", self.checkout_reached)
             .bool("ordered", self.ordered);
         if let Some(id) = &self.order_id {
@@ -261,6 +300,7 @@ impl Activity {
         };
         let count = |key| number(key).unwrap_or(0.0) as u64;
         let flag = |key| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let list = |key| value.get(key).and_then(Value::as_array).unwrap_or(&[]);
         Activity {
             events: count("events"),
             pages: count("pages"),
@@ -291,6 +331,19 @@ impl Activity {
                     _ => None,
                 }),
             last_session_left_cart: flag("lastSessionLeftCart"),
+            recent_views: list("recentViews")
+                .iter()
+                .filter_map(|view| match view.as_array()? {
+                    [id, at] => Some((id.as_str()?.into(), at.as_f64().filter(|t| t.is_finite())?)),
+                    _ => None,
+                })
+                .take(MAX_RECENT_VIEWS)
+                .collect(),
+            bought: list("bought")
+                .iter()
+                .filter_map(|id| id.as_str().map(String::from))
+                .take(MAX_BOUGHT)
+                .collect(),
             summaries: count("summaries"),
             summarized_events: count("summarizedEvents"),
         }

@@ -87,6 +87,9 @@ struct Current {
     last_event: Millis,
 }
 
+/// The categories' index in [`crate::core::interest::DIMENSIONS`].
+const CATEGORIES: usize = 0;
+
 pub struct Intelligence {
     config: InsightConfig,
     average_order_value: Option<f64>,
@@ -699,11 +702,107 @@ impl Intelligence {
         w.finish();
         out
     }
+
+    /// What the recommendations need of the session, as JSON (the recs module's `RECOMMEND`
+    /// takes it as it is): `{"recent": [[product_id, ms]…] oldest first, "cart": [ids],
+    /// "bought": [ids], "cart_value", "interests": [[category, score]…] strongest first}`.
+    /// Bounded: at most [`crate::core::activity::MAX_RECENT_VIEWS`] views and the profile's entry count of
+    /// categories.
+    pub fn recs_facts(&self, now: Millis) -> String {
+        let (insight, interest) = (&self.insight, &self.config.interest);
+        let ids = |ids: &mut dyn Iterator<Item = &String>| Value::Array(ids.map(|id| Value::string(id)).collect());
+        let mut out = String::new();
+        let mut w = ObjectWriter::new(&mut out);
+        let recent = insight
+            .activity
+            .recent_views
+            .iter()
+            .map(|(id, at)| Value::Array(alloc::vec![Value::string(id), Value::number(*at)]))
+            .collect();
+        w.value("recent", &Value::Array(recent));
+        w.value("cart", &ids(&mut insight.cart.lines.iter().map(|line| &line.id)));
+        w.value("bought", &ids(&mut insight.activity.bought.iter()));
+        w.money("cart_value", insight.cart.value());
+        let categories = insight
+            .interests
+            .top(CATEGORIES, interest.max_entries, now, interest)
+            .into_iter()
+            .map(|(category, score)| Value::Array(alloc::vec![Value::String(category), Value::number(score)]))
+            .collect();
+        w.value("interests", &Value::Array(categories));
+        w.finish();
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recs_facts_give_the_sessions_views_cart_orders_and_interests_bounded() {
+        let mut intelligence = Intelligence::new(&Config::parse(r#"{"endpoint":"/b"}"#).unwrap(), None);
+        let t0 = 1_795_592_979_000.0;
+        let empty = json::parse(&intelligence.recs_facts(t0)).unwrap();
+        assert_eq!(
+            empty.to_json(),
+            r#"{"recent":[],"cart":[],"bought":[],"cart_value":0,"interests":[]}"#
+        );
+        let event = |intelligence: &mut Intelligence, at: f64, name: &str, properties: &str| {
+            intelligence.observe("s1", at, name, &json::parse(properties).unwrap());
+        };
+        for i in 0..30 {
+            let product = alloc::format!(r#"{{"product_id":"p{i}","category":"shoes","price":10}}"#);
+            event(&mut intelligence, t0 + i as f64 * 1000.0, "Product Viewed", &product);
+        }
+        event(
+            &mut intelligence,
+            t0 + 31_000.0,
+            "Product Viewed",
+            r#"{"product_id":"bag","category":"bags"}"#,
+        );
+        event(
+            &mut intelligence,
+            t0 + 32_000.0,
+            "Order Completed",
+            r#"{"order_id":"o1","total":5,"products":[{"product_id":"sold","price":5}]}"#,
+        );
+        // after the order, which empties the cart
+        event(
+            &mut intelligence,
+            t0 + 33_000.0,
+            "Product Added",
+            r#"{"product_id":"p29","price":10,"quantity":2}"#,
+        );
+        let facts = json::parse(&intelligence.recs_facts(t0 + 34_000.0)).unwrap();
+        let recent = facts.get("recent").and_then(Value::as_array).unwrap();
+        assert_eq!(
+            recent.len(),
+            crate::core::activity::MAX_RECENT_VIEWS,
+            "bounded, the oldest dropped"
+        );
+        assert_eq!(recent[0].to_json(), alloc::format!("[\"p11\",{}]", t0 as u64 + 11_000));
+        assert_eq!(recent[19].to_json(), alloc::format!("[\"bag\",{}]", t0 as u64 + 31_000));
+        assert_eq!(facts.get("cart").unwrap().to_json(), r#"["p29"]"#);
+        assert_eq!(facts.get("bought").unwrap().to_json(), r#"["sold"]"#);
+        assert_eq!(facts.get("cart_value").and_then(Value::as_f64), Some(20.0));
+        let interests = facts.get("interests").and_then(Value::as_array).unwrap();
+        assert_eq!(
+            interests[0].as_array().unwrap()[0].as_str(),
+            Some("shoes"),
+            "the strongest first"
+        );
+        assert_eq!(interests[1].as_array().unwrap()[0].as_str(), Some("bags"));
+        // they survive the stored state, as the page reloads it
+        let reloaded = Intelligence::new(
+            &Config::parse(r#"{"endpoint":"/b"}"#).unwrap(),
+            Some(&intelligence.state()),
+        );
+        let again = json::parse(&reloaded.recs_facts(t0 + 34_000.0)).unwrap();
+        for member in ["recent", "cart", "bought", "cart_value"] {
+            assert_eq!(again.get(member), facts.get(member), "{member}");
+        }
+    }
 
     #[test]
     fn summaries_cross_modules_intact() {
@@ -852,7 +951,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(all(test, feature = "campaigns"))] // only the fingerprint tests use it
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 3_394_859_962_684_072_020;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 16_748_849_264_954_173_760;
 
 /// The campaign engine wired into the intelligence: a visit scripted through the same calls
 /// the shell makes (`observe`, then `decide_json` / `outcome` / `attribution_json`).
