@@ -7,6 +7,8 @@
 //!   and the tests use it), so there is one definition of it.
 //! - [`rank`] (in `rank.rs`) answers a [`Query`]: `similar`, `bought_together`, `for_you`,
 //!   `recently_viewed`, `cart_completion`, with filters, diversity and the popularity fallbacks.
+//! - [`page::recommend`] (in `page.rs`): the page's query and the session facts as JSON in, the
+//!   list as JSON out: what the recs wasm module runs.
 //!
 //! Pure like the rest of the core: no clock (recency comes in as weights), no I/O, no float
 //! functions that need std, no `format!`. It owns no session state: the caller passes what the
@@ -16,6 +18,7 @@ use crate::core::error::Error;
 use crate::core::prelude::*;
 use alloc::vec;
 
+pub mod page;
 mod rank;
 
 pub use rank::{DEFAULT_REVISIT, Diversity, Kind, Query, Reason, Recent, Recommendation, rank};

@@ -646,3 +646,155 @@ fn popularity_ties_keep_id_order_and_items_without_category_are_in_no_group() {
     assert_eq!(named(m.popular_in(m.category("y").unwrap())), ["c"]);
     assert!(m.popular_in(99).is_empty());
 }
+
+/// `page::recommend`: the query and facts as the page and the insight module send them.
+mod page_queries {
+    use super::super::page::recommend;
+    use super::*;
+    use crate::core::json::{self, Value};
+
+    const FACTS: &str = r#"{"recent":[["h1",1],["s1",2],["k2",3]],"cart":["k1"],"bought":["h2"],"cart_value":5,"interests":[["shoes",2.5]]}"#;
+
+    fn answer(query: &str, facts: &str) -> Vec<(String, String)> {
+        let list = json::parse(&recommend(&model(), query, facts).unwrap()).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                assert!(
+                    item.get("score").and_then(Value::as_f64).is_some(),
+                    "{}",
+                    item.to_json()
+                );
+                let text = |key| item.get(key).and_then(Value::as_str).unwrap().to_string();
+                (text("product_id"), text("reason"))
+            })
+            .collect()
+    }
+
+    fn error(query: &str) -> String {
+        recommend(&model(), query, FACTS).unwrap_err().message()
+    }
+
+    #[test]
+    fn the_facts_become_the_sessions_items_weights_cart_and_bought() {
+        let query = Query {
+            recent: &[
+                Recent {
+                    product_id: "h1",
+                    weight: 0.36,
+                },
+                Recent {
+                    product_id: "s1",
+                    weight: 0.6,
+                },
+                Recent {
+                    product_id: "k2",
+                    weight: 1.0,
+                },
+            ],
+            cart: &["k1"],
+            bought: &["h2"],
+            interests: &[("shoes", 2.5)],
+            cart_value: 5.0,
+            ..Query::new(Kind::ForYou)
+        };
+        let expected: Vec<(String, String)> = rank(&model(), &query)
+            .into_iter()
+            .map(|r| (r.product_id, r.reason.name().to_string()))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(answer(r#"{"kind":"for_you"}"#, FACTS), expected);
+        let recently: Vec<String> = answer(r#"{"kind":"recently_viewed"}"#, FACTS)
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(recently, ["k2", "s1", "h1"], "most recent first");
+        let similar = answer(
+            r#"{"kind":"similar","productId":"s1","limit":2,"exclude":["s2"]}"#,
+            FACTS,
+        );
+        assert_eq!(
+            similar,
+            [("s3".into(), "similar".into()), ("s4".into(), "similar".into())]
+        );
+        let priced = answer(r#"{"kind":"for_you","priceRange":[20,35],"category":"hats"}"#, "");
+        assert_eq!(
+            priced.into_iter().map(|r| r.0).collect::<Vec<_>>(),
+            ["h1", "h2"],
+            "no facts: popular"
+        );
+    }
+
+    #[test]
+    fn facts_that_cannot_be_read_are_left_out_not_errors() {
+        for facts in [
+            "",
+            "[]",
+            r#"{"recent":5,"cart":[1,"k1"],"interests":[["shoes","x"]],"cart_value":"y"}"#,
+        ] {
+            assert!(recommend(&model(), r#"{"kind":"for_you"}"#, facts).is_ok(), "{facts}");
+        }
+    }
+
+    #[test]
+    fn a_bad_query_is_an_error_naming_the_field() {
+        for (query, named) in [
+            ("", "recommend: query must be an object"),
+            ("[]", "recommend: query must be an object"),
+            ("{}", "recommend: kind is required"),
+            (r#"{"kind":"best"}"#, "recommend: kind must be one of"),
+            (
+                r#"{"kind":"similar"}"#,
+                "recommend: productId is required for kind 'similar'",
+            ),
+            (
+                r#"{"kind":"similar","productId":7}"#,
+                "recommend: productId must be a non-empty string",
+            ),
+            (
+                r#"{"kind":"for_you","limit":0}"#,
+                "recommend: limit must be a whole number",
+            ),
+            (
+                r#"{"kind":"for_you","limit":2.5}"#,
+                "recommend: limit must be a whole number",
+            ),
+            (
+                r#"{"kind":"for_you","limit":"NaN"}"#,
+                "recommend: limit must be a finite number",
+            ),
+            (
+                r#"{"kind":"for_you","exclude":"s1"}"#,
+                "recommend: exclude must be an array",
+            ),
+            (
+                r#"{"kind":"for_you","exclude":[1]}"#,
+                "recommend: exclude must be an array",
+            ),
+            (
+                r#"{"kind":"for_you","priceRange":[5]}"#,
+                "recommend: priceRange must be [min, max]",
+            ),
+            (
+                r#"{"kind":"for_you","priceRange":[5,1]}"#,
+                "recommend: priceRange must be [min, max]",
+            ),
+            (
+                r#"{"kind":"for_you","category":""}"#,
+                "recommend: category must be a non-empty string",
+            ),
+            (
+                r#"{"kind":"cart_completion","spendThreshold":-1}"#,
+                "recommend: spendThreshold must not be negative",
+            ),
+            (
+                r#"{"kind":"for_you","product_id":"s1"}"#,
+                "recommend: product_id is not a query field",
+            ),
+        ] {
+            let message = error(query);
+            assert!(message.starts_with(named), "{query}: {message}");
+        }
+    }
+}
