@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): three wasm
-# modules from this crate — the tracker (what a page needs before its first event) and the
-# session intelligence (loaded after it), without and with the merchant campaign engine (feature
-# `campaigns`: a shop without campaigns does not download it) — each through cargo (size
-# profile) → wasm-bindgen --target web → wasm-opt; then the JS shell (with the campaign glue and
-# the prompt UI, loaded only with campaigns), minified, and the types.
+# Builds the publishable package into pkg/ (and a copy for the demo in www/cartsense/): four wasm
+# modules from this crate — the tracker (what a page needs before its first event), the session
+# intelligence (loaded after it), without and with the merchant campaign engine (feature
+# `campaigns`: a shop without campaigns does not download it), and the recommendations (loaded
+# only by loadRecommendations) — each through cargo (size profile) → wasm-bindgen --target web →
+# wasm-opt; then the JS shell (with the campaign glue and the prompt UI, loaded only with
+# campaigns, and the recommendations' glue), minified, and the types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rm -rf pkg && mkdir -p pkg
-for module in tracker insight insight_campaigns; do
+for module in tracker insight insight_campaigns recs; do
   features="${module%_campaigns}-module"
   [[ $module == *_campaigns ]] && features+=" campaigns"
   # No reference types in the shipped build: wasm-opt 108 (Debian's binaryen) mis-rewrites the
@@ -36,8 +37,10 @@ for module in tracker insight insight_campaigns; do
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     "pkg/cartsense_${module}_bg.wasm" -o "pkg/cartsense_${module}_bg.wasm"
 done
-cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/campaigns.js src/browser/prompt.js src/browser/index.d.ts pkg/
-node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/campaigns.js pkg/prompt.js pkg/cartsense_tracker.js pkg/cartsense_insight.js pkg/cartsense_insight_campaigns.js
+cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/campaigns.js src/browser/prompt.js \
+  src/browser/recs.js src/browser/index.d.ts pkg/
+node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/campaigns.js pkg/prompt.js pkg/recs.js \
+  pkg/cartsense_tracker.js pkg/cartsense_insight.js pkg/cartsense_insight_campaigns.js pkg/cartsense_recs.js
 
 rm -rf www/cartsense && cp -r pkg www/cartsense
 echo "build: pkg/ ready ($(du -sh pkg | cut -f1))" >&2

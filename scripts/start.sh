@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --no-browser
 bash scripts/build.sh
+bash scripts/demo-model.sh # www/recs.bin, the demo's recommendations model, when missing
 cargo build --quiet --release -p cartsense-collector
 
 port="${PORT:-8080}"

@@ -19,8 +19,8 @@ cargo fmt --all --check
 
 step "cargo clippy (native and wasm)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-# Separately: the three shipped no_std modules, and the binding tests (which link std).
-for features in tracker-module insight-module "insight-module campaigns"; do
+# Separately: the four shipped no_std modules, and the binding tests (which link std).
+for features in tracker-module insight-module "insight-module campaigns" recs-module; do
   cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features "$features" -- -D warnings
 done
 cargo clippy --quiet --target wasm32-unknown-unknown --tests -- -D warnings
@@ -40,6 +40,7 @@ node scripts/size.mjs
 
 step "wire format against its JSON Schema; end-to-end and packaging tests (Playwright + Chromium)"
 cargo build --quiet --release -p cartsense-collector
+bash scripts/demo-model.sh # www/recs.bin, which the recommendations tests load, when missing
 node --test --test-concurrency=1 tests/schema/ tests/e2e/ tests/package/
 
 echo "test: all passed" >&2

@@ -50,6 +50,9 @@ export interface Options {
   /** Where to load the session intelligence with the campaign engine from, likewise
    * (`cartsense_insight_campaigns_bg.wasm`: only a page with `campaigns` loads it). */
   insightCampaignsWasmUrl?: string | URL;
+  /** Where to load the recommendations' `.wasm` file from, likewise (`cartsense_recs_bg.wasm`:
+   * only a page that calls `loadRecommendations` loads it). */
+  recsWasmUrl?: string | URL;
   /** `'full'` (default) sends every event; `'summary'` sends only `Session Summarized` and
    * identify calls: no raw clickstream leaves the page, the scores are still computed on it. */
   mode?: 'full' | 'summary';
@@ -315,6 +318,24 @@ export interface Tracker {
    * that stops it.
    * @example const stop = tracker.onProfile((profile) => render(profile.interests)); */
   onProfile(listener: (profile: Profile) => void): () => void;
+  /**
+   * Loads a recommendations model (made by `cartsense-lab build-recs`): a URL to fetch, or its
+   * bytes. The recommendations module is downloaded only now (after the session intelligence).
+   * Then every `[data-cs-recs]` container on the page is filled (again after each profile
+   * change, at most once per animation frame, and on `page()` calls), sending `Product List
+   * Viewed` when a list's content changes and `Product Clicked` on a card's click. Rejects with
+   * an `Error` naming what is wrong (a truncated or altered file, another format version, a
+   * fetch that failed); tracking goes on without recommendations.
+   * @example await tracker.loadRecommendations('/recs.bin', { catalogue: '/catalog.json' });
+   */
+  loadRecommendations(model: string | URL | ArrayBuffer | Uint8Array, options?: RecommendationOptions): Promise<void>;
+  /**
+   * Recommendations from this session (its recent views, cart, orders and interests: the shop
+   * passes none of them), best first. `[]` until a model has loaded. Throws an `Error` naming
+   * the field of a bad query (`"recommend: productId is required for kind 'similar'"`).
+   * @example tracker.recommend({ kind: 'similar', productId: 'sku-1', limit: 4 });
+   */
+  recommend(query: RecommendationQuery): Recommendation[];
   /** The visitor's random id (a UUID), kept in first-party localStorage. */
   readonly anonymousId: string;
   readonly userId: string | undefined;
@@ -322,6 +343,50 @@ export interface Tracker {
   readonly sessionId: string | undefined;
   /** Events waiting to be acknowledged. */
   readonly pending: number;
+}
+
+/** What the recommendations widget shows of a product; an item without one is skipped. */
+export interface CatalogueEntry {
+  name: string;
+  url: string;
+  image?: string;
+  price?: number;
+  currency?: string;
+  brand?: string;
+  category?: string;
+}
+
+export interface RecommendationOptions {
+  /** What the widget shows: a map of product ids, the URL of such a JSON map, or a function. */
+  catalogue?:
+    | Record<string, CatalogueEntry>
+    | string
+    | URL
+    | ((productId: string) => CatalogueEntry | undefined);
+}
+
+export type RecommendationKind = 'similar' | 'bought_together' | 'for_you' | 'recently_viewed' | 'cart_completion';
+
+export interface RecommendationQuery {
+  kind: RecommendationKind;
+  /** The product on screen: required for `similar`; left out of every list. */
+  productId?: string;
+  /** 1–100, default 10. */
+  limit?: number;
+  /** Never recommend these (out of stock, hidden). */
+  exclude?: string[];
+  /** Only items priced within [min, max]. */
+  priceRange?: [number, number];
+  /** Only items of this category. */
+  category?: string;
+  /** `cart_completion`: the spend the cart should reach. */
+  spendThreshold?: number;
+}
+
+export interface Recommendation {
+  product_id: string;
+  score: number;
+  reason: 'similar' | 'bought_together' | 'popular_in_category' | 'recently_viewed' | 'popular';
 }
 
 /**

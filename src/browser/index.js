@@ -40,7 +40,8 @@ const OBSERVE = 0,
   PROFILE = 3,
   STATE = 4,
   FORGET = 5,
-  WARNINGS = 6;
+  WARNINGS = 6,
+  RECS_FACTS = 11;
 // What a call returns for a valid event that was not taken (consent denied, an order already
 // counted): nothing for the intelligence to learn.
 const NOT_ACCEPTED = '-';
@@ -161,6 +162,8 @@ class Tracker {
   #prompts; // campaigns.js's glue, once the intelligence has loaded
   #loaded; // resolves when the intelligence has loaded or failed to
   #settle;
+  #recs; // recs.js's recommendations, once a model has loaded
+  #recsWasmUrl;
 
   constructor(engine, store, options, campaigns) {
     this.#campaigns = campaigns;
@@ -168,6 +171,7 @@ class Tracker {
     this.#e = engine;
     this.#store = store;
     this.#endpoint = options.endpoint;
+    this.#recsWasmUrl = options.recsWasmUrl;
     this.#auth = basicAuth(options.writeKey || '');
     const on = (target, type, listener, capture = false) => {
       target.addEventListener(type, listener, capture);
@@ -320,6 +324,7 @@ class Tracker {
 
   /** The profile changed: `onProfile` listeners hear of it, once per frame. */
   #changed() {
+    this.#recs?.refill();
     this.#profileChanged = true;
     this.#notify();
   }
@@ -360,6 +365,7 @@ class Tracker {
     const merged = typeof own == 'object' && !Array.isArray(own) ? { ...pageFields(), ...(name && { name }), ...own } : own;
     this.#call(PAGE, name, json(merged, 'page', 'properties'));
     this.#markup?.();
+    this.#recs?.refill();
   }
 
   identify(userId, traits) {
@@ -404,6 +410,8 @@ class Tracker {
     this.#backlog = null;
     this.#insight?.free();
     this.#insight = undefined;
+    this.#recs?.dispose();
+    this.#recs = undefined;
     this.#release();
   }
 
@@ -412,6 +420,36 @@ class Tracker {
     if (!this.#disposed || this.#inFlight || !this.#e) return;
     this.#e.free();
     this.#e = undefined;
+  }
+
+  /** Loads the recommendations model (a URL, an ArrayBuffer or a Uint8Array) and the module
+   * that reads it (recs.js, only now, after the intelligence), then fills the page's
+   * [data-cs-recs] containers. A bad file rejects naming what is wrong; tracking goes on. */
+  async loadRecommendations(source, options) {
+    await this.#loaded; // the session facts come from the intelligence, loaded after the first event
+    const module = await import('./recs.js');
+    const recs = await module.load(source, options, {
+      facts: () => (this.#insight ? this.#insight.run(RECS_FACTS, '', '', '', 0, Date.now()) : ''),
+      track: (event, properties) => {
+        try {
+          this.track(event, properties);
+        } catch (error) {
+          warn(`${event}: ${error.message}`);
+        }
+      },
+      warn,
+      wasmUrl: this.#recsWasmUrl,
+    });
+    if (this.#disposed) return recs.dispose();
+    this.#recs?.dispose();
+    this.#recs = recs;
+    recs.refill();
+  }
+
+  /** Recommendations for `query` ({ kind, productId?, limit?, exclude?, priceRange?, category?,
+   * spendThreshold? }) from this session; [] until a model has loaded. */
+  recommend(query) {
+    return this.#recs ? this.#recs.recommend(query) : [];
   }
 
   /** The session's picture: interests, intent, abandonment, segment, cart, session; null
@@ -536,7 +574,7 @@ export async function init(options) {
   if (typeof window == 'undefined' || typeof document == 'undefined') {
     throw new Error('cartsense: init() needs a browser; during server-side rendering, call it on the client');
   }
-  const { wasmUrl, insightWasmUrl, insightCampaignsWasmUrl, onPrompt, ...rest } = options || {};
+  const { wasmUrl, insightWasmUrl, insightCampaignsWasmUrl, recsWasmUrl, onPrompt, ...rest } = options || {};
   if (onPrompt != null && typeof onPrompt != 'function') throw new Error('init: onPrompt must be a function');
   // A campaign document goes to the intelligence with the options; a URL is fetched once it has
   // loaded (campaigns.js), so it never delays the first event.
@@ -574,7 +612,7 @@ export async function init(options) {
     throw new Error(problem);
   }
   const campaigns = url || rest.campaigns != null; // truthy: the build with the campaign engine
-  const tracker = new Tracker(engine, store, rest, campaigns ? { url, onPrompt } : null);
+  const tracker = new Tracker(engine, store, { ...rest, recsWasmUrl }, campaigns ? { url, onPrompt } : null);
   // The intelligence loads now, after the first event is queued; until it is ready, the events
   // wait for it (profile() is null meanwhile). A failure costs the scores, never the tracking.
   // With campaigns, its build with the campaign engine and their glue (campaigns.js) load

@@ -32,15 +32,21 @@ export const CHROMIUM_ARGS = [
 ];
 
 const BUILD_HINT =
-  'build first: `bash scripts/build.sh && cargo build --release -p cartsense-collector`';
+  'build first: `bash scripts/build.sh && cargo build --release -p cartsense-collector && bash scripts/demo-model.sh`';
 
 /** Fails with a clear message when an artifact the tests need has not been built. */
-export function requireBuilt({ collector = true, pkg = true, demo = true, browser = true } = {}) {
+export function requireBuilt({ collector = true, pkg = true, demo = true, browser = true, recsModel = false } = {}) {
   const needed = [];
   if (pkg) {
     needed.push('pkg/index.js', 'pkg/cartsense_tracker.js', 'pkg/cartsense_tracker_bg.wasm', 'pkg/autocapture.js');
     needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts', 'pkg/prompt.js');
     needed.push('pkg/campaigns.js', 'pkg/cartsense_insight_campaigns.js', 'pkg/cartsense_insight_campaigns_bg.wasm');
+    needed.push('pkg/recs.js', 'pkg/cartsense_recs.js', 'pkg/cartsense_recs_bg.wasm');
+  }
+  if (recsModel && !existsSync(join(REPO, 'www/recs.bin'))) {
+    // The demo's recommendations model: built here when missing (a clean clone), as npm start does.
+    const built = spawnSync('bash', ['scripts/demo-model.sh'], { cwd: REPO, stdio: 'inherit' });
+    if (built.status != 0) needed.push('www/recs.bin (bash scripts/demo-model.sh failed)');
   }
   if (demo) needed.push('www/cartsense/index.js', 'www/cartsense/cartsense_tracker_bg.wasm');
   if (collector) needed.push('target/release/cartsense-collector');

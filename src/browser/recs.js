@@ -1,0 +1,177 @@
+// cartsense recommendations in the page: loads the recs wasm module (the model file and the
+// ranker, src/core/recs/) when the shop calls loadRecommendations(), never with init(), so a
+// shop without recommendations downloads none of it. It owns the model's handle, the catalogue
+// (what the widget shows of an item), recommend() (the query from the shop, the session from
+// the intelligence's RECS_FACTS: the shop passes none of it) and the filling of every
+// [data-cs-recs] container through recs-widget.js, with the events a shown list and a click
+// send. The shell (index.js) calls refill() after a profile change and on page() calls.
+
+// Recs.run operations (src/wasm.rs, `recs_op`).
+const STATUS = 0,
+  RECOMMEND = 1;
+// Cards a container shows unless its data-cs-limit says.
+const DEFAULT_LIMIT = 4;
+
+const fail = (message) => {
+  throw new Error('loadRecommendations: ' + message);
+};
+
+/** The model file's bytes, from a URL (string or URL) or an ArrayBuffer / Uint8Array. */
+async function modelBytes(source) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (typeof source != 'string' && !(source instanceof URL)) fail('the model must be a URL, an ArrayBuffer or a Uint8Array');
+  let response;
+  try {
+    response = await fetch(source);
+  } catch (error) {
+    fail(`the model ${source} could not be fetched (${error.message})`);
+  }
+  if (!response.ok) fail(`the model ${source} could not be fetched (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** `catalogue` as a function of a product id: an object map, the URL of one, or a function. */
+async function catalogueLookup(catalogue) {
+  if (catalogue == null) return () => undefined;
+  if (typeof catalogue == 'function') {
+    return (id) => {
+      try {
+        return catalogue(id) ?? undefined;
+      } catch {
+        return undefined; // the shop's lookup failing hides that card, not the list
+      }
+    };
+  }
+  if (typeof catalogue == 'string' || catalogue instanceof URL) {
+    let response;
+    try {
+      response = await fetch(catalogue);
+    } catch (error) {
+      fail(`the catalogue ${catalogue} could not be fetched (${error.message})`);
+    }
+    if (!response.ok) fail(`the catalogue ${catalogue} could not be fetched (HTTP ${response.status})`);
+    try {
+      catalogue = await response.json();
+    } catch {
+      fail(`the catalogue ${catalogue} is not JSON`);
+    }
+  }
+  if (typeof catalogue != 'object' || Array.isArray(catalogue)) {
+    fail('catalogue must be an object map of product ids, the URL of one, or a function');
+  }
+  return (id) => (Object.hasOwn(catalogue, id) ? catalogue[id] : undefined);
+}
+
+/** Loads the module and the model. `session`: { facts() → RECS_FACTS JSON, track(event,
+ * properties), warn(message), wasmUrl? }. Rejects with an Error naming what is wrong. */
+export async function load(source, options, session) {
+  if (options != null && typeof options != 'object') fail('options must be an object');
+  const [bytes, lookup, glue] = await Promise.all([
+    modelBytes(source),
+    catalogueLookup(options?.catalogue),
+    import('./cartsense_recs.js'),
+  ]);
+  // The wasm file sits next to its glue; a literal path, so that bundlers copy it.
+  await glue.default({ module_or_path: session.wasmUrl || new URL('./cartsense_recs_bg.wasm', import.meta.url) });
+  const handle = new glue.Recs(bytes);
+  const problem = handle.run(STATUS, '', '');
+  if (problem) {
+    handle.free();
+    fail(problem);
+  }
+  return new Recommendations(handle, lookup, session);
+}
+
+class Recommendations {
+  #handle;
+  #lookup;
+  #session;
+  #frame = 0;
+  #shown = new WeakMap(); // container → the list it last reported shown
+  #widget; // recs-widget.js, once imported
+
+  constructor(handle, lookup, session) {
+    this.#handle = handle;
+    this.#lookup = lookup;
+    this.#session = session;
+  }
+
+  /** recommend(): the list for `query`, or an Error naming the field that is wrong. */
+  recommend(query) {
+    let text;
+    try {
+      // Non-finite numbers become strings, so that the engine names the field.
+      text = JSON.stringify(query, (_, v) => (typeof v == 'number' && !isFinite(v) ? String(v) : v)) ?? '';
+    } catch (error) {
+      throw new Error(`recommend: query cannot be serialized (${error.message})`);
+    }
+    const answer = this.#handle.run(RECOMMEND, text, this.#session.facts());
+    if (answer[0] != '[') throw new Error(answer);
+    return JSON.parse(answer);
+  }
+
+  /** Fills every [data-cs-recs] container on the next animation frame (once per frame). */
+  refill() {
+    this.#frame ||= requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.#fillAll();
+    });
+  }
+
+  async #fillAll() {
+    const containers = [...document.querySelectorAll('[data-cs-recs]')];
+    if (!containers.length || !this.#handle) return;
+    try {
+      this.#widget ??= await import('./recs-widget.js');
+    } catch (error) {
+      return this.#session.warn('the recommendations widget is unavailable: ' + error.message);
+    }
+    // The page's product: the one its markup marks as viewed (autocapture's data-cs-view).
+    const pageProduct = document.querySelector('[data-cs-product][data-cs-view]')?.getAttribute('data-cs-product');
+    for (const container of containers) {
+      if (!this.#handle) return; // disposed meanwhile
+      const kind = container.getAttribute('data-cs-recs');
+      const limit = Number(container.getAttribute('data-cs-limit') || DEFAULT_LIMIT);
+      const productId = container.getAttribute('data-cs-product') || pageProduct || undefined;
+      let items;
+      try {
+        items = this.recommend({ kind, limit, ...(productId && { productId }) });
+      } catch (error) {
+        this.#session.warn(`data-cs-recs="${kind}": ${error.message}`);
+        continue;
+      }
+      try {
+        this.#widget.fill(container, items, {
+          catalogue: this.#lookup,
+          onShown: (listId, products) => this.#onShown(container, listId, products),
+          onClick: (listId, product, position) => this.#onClick(listId, product, position),
+        });
+      } catch (error) {
+        this.#session.warn(`data-cs-recs="${kind}": the widget failed (${error.message})`);
+      }
+    }
+  }
+
+  /** `Product List Viewed`, once per change of what the container shows. */
+  #onShown(container, listId, products) {
+    const shown = JSON.stringify([listId, products]);
+    if (this.#shown.get(container) == shown) return;
+    this.#shown.set(container, shown);
+    this.#session.track('Product List Viewed', { list_id: listId, products });
+  }
+
+  /** `Product Clicked`, tracked at once (the tracker stores it before the navigation). */
+  #onClick(listId, product, position) {
+    const { product_id, name, price, url } = product || {};
+    const properties = { product_id, position, list_id: listId, name, price, url };
+    for (const key in properties) if (properties[key] === undefined) delete properties[key];
+    this.#session.track('Product Clicked', properties);
+  }
+
+  dispose() {
+    cancelAnimationFrame(this.#frame);
+    this.#handle?.free();
+    this.#handle = undefined;
+  }
+}
