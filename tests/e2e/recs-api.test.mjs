@@ -1,0 +1,180 @@
+// Issue 6 in the page: loadRecommendations() and recommend() (src/browser/recs.js and the
+// cartsense_recs wasm module) with the demo's model, www/recs.bin, which `cartsense-lab
+// build-recs` makes from the REES46 sample (scripts/demo-model.sh; built here when missing).
+// The page is the blank fixture importing /pkg/index.js, served by a static server that logs
+// every request, so the tests see what was fetched and when.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  REPO, useDemo, requireBuilt, startStaticServer, watchPage, waitForItems, tracks, summarize, TEST_TIMEOUT,
+} from './harness.mjs';
+
+const demo = useDemo();
+before(() => requireBuilt({ recsModel: true }));
+
+const DATA = join(REPO, '..', 'shared', 'data', 'rees46_multicat_2019-Oct_head.csv');
+const KINDS = ['similar', 'bought_together', 'for_you', 'recently_viewed', 'cart_completion'];
+const REASONS = ['similar', 'bought_together', 'popular_in_category', 'recently_viewed', 'popular'];
+const RECS_CODE = ['/pkg/recs.js', '/pkg/cartsense_recs.js', '/pkg/cartsense_recs_bg.wasm'];
+// In the demo catalogue and the REES46 sample: a phone bought in the sample, and a watch.
+const PHONE = { product_id: '1004856', name: 'Samsung Smartphone 1004856', price: 130.76, category: 'electronics.smartphone' };
+const WATCH = { product_id: '21401211', name: 'Casio Watch 21401211', price: 82.37, category: 'electronics.clocks' };
+
+/** The prices of each product of the data the model was built from, by product id. */
+const dataPrices = () => {
+  const [header, ...rows] = readFileSync(DATA, 'utf8').trim().split('\n');
+  const columns = header.split(',');
+  const [id, price] = [columns.indexOf('product_id'), columns.indexOf('price')];
+  const prices = new Map();
+  for (const row of rows) {
+    const cells = row.split(',');
+    prices.set(cells[id], [...(prices.get(cells[id]) || []), Number(cells[price])]);
+  }
+  return prices;
+};
+
+/** A blank shop page with a tracker (window.tracker) whose events go to the demo collector;
+ * `site.requests` logs what the page fetched. */
+async function openPage(t, writeKey) {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  await page.evaluate(async (writeKey) => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({ endpoint: '/v1/batch', writeKey, storage: 'memory', flushInterval: 200 });
+  }, writeKey);
+  const fetched = () => site.requests.map(([, path]) => path);
+  return { page, log, fetched };
+}
+
+test('recommend() is [] before a model loads, and the recs module is not fetched before loadRecommendations', TEST_TIMEOUT, async (t) => {
+  const { page, log, fetched } = await openPage(t, 'recs-lazy');
+  const before = await page.evaluate(async () => {
+    window.tracker.track('Product Viewed', { product_id: '1004856', category: 'electronics.smartphone', price: 130.76 });
+    while (window.tracker.profile() === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { forYou: window.tracker.recommend({ kind: 'for_you' }), bad: window.tracker.recommend({ kind: 'nearby' }) };
+  });
+  assert.deepEqual(before, { forYou: [], bad: [] }, 'nothing (not even a query error) until a model has loaded');
+  assert.ok(fetched().includes('/pkg/cartsense_insight_bg.wasm'), `the intelligence loaded: ${fetched().join(', ')}`);
+  assert.deepEqual(fetched().filter((path) => RECS_CODE.includes(path)), [], 'no recommendations code before loadRecommendations');
+  assert.ok(!fetched().includes('/www/recs.bin'));
+
+  await page.evaluate(() => window.tracker.loadRecommendations('/www/recs.bin'));
+  for (const path of [...RECS_CODE, '/www/recs.bin']) assert.ok(fetched().includes(path), `${path} fetched on loadRecommendations (log: ${log.join('\n')})`);
+});
+
+test('each kind returns products of the model with their reasons, from the session the intelligence keeps', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openPage(t, 'recs-kinds');
+  const prices = dataPrices();
+  const answers = await page.evaluate(async ([phone, watch]) => {
+    const start = performance.now();
+    await window.tracker.loadRecommendations('/www/recs.bin');
+    const loadMs = performance.now() - start;
+    window.tracker.track('Product Viewed', phone);
+    window.tracker.track('Product Viewed', watch);
+    window.tracker.track('Product Added', { ...phone, quantity: 1 });
+    const out = { loadMs };
+    out.similar = window.tracker.recommend({ kind: 'similar', productId: phone.product_id, limit: 5 });
+    out.bought_together = window.tracker.recommend({ kind: 'bought_together' });
+    out.for_you = window.tracker.recommend({ kind: 'for_you', limit: 20 });
+    out.recently_viewed = window.tracker.recommend({ kind: 'recently_viewed' });
+    out.cart_completion = window.tracker.recommend({ kind: 'cart_completion', spendThreshold: 200 });
+    out.excluded = window.tracker.recommend({ kind: 'for_you', limit: 20, exclude: out.for_you.slice(0, 3).map((r) => r.product_id) });
+    return out;
+  }, [PHONE, WATCH]);
+  console.log(`recs: the demo model (www/recs.bin) fetched, module loaded and parsed in ${answers.loadMs.toFixed(1)} ms`);
+
+  for (const kind of KINDS) {
+    const list = answers[kind];
+    assert.ok(list.length > 0, `${kind}: a list (log: ${log.join('\n')})`);
+    for (const item of list) {
+      assert.ok(prices.has(item.product_id), `${kind}: ${item.product_id} is a product of the model's data`);
+      assert.ok(REASONS.includes(item.reason), `${kind}: reason ${item.reason}`);
+      assert.equal(typeof item.score, 'number');
+      assert.notEqual(item.product_id, PHONE.product_id, `${kind}: the cart's product is left out`);
+    }
+  }
+  assert.ok(answers.similar.length <= 5, 'limit holds');
+  assert.ok(answers.similar.every((item) => item.reason == 'similar' || item.reason.startsWith('popular')), JSON.stringify(answers.similar));
+  // The session came from the intelligence: the watch viewed (the phone is in the cart).
+  assert.deepEqual(answers.recently_viewed.map((item) => item.product_id), [WATCH.product_id]);
+  assert.equal(answers.recently_viewed[0].reason, 'recently_viewed');
+  const dropped = answers.for_you.slice(0, 3).map((item) => item.product_id);
+  assert.ok(answers.excluded.every((item) => !dropped.includes(item.product_id)), 'exclude holds');
+  // Items that bring the phone's cart (its value from the intelligence) to 200: priced at
+  // least 200 - 130.76 in the data the model was built from.
+  const floor = 200 - PHONE.price;
+  for (const item of answers.cart_completion) {
+    assert.ok(Math.max(...prices.get(item.product_id)) >= floor - 0.01, `cart_completion: ${item.product_id} costs at least ${floor}`);
+  }
+
+  // A bad query throws naming the field; the tracker goes on.
+  const errors = await page.evaluate(() =>
+    [{ kind: 'nearby' }, { kind: 'similar' }, { kind: 'for_you', limit: 0 }, { kind: 'for_you', priceRange: [5] }, 'for_you'].map((query) => {
+      try {
+        window.tracker.recommend(query);
+        return 'did not throw';
+      } catch (error) {
+        return `${error instanceof Error}: ${error.message}`;
+      }
+    }),
+  );
+  assert.deepEqual(errors, [
+    'true: recommend: kind must be one of similar, bought_together, for_you, recently_viewed, cart_completion',
+    "true: recommend: productId is required for kind 'similar'",
+    'true: recommend: limit must be a whole number from 1 to 100',
+    'true: recommend: priceRange must be [min, max], two finite numbers, min <= max',
+    'true: recommend: query must be an object',
+  ]);
+});
+
+test('a corrupt, truncated, wrong-version or missing model rejects with the named error, and tracking continues', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openPage(t, 'recs-corrupt');
+  const outcomes = await page.evaluate(async () => {
+    const good = new Uint8Array(await (await fetch('/www/recs.bin')).arrayBuffer());
+    const truncated = good.slice(0, good.length - 100);
+    const flipped = good.slice();
+    flipped[Math.floor(flipped.length / 2)] ^= 0x40;
+    const version = good.slice();
+    version[4] = 2; // the format version, little-endian u16 at offset 4
+    const out = {};
+    for (const [name, source] of Object.entries({ truncated, flipped, version, missing: '/www/no-such-model.bin', wrongType: 42 })) {
+      try {
+        await window.tracker.loadRecommendations(source);
+        out[name] = 'resolved';
+      } catch (error) {
+        out[name] = `${error instanceof Error}: ${error.message}`;
+      }
+      out[name + 'After'] = window.tracker.recommend({ kind: 'for_you' }).length;
+    }
+    window.tracker.track('After Bad Model', { tag: 'still-tracking' });
+    await window.tracker.flush();
+    // A good model after the bad ones still loads.
+    await window.tracker.loadRecommendations(good.buffer);
+    out.goodAfter = window.tracker.recommend({ kind: 'for_you' }).length;
+    return out;
+  });
+  assert.match(outcomes.truncated, /^true: loadRecommendations: recommendations model: .+/);
+  assert.match(outcomes.flipped, /^true: loadRecommendations: recommendations model: .*checksum/);
+  assert.equal(
+    outcomes.version,
+    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)',
+  );
+  assert.match(outcomes.missing, /^true: loadRecommendations: the model \/www\/no-such-model\.bin could not be fetched \(HTTP 404\)$/);
+  assert.equal(outcomes.wrongType, 'true: loadRecommendations: the model must be a URL, an ArrayBuffer or a Uint8Array');
+  for (const name of ['truncated', 'flipped', 'version', 'missing', 'wrongType']) {
+    assert.equal(outcomes[name + 'After'], 0, `${name}: no recommendations without a model`);
+  }
+  assert.ok(outcomes.goodAfter > 0, 'a good model loads after bad ones');
+  const items = await waitForItems(demo.collector.db, 'the event tracked after the bad models', (all) =>
+    tracks(all, 'After Bad Model').length > 0,
+  );
+  assert.equal(tracks(items, 'After Bad Model').length, 1, `stored once: ${summarize(items)} (log: ${log.join('\n')})`);
+});
