@@ -7,6 +7,9 @@
 //   data-cs-view     → Product Viewed (load)         data-cs-add    → Product Added (click)
 //   data-cs-remove   → Product Removed (click)       data-cs-cart   → Cart Viewed (load)
 //   data-cs-checkout → Checkout Started (load)       data-cs-order  → Order Completed (load)
+// Recommendations: the [data-cs-recs] shelves below (recsShelf) are filled by cartsense itself
+// once the model (/recs.bin, built by `npm start`) has loaded; it reports their list views and
+// clicks, and autocapture leaves them alone.
 // The containers are in the DOM before init() is called. The shop's own handlers only update
 // localStorage and the page; DOM removals are deferred until the click has finished dispatching,
 // so a listener on the document still finds the clicked element inside its product and container.
@@ -18,7 +21,7 @@ import {
   CART_ICON, CART_KEY, CHECK_ICON, MAX_QTY, ORDERS_KEY, addToCart, breadcrumbs, byId,
   cartDetails, cartId, catalog, categoryHref, categoryName, categoryOf, cents, clampQty,
   getCart, h, icon, money, notFound, orderLine, placeholder, plain,
-  productData, productList, readJSON, renderFooter, renderHeader, setCart, setCatalog, setMain,
+  productData, productHref, productList, readJSON, renderFooter, renderHeader, setCart, setCatalog, setMain,
   status, summaryRows, totals, updateBadge, writeJSON,
 } from './shop.js';
 
@@ -37,6 +40,37 @@ const modeParam = params.get('mode') === 'summary' ? 'summary' : null;
 // ?storage=memory: nothing persisted (identity, queue and intelligence live only in the page).
 const storageParam = params.get('storage') === 'memory' ? 'memory' : null;
 let consentChoice = null; // a banner choice made before the tracker was ready
+
+// ---------- recommendations ----------
+
+/** A shelf cartsense fills with recommendations of `kind`: a heading, the card grid, and the
+ * card <template> (the shop's card look). Its CSS min-height keeps the space while the model
+ * loads, so filling it moves nothing on the page. */
+function recsShelf(kind, heading, attributes = {}) {
+  const template = document.createElement('template');
+  template.content.append(
+    h('li', {},
+      h('a', { class: 'card', 'data-cs-field': 'url' },
+        h('div', { class: 'ph ph-recs', 'aria-hidden': 'true' }, h('span', { class: 'ph-brand', 'data-cs-field': 'brand' })),
+        h('span', { class: 'card-body' },
+          h('span', { class: 'card-brand', 'data-cs-field': 'brand' }),
+          h('span', { class: 'card-name', 'data-cs-field': 'name' }),
+          h('span', { class: 'card-price', 'data-cs-field': 'price' })))));
+  const headingId = `recs-${kind}-h`;
+  return h('section', { class: 'shelf recs', 'aria-labelledby': headingId, 'data-cs-recs': kind, 'data-cs-limit': 4, ...attributes },
+    h('div', { class: 'shelf-head' }, h('h2', { id: headingId }, heading)),
+    h('ul', { class: 'grid grid-4', role: 'list', 'data-cs-cards': true }),
+    h('p', { class: 'muted recs-empty' }, 'No suggestions right now.'),
+    template);
+}
+
+/** What the recommendation cards show: the demo's 80 products. The model knows many more
+ * REES46 products; the widget skips those this catalogue cannot describe. */
+function recsCatalogue() {
+  return Object.fromEntries(catalog.products.map((p) => [p.id, {
+    name: p.name, url: productHref(p.id), price: p.price, currency: 'USD', brand: p.brand, category: p.category,
+  }]));
+}
 
 // ---------- pages ----------
 
@@ -64,7 +98,7 @@ function renderHome() {
         h('a', { class: 'more', href: categoryHref(c.code) }, 'View all ', h('span', { class: 'visually-hidden' }, c.name), ` (${c.count})`)),
       productList(`home-${c.code}`, c.code, products, 'grid-4'));
   });
-  setMain(hero, h('div', { id: 'shelves' }, shelves));
+  setMain(hero, recsShelf('for_you', 'Picked for you'), h('div', { id: 'shelves' }, shelves));
 }
 
 function renderCategory() {
@@ -135,6 +169,7 @@ function renderProduct() {
   setMain(
     breadcrumbs(['Home', 'index.html'], [c ? c.name : p.category, categoryHref(p.category)], [p.name]),
     article,
+    recsShelf('similar', 'Similar products', { 'data-cs-product': p.id }),
     related.length > 0 && h('section', { class: 'shelf', 'aria-labelledby': 'related-h' },
       h('div', { class: 'shelf-head' }, h('h2', { id: 'related-h' }, `More ${categoryName(p.category)}`)),
       productList(`related-${p.category}`, p.category, related, 'grid-4')));
@@ -195,7 +230,9 @@ function renderCart() {
     heading,
     h('div', { class: 'cart-layout', 'data-cs-cart': cartId() },
       h('section', { class: 'panel', 'aria-label': 'Cart items' }, list, empty),
-      aside));
+      aside),
+    // Outside the data-cs-cart container: suggestions are not cart lines.
+    recsShelf('bought_together', 'Often bought together'));
   refresh(lines);
 }
 
@@ -354,10 +391,28 @@ async function startTracker() {
     window.cartsense = tracker; // handy for the console and for end-to-end tests
     document.documentElement.dataset.tracker = 'ready';
     applyConsent();
+    loadRecommendations(tracker);
   } catch (err) {
     window.cartsenseError = err;
     document.documentElement.dataset.tracker = 'off';
     console.warn(`[cartsense demo] analytics are off, the shop works without them: could not ${step}:`, String(err?.message || err));
+  }
+}
+
+// The model is fetched after init(): recommendations never delay the first event. Hook for
+// tests: <html data-recs="ready|off">. Without a model the shop works as before; the shelves
+// say there is nothing to suggest.
+async function loadRecommendations(tracker) {
+  try {
+    if (typeof tracker.loadRecommendations != 'function') throw new Error('this cartsense build has no loadRecommendations()');
+    await tracker.loadRecommendations('/recs.bin', { catalogue: recsCatalogue() });
+    document.documentElement.dataset.recs = 'ready';
+  } catch (err) {
+    window.cartsenseRecsError = err;
+    document.documentElement.dataset.recs = 'off';
+    for (const shelf of document.querySelectorAll('[data-cs-recs]')) shelf.setAttribute('data-cs-empty', '');
+    // info, not a warning: a shop without a model is a supported state, not a fault
+    console.info('[cartsense demo] no recommendations:', String(err?.message || err));
   }
 }
 

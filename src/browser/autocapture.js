@@ -49,7 +49,11 @@ const described = (element) => {
   return properties;
 };
 
-const productsIn = (root) => [...root.querySelectorAll('[data-cs-product]')];
+// A recommendations widget ([data-cs-recs], recs-widget.js) reports its own list views and
+// clicks; its cards (and the container, which names the product it is about) are never counted
+// here too, wherever the shop places the widget.
+const RECS = '[data-cs-recs]';
+const productsIn = (root) => [...root.querySelectorAll('[data-cs-product]')].filter((product) => !product.closest(RECS));
 
 /** Product views and every list, cart, checkout and order container on the page. */
 export function scan(capture) {
@@ -71,7 +75,7 @@ export function click(event, capture, warn) {
   const target = event.target instanceof Element ? event.target : event.target?.parentElement;
   const button = target?.closest('[data-cs-add],[data-cs-remove]');
   const product = button ? button.closest('[data-cs-product]') : target?.closest('[data-cs-list] [data-cs-product]');
-  if (!product) return;
+  if (!product || (!button && product.closest(RECS))) return;
   const properties = described(product);
   const list = product.closest('[data-cs-list]');
   if (list) {

@@ -1,0 +1,273 @@
+// The recommendations widget (issue 6, src/browser/recs-widget.js) in Chromium: fill() driven
+// directly on a fixture page (tests/e2e/fixtures/recs-widget.html, served from the repository
+// with the widget's source), so what it renders, reports and reserves is checked on its own;
+// and with the built tracker and autocapture on, that a widget card's click is stored once.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  REPO, launchBrowser, requireBuilt, startCollector, startStaticServer, watchPage, waitForItems, settle, tracks,
+  summarize, assertNoDuplicateIds, TEST_TIMEOUT,
+} from './harness.mjs';
+
+const INJECTION = '<img src=x onerror="window.injected=1">';
+const FIXTURE = '/tests/e2e/fixtures/recs-widget.html';
+const WIDGET = '/src/browser/recs-widget.js';
+
+// A catalogue with every way an entry can be unfit to show, between fit ones.
+const CATALOGUE = {
+  P1: { name: INJECTION, url: '#p1', price: 12.5, currency: 'USD', brand: 'Acme', image: '/img/p1.png' },
+  P2: { name: 'Script link', url: 'javascript:window.injected=2' },
+  P3: { name: 'Second', url: '#p3', price: 3, image: 'data:image/svg+xml,<svg onload="window.injected=3"/>' },
+  P4: { name: 'No URL' },
+  P5: { name: '', url: '#p5' },
+  P6: { name: 'Third', url: 'https://shop.example/p6' },
+  P7: { name: 'Fourth', url: '#p7' },
+};
+const ITEMS = ['P1', 'P2', 'UNKNOWN', 'constructor', 'P3', 'P4', 'P5', 'P1', 'P6', 'P7'].map((id, i) => ({
+  product_id: id,
+  score: 1 - i / 10,
+  reason: 'similar',
+}));
+
+let browser;
+let site;
+let collector;
+before(async () => {
+  requireBuilt({ demo: false });
+  collector = await startCollector();
+  site = await startStaticServer(REPO, { proxyBatchTo: collector.port });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await site?.close();
+  await collector?.stop();
+});
+
+/** A fresh page on the fixture with the widget imported as `window.widget` and the fill
+ * callbacks recorded in `window.shown` / `window.clicked`. */
+async function fixturePage(t) {
+  const context = await browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + FIXTURE, { waitUntil: 'load' });
+  await page.evaluate(async (widget) => {
+    window.widget = await import(widget);
+    window.shown = [];
+    window.clicked = [];
+    window.record = {
+      onShown: (listId, products) => window.shown.push({ listId, products }),
+      onClick: (listId, product, position) => window.clicked.push({ listId, product, position }),
+    };
+  }, WIDGET);
+  return { page, log };
+}
+
+const fill = (page, selector, ids, catalogue = CATALOGUE) =>
+  page.evaluate(
+    ({ selector, ids, catalogue }) =>
+      window.widget.fill(
+        document.querySelector(selector),
+        ids.map((product_id) => ({ product_id, score: 1, reason: 'test' })),
+        { catalogue, ...window.record },
+      ),
+    { selector, ids, catalogue },
+  );
+
+test('SSR: importing the widget touches no DOM', async () => {
+  const widget = await import('../../src/browser/recs-widget.js');
+  assert.equal(typeof widget.fill, 'function');
+});
+
+test('the template is filled as text, with safe URLs only, skipping what the catalogue cannot describe', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await fixturePage(t);
+  const count = await page.evaluate(
+    ({ items, catalogue }) => window.widget.fill(document.querySelector('#similar'), items, { catalogue, ...window.record }),
+    { items: ITEMS, catalogue: CATALOGUE },
+  );
+  assert.equal(count, 3, 'data-cs-limit="3" cards, from the describable items only');
+  const cards = await page.$$eval('#similar [data-cs-cards] > *', (cards) =>
+    cards.map((card) => ({
+      tag: card.tagName,
+      product: card.getAttribute('data-cs-product'),
+      position: card.getAttribute('data-cs-position'),
+      name: card.querySelector('[data-cs-field=name]').textContent,
+      brand: card.querySelector('[data-cs-field=brand]'),
+      price: card.querySelector('[data-cs-field=price]').textContent,
+      href: card.querySelector('a').getAttribute('href'),
+      image: { src: card.querySelector('img').getAttribute('src'), alt: card.querySelector('img').alt, hidden: card.querySelector('img').hidden },
+      elements: card.querySelectorAll('*').length,
+    })),
+  );
+  assert.deepEqual(
+    cards.map((c) => [c.tag, c.product, c.position]),
+    [['LI', 'P1', '1'], ['LI', 'P3', '2'], ['LI', 'P6', '3']],
+    'javascript: URL, unknown id, "constructor", missing URL, empty name and the repeated P1 are skipped',
+  );
+  // The injection string is text: shown as typed, no element made of it, nothing ran.
+  assert.equal(cards[0].name, INJECTION);
+  assert.equal(cards[0].elements, 5, 'a, img and three spans: the template, nothing more');
+  assert.equal(await page.locator('#similar img:not([data-cs-field])').count(), 0);
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  assert.equal(cards[0].price, '$12.50');
+  assert.equal(cards[1].price, '3.00', 'no currency: the amount alone');
+  assert.equal(cards[0].href, site.origin + FIXTURE + '#p1', 'relative URLs resolve against the page');
+  assert.equal(cards[2].href, 'https://shop.example/p6');
+  assert.deepEqual(cards[0].image, { src: site.origin + '/img/p1.png', alt: INJECTION, hidden: false });
+  assert.deepEqual(cards[1].image, { src: null, alt: '', hidden: true }, 'a data: image is not used');
+  assert.equal(await page.getAttribute('#similar', 'data-cs-empty'), null);
+  assert.ok(log.some((line) => line.includes('product P2 skipped')), `the javascript: URL is reported\n${log.join('\n')}`);
+
+  // Bad input names what is wrong.
+  const errors = await page.evaluate(() => {
+    const attempt = (f) => {
+      try {
+        f();
+        return 'no error';
+      } catch (error) {
+        return error.message;
+      }
+    };
+    const missing = document.createElement('div');
+    missing.setAttribute('data-cs-recs', 'for_you');
+    missing.setAttribute('data-cs-template', 'no-such-template');
+    return [
+      attempt(() => window.widget.fill(null, [])),
+      attempt(() => window.widget.fill(document.querySelector('#similar'), 'P1')),
+      attempt(() => window.widget.fill(missing, [])),
+    ];
+  });
+  assert.match(errors[0], /container must be an Element/);
+  assert.match(errors[1], /items must be an array/);
+  assert.match(errors[2], /data-cs-template="no-such-template" names no <template>/);
+});
+
+test('onShown and onClick get the list id and 1-based positions; cards work from the keyboard', TEST_TIMEOUT, async (t) => {
+  const { page } = await fixturePage(t);
+  assert.equal(await fill(page, '#similar', ['P1', 'P3', 'P6']), 3);
+  assert.equal(await fill(page, '#similar', ['P1', 'P3', 'P6']), 3, 'a re-fill with the same list');
+  assert.equal(await fill(page, '#for-you', ['P7', 'P2', 'P3']), 2);
+  assert.deepEqual(await page.evaluate(() => window.shown), [
+    {
+      listId: 'similar:P0',
+      products: [
+        { product_id: 'P1', position: 1, name: INJECTION, price: 12.5 },
+        { product_id: 'P3', position: 2, name: 'Second', price: 3 },
+        { product_id: 'P6', position: 3, name: 'Third' },
+      ],
+    },
+    { listId: 'for_you', products: [{ product_id: 'P7', position: 1, name: 'Fourth' }, { product_id: 'P3', position: 2, name: 'Second', price: 3 }] },
+  ], 'each list once: the identical re-fill is not a new view');
+
+  await page.click('#similar [data-cs-position="2"] [data-cs-field=name]');
+  await page.click('#for-you [data-cs-position="1"]');
+  // Keyboard: focus the first similar card's link and press Enter.
+  await page.focus('#similar [data-cs-position="1"] a');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await page.evaluate(() => window.clicked), [
+    { listId: 'similar:P0', product: { product_id: 'P3', name: 'Second', price: 3, url: site.origin + FIXTURE + '#p3' }, position: 2 },
+    { listId: 'for_you', product: { product_id: 'P7', name: 'Fourth', url: site.origin + FIXTURE + '#p7' }, position: 1 },
+    { listId: 'similar:P0', product: { product_id: 'P1', name: INJECTION, price: 12.5, url: site.origin + FIXTURE + '#p1' }, position: 1 },
+  ]);
+
+  // A new list in the same container is a new view, with the new positions.
+  await fill(page, '#similar', ['P6', 'P1']);
+  const shown = await page.evaluate(() => window.shown);
+  assert.equal(shown.length, 3);
+  assert.deepEqual(shown[2].products.map((p) => [p.product_id, p.position]), [['P6', 1], ['P1', 2]]);
+});
+
+test('a re-fill replaces the cards in place: no layout shift, and an empty result keeps the space', TEST_TIMEOUT, async (t) => {
+  const { page } = await fixturePage(t);
+  await page.evaluate(() => {
+    window.shift = 0;
+    window.shifted = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (entry.hadRecentInput) continue;
+        window.shift += entry.value;
+        for (const { node, previousRect, currentRect } of entry.sources) {
+          window.shifted.push(`${node?.outerHTML?.slice(0, 80)} ${JSON.stringify(previousRect)} → ${JSON.stringify(currentRect)}`);
+        }
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  const frames = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const layout = () =>
+    page.evaluate(() => ({
+      below: document.querySelector('#below').getBoundingClientRect().top,
+      height: document.querySelector('#similar').getBoundingClientRect().height,
+      empty: document.querySelector('#similar').hasAttribute('data-cs-empty'),
+      cards: document.querySelectorAll('#similar [data-cs-position]').length,
+    }));
+  await frames();
+  const reserved = await layout();
+  assert.equal(reserved.height, 160, "the fixture's CSS min-height");
+
+  // Without images: a broken image (these test URLs 404) changes its card's own lines when its
+  // load fails, whenever that is; the widget's updates are what is measured here.
+  const textOnly = Object.fromEntries(Object.entries(CATALOGUE).map(([id, { image, ...entry }]) => [id, entry]));
+  const steps = [['P1', 'P3', 'P6'], ['P7', 'P6', 'P3'], ['P1'], ['UNKNOWN', 'P2'], ['P1', 'P3']];
+  for (const ids of steps) {
+    await fill(page, '#similar', ids, textOnly);
+    await frames();
+    const now = await layout();
+    assert.equal(now.below, reserved.below, `content below stays put after filling ${ids}`);
+    assert.equal(now.height, reserved.height, `the container keeps its height after filling ${ids}`);
+    assert.equal(now.empty, ids[0] == 'UNKNOWN', `data-cs-empty after filling ${ids}`);
+  }
+  assert.equal((await layout()).cards, 2, 'the old cards are gone, the new ones in their place');
+  const shifted = () => page.evaluate(() => window.shifted.join('\n'));
+  assert.equal(await page.evaluate(() => window.shift), 0, `cumulative layout shift; shifted:\n${await shifted()}`);
+  assert.equal((await page.evaluate(() => window.shown)).length, 4, 'the empty result is not a list view');
+
+  // A container without a CSS min-height keeps the height its cards had when fewer come.
+  await fill(page, '#for-you', ['P1', 'P3', 'P6'], textOnly);
+  await frames();
+  await page.evaluate(() => (window.shift = 0)); // that first fill had no space reserved
+  const before = await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top);
+  assert.equal(await fill(page, '#for-you', [], textOnly), 0);
+  await frames();
+  assert.equal(await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top), before);
+  assert.equal(await page.getAttribute('#for-you', 'data-cs-empty'), '');
+  assert.equal(await page.evaluate(() => window.shift), 0, 'cumulative layout shift after emptying #for-you');
+});
+
+test('with autocapture on, a widget card click is stored once, with the widget list id and position', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await fixturePage(t);
+  // The widget is filled before init(), so autocapture's first scan sees its cards, and one
+  // widget sits inside a data-cs-list of the shop's own: the worst case for double counting.
+  // onClick tracks as the shell does (index.js wires the same once recommendations load).
+  const anonymousId = await page.evaluate(async (catalogue) => {
+    const { init } = await import('/pkg/index.js');
+    const items = (ids) => ids.map((product_id) => ({ product_id, score: 1, reason: 'test' }));
+    let tracker;
+    const options = {
+      catalogue,
+      onShown: (list_id, products) => tracker?.track('Product List Viewed', { list_id, products }),
+      onClick: (list_id, product, position) => tracker.track('Product Clicked', { ...product, list_id, position }),
+    };
+    window.widget.fill(document.querySelector('#similar'), items(['P1', 'P3']), options);
+    window.widget.fill(document.querySelector('#for-you'), items(['P7', 'P6']), options);
+    tracker = await init({ endpoint: '/v1/batch', writeKey: 'recs-widget', storage: 'memory', autocapture: true, flushInterval: 200 });
+    window.tracker = tracker;
+    return tracker.anonymousId;
+  }, CATALOGUE);
+  await page.click('#similar [data-cs-position="2"] a');
+  await page.click('#for-you [data-cs-position="1"]');
+  await page.click('#static-link'); // autocapture still counts the shop's own lists
+  await page.evaluate(() => window.tracker.flush());
+
+  const mine = (items) => items.filter((item) => item.anonymousId == anonymousId);
+  await waitForItems(collector.db, 'the three Product Clicked events', (items) => tracks(mine(items), 'Product Clicked').length >= 3);
+  const stored = mine(await settle(collector.db));
+  const detail = `stored: ${summarize(stored)}\npage log: ${log.join('\n')}`;
+  assertNoDuplicateIds(stored);
+  const clicks = tracks(stored, 'Product Clicked').map((i) => [i.properties.product_id, i.properties.list_id, i.properties.position]);
+  assert.deepEqual(clicks, [['P3', 'similar:P0', 2], ['P7', 'for_you', 1], ['static-1', 'static-shelf', 1]], detail);
+  // Autocapture's list views never include a widget's cards (or its container).
+  const lists = tracks(stored, 'Product List Viewed').map((i) => [i.properties.list_id, i.properties.products.map((p) => p.product_id)]);
+  assert.deepEqual(lists.sort(), [['outer-shelf', []], ['static-shelf', ['static-1']]], detail);
+});
