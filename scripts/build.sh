@@ -38,8 +38,8 @@ for module in tracker insight insight_campaigns recs; do
     "pkg/cartsense_${module}_bg.wasm" -o "pkg/cartsense_${module}_bg.wasm"
 done
 cp src/browser/index.js src/browser/autocapture.js src/browser/insight.js src/browser/campaigns.js src/browser/prompt.js \
-  src/browser/recs.js src/browser/index.d.ts pkg/
-node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/campaigns.js pkg/prompt.js pkg/recs.js \
+  src/browser/recs.js src/browser/recs-widget.js src/browser/index.d.ts pkg/
+node scripts/minify.mjs pkg/index.js pkg/autocapture.js pkg/insight.js pkg/campaigns.js pkg/prompt.js pkg/recs.js pkg/recs-widget.js \
   pkg/cartsense_tracker.js pkg/cartsense_insight.js pkg/cartsense_insight_campaigns.js pkg/cartsense_recs.js
 
 rm -rf www/cartsense && cp -r pkg www/cartsense
