@@ -232,16 +232,19 @@ test('a re-fill replaces the cards in place: no layout shift, and an empty resul
   assert.equal(await page.evaluate(() => window.shift), 0, `cumulative layout shift; shifted:\n${await shifted()}`);
   assert.equal((await page.evaluate(() => window.shown)).length, 4, 'the empty result is not a list view');
 
-  // A container without a CSS min-height keeps the height its cards had when fewer come.
-  await fill(page, '#for-you', ['P1', 'P3', 'P6'], textOnly);
-  await frames();
-  await page.evaluate(() => (window.shift = 0)); // that first fill had no space reserved
-  const before = await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top);
-  assert.equal(await fill(page, '#for-you', [], textOnly), 0);
-  await frames();
-  assert.equal(await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top), before);
-  assert.equal(await page.getAttribute('#for-you', 'data-cs-empty'), '');
-  assert.equal(await page.evaluate(() => window.shift), 0, 'cumulative layout shift after emptying #for-you');
+  // A container without a CSS min-height (a block, or a flex item whose min-height computes to
+  // "auto") keeps the height its cards had when fewer come.
+  for (const selector of ['#for-you', '#in-flex']) {
+    await fill(page, selector, ['P1', 'P3', 'P6'], textOnly);
+    await frames();
+    await page.evaluate(() => (window.shift = 0)); // that first fill had no space reserved
+    const before = await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top);
+    assert.equal(await fill(page, selector, [], textOnly), 0);
+    await frames();
+    assert.equal(await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top), before, selector);
+    assert.equal(await page.getAttribute(selector, 'data-cs-empty'), '');
+    assert.equal(await page.evaluate(() => window.shift), 0, `cumulative layout shift after emptying ${selector}`);
+  }
 });
 
 test('with autocapture on, a widget card click is stored once, with the widget list id and position', TEST_TIMEOUT, async (t) => {
