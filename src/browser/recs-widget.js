@@ -188,7 +188,8 @@ export function fill(container, items, { catalogue, onShown, onClick } = {}) {
   // Fewer cards than before must not shrink the container and pull the content below it up.
   if (cards.length < old.length) {
     const height = container.getBoundingClientRect().height;
-    if (height > parseFloat(getComputedStyle(container).minHeight || '0')) container.style.minHeight = `${height}px`;
+    // (a flex or grid item's min-height computes to "auto": no reserved height of its own)
+    if (height > (parseFloat(getComputedStyle(container).minHeight) || 0)) container.style.minHeight = `${height}px`;
   }
   // Swap in one synchronous step, where the old cards were: no frame shows a half-built list.
   if (old.length) old[0].before(...cards);

@@ -1,13 +1,17 @@
 // The recommendations widget (issue 6, src/browser/recs-widget.js) in Chromium: fill() driven
 // directly on a fixture page (tests/e2e/fixtures/recs-widget.html, served from the repository
 // with the widget's source), so what it renders, reports and reserves is checked on its own;
-// and with the built tracker and autocapture on, that a widget card's click is stored once.
+// with the built tracker and autocapture on, that a widget card's click is stored once; and the
+// demo shop with its model (www/recs.bin): a product page's `similar` shelf, its clicks, and a
+// corrupt model that leaves the shop working and tracking.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  REPO, launchBrowser, requireBuilt, startCollector, startStaticServer, watchPage, waitForItems, settle, tracks,
-  summarize, assertNoDuplicateIds, TEST_TIMEOUT,
+  REPO, WWW, launchBrowser, requireBuilt, startCollector, startStaticServer, watchPage, waitForItems, settle, tracks,
+  summarize, assertNoDuplicateIds, openDemo, pages, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const INJECTION = '<img src=x onerror="window.injected=1">';
@@ -34,8 +38,13 @@ let browser;
 let site;
 let collector;
 before(async () => {
-  requireBuilt({ demo: false });
-  collector = await startCollector();
+  requireBuilt({ recsModel: true });
+  // The package loads ./recs-widget.js next to recs.js; until scripts/build.sh ships it, the
+  // source is put there (the build's minified copy is used once it does).
+  for (const dir of [join(REPO, 'pkg'), join(WWW, 'cartsense')]) {
+    if (!existsSync(join(dir, 'recs-widget.js'))) copyFileSync(join(REPO, 'src/browser/recs-widget.js'), join(dir, 'recs-widget.js'));
+  }
+  collector = await startCollector({ www: WWW });
   site = await startStaticServer(REPO, { proxyBatchTo: collector.port });
   browser = await launchBrowser();
 });
@@ -223,16 +232,19 @@ test('a re-fill replaces the cards in place: no layout shift, and an empty resul
   assert.equal(await page.evaluate(() => window.shift), 0, `cumulative layout shift; shifted:\n${await shifted()}`);
   assert.equal((await page.evaluate(() => window.shown)).length, 4, 'the empty result is not a list view');
 
-  // A container without a CSS min-height keeps the height its cards had when fewer come.
-  await fill(page, '#for-you', ['P1', 'P3', 'P6'], textOnly);
-  await frames();
-  await page.evaluate(() => (window.shift = 0)); // that first fill had no space reserved
-  const before = await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top);
-  assert.equal(await fill(page, '#for-you', [], textOnly), 0);
-  await frames();
-  assert.equal(await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top), before);
-  assert.equal(await page.getAttribute('#for-you', 'data-cs-empty'), '');
-  assert.equal(await page.evaluate(() => window.shift), 0, 'cumulative layout shift after emptying #for-you');
+  // A container without a CSS min-height (a block, or a flex item whose min-height computes to
+  // "auto") keeps the height its cards had when fewer come.
+  for (const selector of ['#for-you', '#in-flex']) {
+    await fill(page, selector, ['P1', 'P3', 'P6'], textOnly);
+    await frames();
+    await page.evaluate(() => (window.shift = 0)); // that first fill had no space reserved
+    const before = await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top);
+    assert.equal(await fill(page, selector, [], textOnly), 0);
+    await frames();
+    assert.equal(await page.evaluate(() => document.querySelector('#below').getBoundingClientRect().top), before, selector);
+    assert.equal(await page.getAttribute(selector, 'data-cs-empty'), '');
+    assert.equal(await page.evaluate(() => window.shift), 0, `cumulative layout shift after emptying ${selector}`);
+  }
 });
 
 test('with autocapture on, a widget card click is stored once, with the widget list id and position', TEST_TIMEOUT, async (t) => {
@@ -270,4 +282,96 @@ test('with autocapture on, a widget card click is stored once, with the widget l
   // Autocapture's list views never include a widget's cards (or its container).
   const lists = tracks(stored, 'Product List Viewed').map((i) => [i.properties.list_id, i.properties.products.map((p) => p.product_id)]);
   assert.deepEqual(lists.sort(), [['outer-shelf', []], ['static-shelf', ['static-1']]], detail);
+});
+
+// ---------- the demo shop with its model ----------
+
+// Samsung Smartphone 1004856 (www/catalog.json): the REES46 model has neighbours of it that the
+// demo's 80-product catalogue describes.
+const PHONE = '1004856';
+const mine = (items, anonymousId) => items.filter((item) => item.anonymousId == anonymousId);
+
+async function demoPage(t) {
+  const context = await browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  return { context, page, log: watchPage(page) };
+}
+
+const recsState = (page) =>
+  page
+    .waitForFunction(() => document.documentElement.dataset.recs, null, { timeout: 20_000 })
+    .then(() => page.evaluate(() => ({ recs: document.documentElement.dataset.recs, error: String(window.cartsenseRecsError?.message || '') })));
+
+test("demo: a product page fills its similar shelf, and a card's click is stored with its list_id and position", TEST_TIMEOUT, async (t) => {
+  const { page, log } = await demoPage(t);
+  await openDemo(page, `${collector.url}product.html?id=${PHONE}`);
+  assert.deepEqual(await recsState(page), { recs: 'ready', error: '' }, log.join('\n'));
+  const shelf = page.locator('[data-cs-recs="similar"]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-cs-recs="similar"] [data-cs-position]').length > 1, null, {
+    timeout: 10_000,
+  });
+  const catalog = JSON.parse(readFileSync(join(WWW, 'catalog.json'), 'utf8'));
+  const names = new Map(catalog.products.map((p) => [p.id, p.name]));
+  const cards = await shelf.locator('[data-cs-position]').evaluateAll((cards) =>
+    cards.map((card) => ({
+      product: card.getAttribute('data-cs-product'),
+      position: Number(card.getAttribute('data-cs-position')),
+      name: card.querySelector('[data-cs-field=name]').textContent,
+      href: card.querySelector('a').getAttribute('href'),
+    })),
+  );
+  assert.ok(cards.length <= 4, 'data-cs-limit="4"');
+  for (const [i, card] of cards.entries()) {
+    assert.equal(card.position, i + 1);
+    assert.notEqual(card.product, PHONE, 'not the product itself');
+    assert.equal(card.name, names.get(card.product), `card ${i + 1} shows the catalogue's product`);
+    assert.equal(card.href, `${collector.url}product.html?id=${card.product}`);
+  }
+  assert.equal(await shelf.getAttribute('data-cs-empty'), null);
+
+  const anonymousId = await page.evaluate(() => window.cartsense.anonymousId);
+  const target = cards.at(-1);
+  await Promise.all([page.waitForURL(new RegExp(`product\\.html\\?id=${target.product}$`)), shelf.locator('a.card').last().click()]);
+  const listId = `similar:${PHONE}`;
+  await waitForItems(collector.db, 'the similar list view and the card click', (items) =>
+    tracks(mine(items, anonymousId), 'Product Clicked').length >= 1 &&
+    tracks(mine(items, anonymousId), 'Product List Viewed', (p) => p.list_id == listId).length >= 1,
+  );
+  await page.goto('about:blank');
+  const stored = mine(await settle(collector.db), anonymousId);
+  const detail = `stored: ${summarize(stored)}\npage log: ${log.join('\n')}`;
+  assertNoDuplicateIds(stored);
+  const [viewed, ...again] = tracks(stored, 'Product List Viewed', (p) => p.list_id == listId);
+  assert.equal(again.length, 0, `one view of the list\n${detail}`);
+  assert.deepEqual(viewed.properties.products.map((p) => [String(p.product_id), p.position]), cards.map((c) => [c.product, c.position]), detail);
+  const clicks = tracks(stored, 'Product Clicked');
+  assert.equal(clicks.length, 1, `one Product Clicked, not one from autocapture as well\n${detail}`);
+  assert.equal(String(clicks[0].properties.product_id), target.product);
+  assert.equal(clicks[0].properties.list_id, listId);
+  assert.equal(clicks[0].properties.position, target.position);
+  assert.equal(clicks[0].context.page.path, '/product.html');
+});
+
+test('demo: a corrupt model leaves the shop working and tracking, with the shelves marked empty', TEST_TIMEOUT, async (t) => {
+  const { context, page, log } = await demoPage(t);
+  // The demo's own model cut in half: what a truncated download would give.
+  const model = readFileSync(join(WWW, 'recs.bin'));
+  await context.route('**/recs.bin', (route) => route.fulfill({ body: model.subarray(0, model.length >> 1), contentType: 'application/octet-stream' }));
+  await openDemo(page, `${collector.url}product.html?id=${PHONE}`);
+  const state = await recsState(page);
+  assert.equal(state.recs, 'off', `loadRecommendations rejected (${log.join('\n')})`);
+  assert.match(state.error, /^loadRecommendations: .*truncated/, 'the error names what is wrong');
+  assert.equal(await page.getAttribute('[data-cs-recs="similar"]', 'data-cs-empty'), '');
+  assert.equal(await page.locator('[data-cs-recs] [data-cs-position]').count(), 0);
+
+  const anonymousId = await page.evaluate(() => window.cartsense.anonymousId);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.evaluate(() => window.cartsense.flush());
+  const items = await waitForItems(collector.db, 'the page view, Product Viewed and Product Added', (items) =>
+    ['Product Viewed', 'Product Added'].every((event) => tracks(mine(items, anonymousId), event).length == 1) &&
+    pages(mine(items, anonymousId), '/product.html').length == 1,
+  );
+  const added = tracks(mine(items, anonymousId), 'Product Added')[0];
+  assert.equal(String(added.properties.product_id), PHONE, summarize(mine(items, anonymousId)));
 });
