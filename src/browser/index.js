@@ -324,7 +324,7 @@ class Tracker {
 
   /** The profile changed: `onProfile` listeners hear of it, once per frame. */
   #changed() {
-    this.#recs?.refill();
+    this.#recs?.refill(true);
     this.#profileChanged = true;
     this.#notify();
   }

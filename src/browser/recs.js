@@ -93,6 +93,7 @@ class Recommendations {
   #frame = 0;
   #shown = new WeakMap(); // container → the list it last reported shown
   #widget; // recs-widget.js, once imported
+  #basis; // what the last fill was asked from: the session's views, cart, orders and top categories
 
   constructor(handle, lookup, session) {
     this.#handle = handle;
@@ -114,8 +115,22 @@ class Recommendations {
     return JSON.parse(answer);
   }
 
-  /** Fills every [data-cs-recs] container on the next animation frame (once per frame). */
-  refill() {
+  /** Fills every [data-cs-recs] container on the next animation frame (once per frame).
+   * `changed`: after a profile change, only if what the lists are asked from changed (the
+   * interest scores drift with time, their order does not): the lists' own Product List
+   * Viewed is a profile change too, and must not refill them again. */
+  refill(changed) {
+    if (changed) {
+      let facts;
+      try {
+        facts = JSON.parse(this.#session.facts() || '{}');
+      } catch {
+        facts = {};
+      }
+      const basis = JSON.stringify([facts.recent?.map((view) => view[0]), facts.cart, facts.bought, facts.interests?.map((c) => c[0])]);
+      if (basis == this.#basis) return;
+      this.#basis = basis;
+    }
     this.#frame ||= requestAnimationFrame(() => {
       this.#frame = 0;
       this.#fillAll();
