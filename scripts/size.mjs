@@ -24,7 +24,7 @@ const insight = measure(['pkg/cartsense_insight_bg.wasm', 'pkg/cartsense_insight
 const insightCampaigns = measure(['pkg/cartsense_insight_campaigns_bg.wasm', 'pkg/cartsense_insight_campaigns.js']);
 const autocapture = measure(['pkg/autocapture.js']);
 const campaigns = measure(['pkg/campaigns.js', 'pkg/prompt.js']);
-const recs = measure(['pkg/recs.js', 'pkg/cartsense_recs_bg.wasm', 'pkg/cartsense_recs.js']);
+const recs = measure(['pkg/recs.js', 'pkg/cartsense_recs_bg.wasm', 'pkg/cartsense_recs.js', 'pkg/recs-widget.js']);
 const sum = (rows) => rows.reduce((total, [, , gz]) => total + gz, 0);
 const pad = (s, n) => String(s).padStart(n);
 const row = (label, raw, gz, note = '') => console.log(`${label.padEnd(48)}${pad(raw, 9)}${pad(gz, 9)}  ${note}`);

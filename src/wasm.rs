@@ -677,43 +677,10 @@ mod tests {
         fn performance_now() -> f64;
     }
 
-    /// A model of `items` items, each with `similar` co-viewed neighbours (descending scores)
-    /// and a quarter as many bought-together ones, in 500 categories and 2,000 brands.
-    fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
-        use crate::core::recs::ItemEntry;
-        let mut state: u64 = 0x5eed_cafe_f00d;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 16) as u32
-        };
-        let entries: Vec<ItemEntry> = (0..items)
-            .map(|i| {
-                let mut neighbours = |n: usize| -> Vec<(u32, u16)> {
-                    (0..n)
-                        .map(|rank| (next() % items, (65535 - rank * 1000) as u16))
-                        .collect()
-                };
-                let (similar, bought_together) = (neighbours(similar), neighbours(similar / 4));
-                ItemEntry {
-                    id: alloc::format!("{:08}", 10_000_000 + i * 7),
-                    category: Some(alloc::format!("category.{}", i % 500)),
-                    brand: Some(alloc::format!("brand{}", i % 2000)),
-                    price: Some(f64::from(i % 100_000) / 100.0),
-                    popularity: (i % 65536) as u16,
-                    similar,
-                    bought_together,
-                }
-            })
-            .collect();
-        crate::core::recs::encode(similar, &entries).unwrap()
-    }
-
     #[wasm_bindgen_test]
     fn the_recs_handle_names_a_bad_file_and_answers_queries_from_a_good_one() {
         use crate::wasm::recs_bindings::recs_op;
-        let bytes = synthetic_model(1000, 20);
+        let bytes = crate::core::recs::tests::synthetic_model(1000, 20);
         let recs = Recs::new(&bytes);
         assert_eq!(recs.run(recs_op::STATUS, "", ""), "");
         let list = json::parse(&recs.run(
@@ -737,11 +704,12 @@ mod tests {
 
     /// Issue 6's target: a 100,000-item × 20 model parsed and validated in ≤ 30 ms in the
     /// browser. A figure, not a timed assertion (a shared CI machine would make it flaky):
-    /// `cargo test --release --target wasm32-unknown-unknown --lib recs_model_parse -- --nocapture`
-    /// prints it (the debug build is several times slower).
+    /// `cargo test --profile wasm-recs --target wasm32-unknown-unknown --lib recs_model_parse --
+    /// --nocapture` prints it with the shipped module's optimisation level (the debug build is
+    /// about ten times slower). tests/e2e/recs-api.test.mjs measures the shipped module itself.
     #[wasm_bindgen_test]
     fn recs_model_parse_time_in_the_browser() {
-        let bytes = synthetic_model(100_000, 20);
+        let bytes = crate::core::recs::tests::synthetic_model(100_000, 20);
         let mut times = Vec::new();
         for _ in 0..5 {
             let start = performance_now();

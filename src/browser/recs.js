@@ -11,6 +11,9 @@ const STATUS = 0,
   RECOMMEND = 1;
 // Cards a container shows unless its data-cs-limit says.
 const DEFAULT_LIMIT = 4;
+// A container asks the ranker for this many times its cards (at most the query's 100): the
+// widget skips what the catalogue cannot describe, and the next items take their places.
+const OVERASK = 3;
 
 const fail = (message) => {
   throw new Error('loadRecommendations: ' + message);
@@ -132,7 +135,8 @@ class Recommendations {
     for (const container of containers) {
       if (!this.#handle) return; // disposed meanwhile
       const kind = container.getAttribute('data-cs-recs');
-      const limit = Number(container.getAttribute('data-cs-limit') || DEFAULT_LIMIT);
+      const cards = Number(container.getAttribute('data-cs-limit') || DEFAULT_LIMIT);
+      const limit = Number.isInteger(cards) && cards >= 1 ? Math.min(cards * OVERASK, 100) : cards; // else the query names it
       const productId = container.getAttribute('data-cs-product') || pageProduct || undefined;
       let items;
       try {

@@ -14,7 +14,7 @@ pub const MAX_DISTINCT: usize = 256;
 
 /// Product views kept, newest last, for the recommendations (`for_you`, `recently_viewed`): the
 /// ranker weighs them by recency, so older ones would add little but stored state.
-pub const MAX_RECENT_VIEWS: usize = 20;
+pub const MAX_RECENT_VIEWS: usize = MAX_VIEW_COUNTS;
 /// Products ordered this session kept, for the recommendations to leave out.
 pub const MAX_BOUGHT: usize = 20;
 
@@ -111,7 +111,7 @@ impl ViewCounts {
     }
 
     /// As `[["key", views]…]`.
-    fn write(&self, w: &mut ObjectWriter, key: &str) {
+    pub fn write(&self, w: &mut ObjectWriter, key: &str) {
         let mut text = String::from("[");
         for (i, (name, views)) in self.entries.iter().enumerate() {
             if i > 0 {
@@ -134,7 +134,10 @@ impl ViewCounts {
             .filter_map(|item| match item.as_array()? {
                 [name, views] => Some((
                     name.as_str()?.into(),
-                    views.as_f64().filter(|n| n.is_finite() && *n >= 0.0)?.min(1e6) as u32,
+                    views
+                        .as_f64()
+                        .filter(|n| n.is_finite() && *n >= 0.0)?
+                        .min(f64::from(u32::MAX)) as u32,
                 )),
                 _ => None,
             })
@@ -176,8 +179,10 @@ pub struct Activity {
     pub last_viewed: Option<(String, String)>,
     /// The session before this one ended with a non-empty cart and no order.
     pub last_session_left_cart: bool,
-    /// The latest product views, oldest first, with their times (at most [`MAX_RECENT_VIEWS`]).
-    pub recent_views: Vec<(String, Millis)>,
+    /// The latest product views, oldest first: (product id, seconds since the epoch), at most
+    /// [`MAX_RECENT_VIEWS`]. In a [`ViewCounts`] for its storage code (the pairs' number is the
+    /// time here, not a count): a type of its own cost the insight module 1 KB gzip.
+    pub recent_views: ViewCounts,
     /// Products ordered this session, first ordered first (at most [`MAX_BOUGHT`]).
     pub bought: Vec<String>,
     /// Session summaries sent so far (the next one is revision `summaries`).
@@ -202,10 +207,11 @@ impl Activity {
                     self.categories.insert(category);
                     self.category_views.count(category);
                 }
-                if self.recent_views.len() >= MAX_RECENT_VIEWS {
-                    self.recent_views.remove(0);
+                let views = &mut self.recent_views.entries;
+                if views.len() >= MAX_RECENT_VIEWS {
+                    views.remove(0);
                 }
-                self.recent_views.push((product.id.clone(), now));
+                views.push((product.id.clone(), (now / 1000.0) as u32));
             }
             Signal::Added(_) => self.cart_adds += 1,
             Signal::Removed(_) => self.cart_removes += 1,
@@ -260,13 +266,8 @@ impl Activity {
         if self.last_session_left_cart {
             o.bool("lastSessionLeftCart", true);
         }
-        if !self.recent_views.is_empty() {
-            let views = self
-                .recent_views
-                .iter()
-                .map(|(id, at)| Value::Array(alloc::vec![Value::string(id), Value::number(*at)]))
-                .collect();
-            o.value("recentViews", &Value::Array(views));
+        if !self.recent_views.entries.is_empty() {
+            self.recent_views.write(&mut o, "recentViews");
         }
         if !self.bought.is_empty() {
             o.value(
@@ -300,7 +301,6 @@ impl Activity {
         };
         let count = |key| number(key).unwrap_or(0.0) as u64;
         let flag = |key| value.get(key).and_then(Value::as_bool).unwrap_or(false);
-        let list = |key| value.get(key).and_then(Value::as_array).unwrap_or(&[]);
         Activity {
             events: count("events"),
             pages: count("pages"),
@@ -331,15 +331,8 @@ impl Activity {
                     _ => None,
                 }),
             last_session_left_cart: flag("lastSessionLeftCart"),
-            recent_views: list("recentViews")
-                .iter()
-                .filter_map(|view| match view.as_array()? {
-                    [id, at] => Some((id.as_str()?.into(), at.as_f64().filter(|t| t.is_finite())?)),
-                    _ => None,
-                })
-                .take(MAX_RECENT_VIEWS)
-                .collect(),
-            bought: list("bought")
+            recent_views: ViewCounts::read(value.get("recentViews")),
+            bought: (value.get("bought").and_then(Value::as_array).unwrap_or(&[]))
                 .iter()
                 .filter_map(|id| id.as_str().map(String::from))
                 .take(MAX_BOUGHT)

@@ -704,7 +704,8 @@ impl Intelligence {
     }
 
     /// What the recommendations need of the session, as JSON (the recs module's `RECOMMEND`
-    /// takes it as it is): `{"recent": [[product_id, ms]…] oldest first, "cart": [ids],
+    /// takes it as it is): `{"recent": [[product_id, seconds since the epoch]…] oldest first,
+    /// "cart": [ids],
     /// "bought": [ids], "cart_value", "interests": [[category, score]…] strongest first}`.
     /// Bounded: at most [`crate::core::activity::MAX_RECENT_VIEWS`] views and the profile's entry count of
     /// categories.
@@ -713,13 +714,7 @@ impl Intelligence {
         let ids = |ids: &mut dyn Iterator<Item = &String>| Value::Array(ids.map(|id| Value::string(id)).collect());
         let mut out = String::new();
         let mut w = ObjectWriter::new(&mut out);
-        let recent = insight
-            .activity
-            .recent_views
-            .iter()
-            .map(|(id, at)| Value::Array(alloc::vec![Value::string(id), Value::number(*at)]))
-            .collect();
-        w.value("recent", &Value::Array(recent));
+        insight.activity.recent_views.write(&mut w, "recent");
         w.value("cart", &ids(&mut insight.cart.lines.iter().map(|line| &line.id)));
         w.value("bought", &ids(&mut insight.activity.bought.iter()));
         w.money("cart_value", insight.cart.value());
@@ -781,8 +776,14 @@ mod tests {
             crate::core::activity::MAX_RECENT_VIEWS,
             "bounded, the oldest dropped"
         );
-        assert_eq!(recent[0].to_json(), alloc::format!("[\"p11\",{}]", t0 as u64 + 11_000));
-        assert_eq!(recent[19].to_json(), alloc::format!("[\"bag\",{}]", t0 as u64 + 31_000));
+        assert_eq!(
+            recent[0].to_json(),
+            alloc::format!("[\"p11\",{}]", (t0 as u64 + 11_000) / 1000)
+        );
+        assert_eq!(
+            recent[19].to_json(),
+            alloc::format!("[\"bag\",{}]", (t0 as u64 + 31_000) / 1000)
+        );
         assert_eq!(facts.get("cart").unwrap().to_json(), r#"["p29"]"#);
         assert_eq!(facts.get("bought").unwrap().to_json(), r#"["sold"]"#);
         assert_eq!(facts.get("cart_value").and_then(Value::as_f64), Some(20.0));
@@ -951,7 +952,7 @@ pub(crate) fn scripted_options() -> String {
 }
 
 #[cfg(all(test, feature = "campaigns"))] // only the fingerprint tests use it
-pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 16_748_849_264_954_173_760;
+pub(crate) const SCRIPTED_PROFILE_FINGERPRINT: u64 = 8_141_038_924_130_393_836;
 
 /// The campaign engine wired into the intelligence: a visit scripted through the same calls
 /// the shell makes (`observe`, then `decide_json` / `outcome` / `attribution_json`).

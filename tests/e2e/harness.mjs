@@ -41,7 +41,7 @@ export function requireBuilt({ collector = true, pkg = true, demo = true, browse
     needed.push('pkg/index.js', 'pkg/cartsense_tracker.js', 'pkg/cartsense_tracker_bg.wasm', 'pkg/autocapture.js');
     needed.push('pkg/insight.js', 'pkg/cartsense_insight.js', 'pkg/cartsense_insight_bg.wasm', 'pkg/index.d.ts', 'pkg/prompt.js');
     needed.push('pkg/campaigns.js', 'pkg/cartsense_insight_campaigns.js', 'pkg/cartsense_insight_campaigns_bg.wasm');
-    needed.push('pkg/recs.js', 'pkg/cartsense_recs.js', 'pkg/cartsense_recs_bg.wasm');
+    needed.push('pkg/recs.js', 'pkg/recs-widget.js', 'pkg/cartsense_recs.js', 'pkg/cartsense_recs_bg.wasm');
   }
   if (recsModel && !existsSync(join(REPO, 'www/recs.bin'))) {
     // The demo's recommendations model: built here when missing (a clean clone), as npm start does.

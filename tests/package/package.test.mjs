@@ -19,12 +19,16 @@ const EXPECTED_FILES = [
   'pkg/cartsense_insight_bg.wasm',
   'pkg/cartsense_insight_campaigns.js',
   'pkg/cartsense_insight_campaigns_bg.wasm',
+  'pkg/cartsense_recs.js',
+  'pkg/cartsense_recs_bg.wasm',
   'pkg/cartsense_tracker.js',
   'pkg/cartsense_tracker_bg.wasm',
   'pkg/index.d.ts',
   'pkg/index.js',
   'pkg/insight.js',
   'pkg/prompt.js',
+  'pkg/recs-widget.js',
+  'pkg/recs.js',
 ];
 const OPTIONAL_FILES = ['README.md'];
 
@@ -195,12 +199,13 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
 
   const dist = join(app, 'dist');
   const assets = readdirSync(join(dist, 'assets'));
-  // The three modules, the tracker and the session intelligence without and with the campaign
-  // engine, are emitted as they are; this page (no campaigns) loads the first two.
+  // The four modules, the tracker, the session intelligence without and with the campaign
+  // engine, and the recommendations, are emitted as they are; this page (no campaigns, no
+  // recommendations) loads the first two.
   const wasm = assets.filter((file) => file.endsWith('.wasm'));
-  assert.equal(wasm.length, 3, `three .wasm files emitted into dist/assets: ${assets.join(', ')}`);
+  assert.equal(wasm.length, 4, `four .wasm files emitted into dist/assets: ${assets.join(', ')}`);
   const emittedAs = {};
-  for (const module of ['tracker', 'insight', 'insight_campaigns']) {
+  for (const module of ['tracker', 'insight', 'insight_campaigns', 'recs']) {
     const packaged = readFileSync(join(project, 'node_modules', 'cartsense', 'pkg', `cartsense_${module}_bg.wasm`));
     const emitted = wasm.filter((file) => readFileSync(join(dist, 'assets', file)).equals(packaged));
     assert.equal(emitted.length, 1, `the ${module} .wasm is emitted unchanged`);
@@ -222,6 +227,10 @@ test('Vite: bundles the package with no configuration, emits the .wasm, and the 
     assert.ok(
       !site.requests.some(([, path]) => path == `/assets/${emittedAs.insight_campaigns}`),
       'a page without campaigns does not download the campaign engine',
+    );
+    assert.ok(
+      !site.requests.some(([, path]) => path == `/assets/${emittedAs.recs}`),
+      'a page that does not call loadRecommendations does not download the recommendations',
     );
     await assertStoredOnce(collector.db, ['vite-1', 'vite-2'], 1, '/').catch((error) => {
       error.message += `\npage log: ${log.join('\n')}`;

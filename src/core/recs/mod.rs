@@ -557,4 +557,4 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -798,3 +798,46 @@ mod page_queries {
         }
     }
 }
+
+/// A model of `items` items, each with `similar` co-viewed neighbours (descending scores)
+/// and a quarter as many bought-together ones, in 500 categories and 2,000 brands.
+pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
+    let mut state: u64 = 0x5eed_cafe_f00d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 16) as u32
+    };
+    let entries: Vec<ItemEntry> = (0..items)
+        .map(|i| {
+            let mut neighbours = |n: usize| -> Vec<(u32, u16)> {
+                (0..n)
+                    .map(|rank| (next() % items, (65535 - rank * 1000) as u16))
+                    .collect()
+            };
+            let (similar, bought_together) = (neighbours(similar), neighbours(similar / 4));
+            ItemEntry {
+                id: alloc::format!("{:08}", 10_000_000 + i * 7),
+                category: Some(alloc::format!("category.{}", i % 500)),
+                brand: Some(alloc::format!("brand{}", i % 2000)),
+                price: Some(f64::from(i % 100_000) / 100.0),
+                popularity: (i % 65536) as u16,
+                similar,
+                bought_together,
+            }
+        })
+        .collect();
+    crate::core::recs::encode(similar, &entries).unwrap()
+}
+
+/// Not a test: writes the synthetic 100,000-item × 20 model to the file named by
+/// `CARTSENSE_RECS_BENCH_MODEL`, so the shipped wasm module's parse time can be measured in
+/// the browser (`tests/e2e/recs-api.test.mjs` reports it when the file is there):
+/// `CARTSENSE_RECS_BENCH_MODEL=target/recs-bench.bin cargo test --release --lib write_bench_model -- --ignored`
+#[test]
+#[ignore]
+fn write_bench_model() {
+    let path = std::env::var("CARTSENSE_RECS_BENCH_MODEL").expect("CARTSENSE_RECS_BENCH_MODEL names the file to write");
+    std::fs::write(path, synthetic_model(100_000, 20)).unwrap();
+}

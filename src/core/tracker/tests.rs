@@ -677,7 +677,7 @@ pub(crate) fn scripted_bytes() -> String {
 
 /// FNV-1a of [`scripted_bytes`], as it is natively (and must be in wasm).
 #[cfg(feature = "campaigns")] // only the fingerprint tests use it
-pub(crate) const SCRIPTED_FINGERPRINT: u64 = 4_104_835_614_545_919_264;
+pub(crate) const SCRIPTED_FINGERPRINT: u64 = 15_098_329_900_692_159_828;
 
 #[cfg(feature = "campaigns")] // only the fingerprint tests use it
 pub(crate) fn fnv1a(text: &str) -> u64 {
