@@ -39,6 +39,15 @@ const consentParam = ['pending', 'denied', 'granted'].includes(params.get('conse
 const modeParam = params.get('mode') === 'summary' ? 'summary' : null;
 // ?storage=memory: nothing persisted (identity, queue and intelligence live only in the page).
 const storageParam = params.get('storage') === 'memory' ? 'memory' : null;
+// ?recs=off: no recommendations model is loaded (the shelves stay empty, and send nothing), for
+// the rest of the tab's visit (sessionStorage), so the links of the shop keep it; ?recs=on undoes it.
+const RECS_KEY = 'demo.recs';
+if (['off', 'on'].includes(params.get('recs'))) {
+  try { sessionStorage.setItem(RECS_KEY, params.get('recs')); } catch { /* storage unavailable: this page only */ }
+}
+const recsParam = (() => {
+  try { return params.get('recs') || sessionStorage.getItem(RECS_KEY); } catch { return params.get('recs'); }
+})() === 'off' ? 'off' : null;
 let consentChoice = null; // a banner choice made before the tracker was ready
 
 // ---------- recommendations ----------
@@ -404,6 +413,7 @@ async function startTracker() {
 // say there is nothing to suggest.
 async function loadRecommendations(tracker) {
   try {
+    if (recsParam === 'off') throw new Error('turned off by ?recs=off');
     if (typeof tracker.loadRecommendations != 'function') throw new Error('this cartsense build has no loadRecommendations()');
     await tracker.loadRecommendations('/recs.bin', { catalogue: recsCatalogue() });
     document.documentElement.dataset.recs = 'ready';

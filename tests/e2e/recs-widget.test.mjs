@@ -292,7 +292,9 @@ const PHONE = '1004856';
 const mine = (items, anonymousId) => items.filter((item) => item.anonymousId == anonymousId);
 
 async function demoPage(t) {
-  const context = await browser.newContext();
+  // Tall enough that the shelves and what follows them are on screen: shifts out of view do
+  // not count, and would go unseen.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 2400 } });
   t.after(() => context.close().catch(() => {}));
   const page = await context.newPage();
   return { context, page, log: watchPage(page) };
@@ -305,6 +307,17 @@ const recsState = (page) =>
 
 test("demo: a product page fills its similar shelf, and a card's click is stored with its list_id and position", TEST_TIMEOUT, async (t) => {
   const { page, log } = await demoPage(t);
+  // Layout shifts, and when the shelf first got cards: the shop's own first render (header and
+  // footer drawn after catalog.json) shifts the page before that; the recommendations must not.
+  await page.addInitScript(() => {
+    window.shifts = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.shifts.push([entry.startTime, entry.value]);
+    }).observe({ type: 'layout-shift', buffered: true });
+    new MutationObserver(() => {
+      window.filledAt ??= document.querySelector('[data-cs-recs] [data-cs-position]') ? performance.now() : undefined;
+    }).observe(document, { subtree: true, childList: true });
+  });
   await openDemo(page, `${collector.url}product.html?id=${PHONE}`);
   assert.deepEqual(await recsState(page), { recs: 'ready', error: '' }, log.join('\n'));
   const shelf = page.locator('[data-cs-recs="similar"]');
@@ -329,6 +342,10 @@ test("demo: a product page fills its similar shelf, and a card's click is stored
     assert.equal(card.href, `${collector.url}product.html?id=${card.product}`);
   }
   assert.equal(await shelf.getAttribute('data-cs-empty'), null);
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  const { filledAt, shifts } = await page.evaluate(() => ({ filledAt: window.filledAt, shifts: window.shifts }));
+  assert.ok(filledAt > 0, 'the fill was seen');
+  assert.deepEqual(shifts.filter(([at]) => at >= filledAt), [], 'no layout shift from filling the shelf (CLS 0)');
 
   const anonymousId = await page.evaluate(() => window.cartsense.anonymousId);
   const target = cards.at(-1);
