@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  clickstream, WWW, requireBuilt, startCollector, launchBrowser, openDemo, watchPage, waitForItems, waitFor, settle,
+  clickstream, WWW, demoWithoutModel, requireBuilt, startCollector, launchBrowser, openDemo, watchPage, waitForItems, waitFor, settle,
   assertNoDuplicateIds, assertNothingStoredFor, tracks, pages, summarize, storedKeys, pendingOf,
   recordBatchRequests, flushPage, TEST_TIMEOUT,
 } from './harness.mjs';
@@ -27,7 +27,7 @@ after(async () => {
 });
 
 test('consent pending: nothing sent or stored until Accept, then the held events arrive', TEST_TIMEOUT, async () => {
-  const collector = await startCollector({ www: WWW });
+  const collector = await startCollector({ www: demoWithoutModel() });
   try {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -61,7 +61,7 @@ test('consent pending: nothing sent or stored until Accept, then the held events
 });
 
 test('consent denied: stored cartsense.* keys are cleared and nothing is ever sent', TEST_TIMEOUT, async () => {
-  const collector = await startCollector({ www: WWW });
+  const collector = await startCollector({ www: demoWithoutModel() });
   try {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -117,7 +117,7 @@ for (const [setting, query] of [
   ["storage: 'memory'", 'storage=memory'],
 ]) {
   test(`${setting}: earlier interests do not show up in profile()`, TEST_TIMEOUT, async () => {
-    const collector = await startCollector({ www: WWW });
+    const collector = await startCollector({ www: demoWithoutModel() });
     try {
       const context = await browser.newContext();
       const page = await context.newPage();
