@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --no-browser
 bash scripts/build.sh
-bash scripts/demo-model.sh # www/recs.bin, the demo's recommendations model, when missing
+bash scripts/demo-model.sh --rebuild # www/recs.bin, the demo's recommendations model, from ../shared/data
 cargo build --quiet --release -p cartsense-collector
 
 port="${PORT:-8080}"
