@@ -165,19 +165,11 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn with_the_host_installed_the_bytes_are_the_native_ones() {
-        use crate::core::intelligence::{SCRIPTED_PROFILE_FINGERPRINT, scripted_options, scripted_visit};
+        use crate::core::intelligence::SCRIPTED_PROFILE_FINGERPRINT;
         use crate::core::tracker::tests::{SCRIPTED_FINGERPRINT, fnv1a, scripted_bytes};
-        use crate::wasm::Insight;
-        use crate::wasm::insight_bindings::insight_op;
+        use crate::wasm::tests::scripted_insight_bytes;
         install();
         assert_eq!(fnv1a(&scripted_bytes()), SCRIPTED_FINGERPRINT);
-        let mut insight = Insight::new(&scripted_options(), "");
-        let mut out = scripted_visit(|session, now, event, props| {
-            insight.run(insight_op::OBSERVE, session, event, props, 0.0, now)
-        });
-        let later = 1_795_592_979_000.0 + 3_700_000.0;
-        out.push_str(&insight.run(insight_op::PROFILE, "", "", "", 0.0, later));
-        out.push_str(&insight.run(insight_op::STATE, "", "", "", 0.0, later));
-        assert_eq!(fnv1a(&out), SCRIPTED_PROFILE_FINGERPRINT);
+        assert_eq!(fnv1a(&scripted_insight_bytes()), SCRIPTED_PROFILE_FINGERPRINT);
     }
 }

@@ -354,7 +354,7 @@ mod bindings {
 /// The bindings in a real browser (`cargo test --target wasm32-unknown-unknown`, headless
 /// Chromium): what the shell sees through `run`, and the same bytes as the native build.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::json::{self, Value};
     use crate::core::tracker::tests::{SCRIPTED_FINGERPRINT, fnv1a, scripted_bytes};
@@ -380,9 +380,11 @@ mod tests {
         assert_eq!(fnv1a(&scripted_bytes()), SCRIPTED_FINGERPRINT);
     }
 
-    #[wasm_bindgen_test]
-    fn the_insight_handle_gives_the_same_profiles_as_natively() {
-        use crate::core::intelligence::{SCRIPTED_PROFILE_FINGERPRINT, scripted_options, scripted_visit};
+    /// The scripted visit observed through an Insight handle made with the scripted options,
+    /// then its profile and state an hour on: the bytes whose fingerprint is
+    /// `SCRIPTED_PROFILE_FINGERPRINT` natively.
+    pub(crate) fn scripted_insight_bytes() -> String {
+        use crate::core::intelligence::{scripted_options, scripted_visit};
         let mut insight = Insight::new(&scripted_options(), "");
         let mut out = scripted_visit(|session, now, event, props| {
             insight.run(insight_op::OBSERVE, session, event, props, 0.0, now)
@@ -390,7 +392,13 @@ mod tests {
         let later = 1_795_592_979_000.0 + 3_700_000.0;
         out.push_str(&insight.run(insight_op::PROFILE, "", "", "", 0.0, later));
         out.push_str(&insight.run(insight_op::STATE, "", "", "", 0.0, later));
-        assert_eq!(fnv1a(&out), SCRIPTED_PROFILE_FINGERPRINT);
+        out
+    }
+
+    #[wasm_bindgen_test]
+    fn the_insight_handle_gives_the_same_profiles_as_natively() {
+        use crate::core::intelligence::SCRIPTED_PROFILE_FINGERPRINT;
+        assert_eq!(fnv1a(&scripted_insight_bytes()), SCRIPTED_PROFILE_FINGERPRINT);
     }
 
     #[wasm_bindgen_test]

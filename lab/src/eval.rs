@@ -407,7 +407,6 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::SessionInfo;
     use cartsense::core::intent::N_FEATURES;
 
     const DAY: f64 = 86_400_000.0;
@@ -465,22 +464,14 @@ mod tests {
                 x[feature("cart_adds")] = f64::from(u8::from(rng.uniform() < 0.5));
                 x[feature("cart_value")] = price * rng.uniform();
                 let start = day as f64 * DAY + visitor as f64 * 1000.0;
-                replay.sessions.push(SessionInfo {
+                replay.push_one_event_session(
                     visitor,
-                    id: format!("s{visitor}-{day}"),
+                    format!("s{visitor}-{day}"),
                     start,
-                    end: start + 60_000.0,
-                    events: 1,
+                    start + 60_000.0,
                     purchased,
-                    first: replay.samples.len(),
-                    len: 1,
-                });
-                replay.samples.push(Sample {
-                    session: replay.sessions.len() - 1,
                     x,
-                    page_intent: 0.0,
-                    page_abandonment: None,
-                });
+                );
                 replay.events += 1;
             }
         }

@@ -201,4 +201,35 @@ pub fn samples_of<'a>(replay: &'a Replay, sessions: &'a [usize]) -> impl Iterato
 }
 
 #[cfg(test)]
+impl Replay {
+    /// Test fixtures: appends a session of one event with the one sample `x` (no page scores).
+    pub(crate) fn push_one_event_session(
+        &mut self,
+        visitor: usize,
+        id: String,
+        start: f64,
+        end: f64,
+        purchased: bool,
+        x: [f64; N_FEATURES],
+    ) {
+        self.sessions.push(SessionInfo {
+            visitor,
+            id,
+            start,
+            end,
+            events: 1,
+            purchased,
+            first: self.samples.len(),
+            len: 1,
+        });
+        self.samples.push(Sample {
+            session: self.sessions.len() - 1,
+            x,
+            page_intent: 0.0,
+            page_abandonment: None,
+        });
+    }
+}
+
+#[cfg(test)]
 mod tests;

@@ -380,22 +380,7 @@ mod tests {
             let purchased = rng.uniform() < learn::sigmoid(slope * views - 1.0);
             let mut x = [0.0; N_FEATURES];
             x[crate::replay::feature("product_views")] = views;
-            replay.sessions.push(crate::replay::SessionInfo {
-                visitor: 0,
-                id: String::new(),
-                start,
-                end: start,
-                events: 1,
-                purchased,
-                first: replay.samples.len(),
-                len: 1,
-            });
-            replay.samples.push(Sample {
-                session: replay.sessions.len() - 1,
-                x,
-                page_intent: 0.0,
-                page_abandonment: None,
-            });
+            replay.push_one_event_session(0, String::new(), start, start, purchased, x);
             start += step;
         }
         replay

@@ -386,6 +386,23 @@ export function watchPage(page) {
 }
 
 /**
+ * The blank fixture page (tests/e2e/fixtures/blank.html) in a new context of `demo.browser`,
+ * served with the built package by a static server whose POST /v1/batch goes to
+ * `demo.collector`; the server and the context are closed after test `t`.
+ * Returns { site (see startStaticServer), context, page, log (see watchPage) }.
+ */
+export async function openBlankPage(t, demo) {
+  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
+  t.after(() => site.close());
+  const context = await demo.browser.newContext();
+  t.after(() => context.close().catch(() => {}));
+  const page = await context.newPage();
+  const log = watchPage(page);
+  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  return { site, context, page, log };
+}
+
+/**
  * Navigates to a demo page and waits for the shop (`<html data-ready>`) and the tracker
  * (`<html data-tracker>`) to settle; fails if the tracker is off, quoting why.
  */

@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  REPO, useDemo, openDemo, watchPage, waitFor, waitForItems, settle, tracks, pages, summarize, sleep, flushPage,
-  assertNoDuplicateIds, exportItems, startStaticServer, TEST_TIMEOUT,
+  useDemo, openDemo, openBlankPage, watchPage, waitFor, waitForItems, settle, tracks, pages, summarize, sleep, flushPage,
+  assertNoDuplicateIds, exportItems, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const demo = useDemo();
@@ -339,13 +339,7 @@ test("the demo's own campaigns.json is valid: no warning, and its nudge shows ne
 
 test("onPrompt: the shop's own UI gets the prompt and a report function; the default UI is never loaded", TEST_TIMEOUT, async (t) => {
   // The built package served by a static server, its /v1/batch proxied to the demo's collector.
-  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
-  t.after(() => site.close());
-  const context = await demo.browser.newContext();
-  t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
-  const log = watchPage(page);
-  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const { site, page, log } = await openBlankPage(t, demo);
   const visitor = await page.evaluate(async () => {
     const { init } = await import('/pkg/index.js');
     window.prompts = [];
@@ -433,16 +427,10 @@ test('a unique code is fetched when the prompt is about to show, fills {code}, a
 });
 
 test("a page without campaigns downloads no campaign code; with campaigns, the engine's build loads, and setConsent('denied') closes its prompt", TEST_TIMEOUT, async (t) => {
-  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
-  t.after(() => site.close());
-  const context = await demo.browser.newContext();
-  t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
-  const log = watchPage(page);
+  const { site, page, log } = await openBlankPage(t, demo);
   const fetchedSince = (from) => site.requests.slice(from).map(([, path]) => path).filter((path) => path.startsWith('/pkg/'));
   const CAMPAIGN_CODE = ['/pkg/campaigns.js', '/pkg/cartsense_insight_campaigns.js', '/pkg/cartsense_insight_campaigns_bg.wasm', '/pkg/prompt.js'];
 
-  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
   await page.evaluate(async () => {
     const { init } = await import('/pkg/index.js');
     window.tracker = await init({ endpoint: '/v1/batch', writeKey: 'no-campaigns', storage: 'memory' });
@@ -481,13 +469,7 @@ test("a page without campaigns downloads no campaign code; with campaigns, the e
 });
 
 test('offer.cta: the default UI shows the call to action, and its click is Prompt Clicked without onPrompt', TEST_TIMEOUT, async (t) => {
-  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
-  t.after(() => site.close());
-  const context = await demo.browser.newContext();
-  t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
-  const log = watchPage(page);
-  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const { page, log } = await openBlankPage(t, demo);
   const visitor = await page.evaluate(async () => {
     const { init } = await import('/pkg/index.js');
     window.tracker = await init({

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  REPO, useDemo, requireBuilt, startStaticServer, watchPage, waitForItems, tracks, summarize, TEST_TIMEOUT,
+  REPO, useDemo, requireBuilt, openBlankPage, waitForItems, tracks, summarize, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const demo = useDemo();
@@ -39,13 +39,7 @@ const dataPrices = () => {
 /** A blank shop page with a tracker (window.tracker) whose events go to the demo collector;
  * `site.requests` logs what the page fetched. */
 async function openPage(t, writeKey) {
-  const site = await startStaticServer(REPO, { proxyBatchTo: demo.collector.port });
-  t.after(() => site.close());
-  const context = await demo.browser.newContext();
-  t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
-  const log = watchPage(page);
-  await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+  const { site, page, log } = await openBlankPage(t, demo);
   await page.evaluate(async (writeKey) => {
     const { init } = await import('/pkg/index.js');
     window.tracker = await init({ endpoint: '/v1/batch', writeKey, storage: 'memory', flushInterval: 200 });
