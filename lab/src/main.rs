@@ -29,14 +29,5 @@ fn main() -> ExitCode {
     let outcome = run::run(command, &run::command_line(&args), &mut |warning| {
         eprintln!("cartsense-lab: {warning}")
     });
-    match outcome {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("cartsense-lab: {message}");
-            ExitCode::from(1)
-        }
-    }
+    run::finish(outcome)
 }

@@ -88,6 +88,20 @@ pub fn engine_options(timezone_offset: f64) -> String {
     )
 }
 
+/// The order events are replayed in, as indices into `data.events`: visitor by visitor, each
+/// in time order; equal times keep file order.
+pub fn replay_order(data: &Dataset) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..data.events.len()).collect();
+    order.sort_by(|a, b| {
+        let (ea, eb) = (&data.events[*a], &data.events[*b]);
+        ea.visitor
+            .cmp(&eb.visitor)
+            .then(ea.time.total_cmp(&eb.time))
+            .then(a.cmp(b))
+    });
+    order
+}
+
 /// Replays every visitor of `data`. `model`, if given, is set on every engine (the page's
 /// predictions are then that model's); otherwise the compiled-in default model is used.
 /// An event the engine refuses (ndjson properties that fail validation) is a row error.
@@ -99,15 +113,7 @@ pub fn replay(
 ) -> Result<Replay, DataError> {
     let config = Config::parse(&engine_options(timezone_offset))
         .map_err(|e| DataError::new(0, format!("replay options: {}", e.message())))?;
-    let mut order: Vec<usize> = (0..data.events.len()).collect();
-    // Visitor by visitor, each in time order; equal times keep file order.
-    order.sort_by(|a, b| {
-        let (ea, eb) = (&data.events[*a], &data.events[*b]);
-        ea.visitor
-            .cmp(&eb.visitor)
-            .then(ea.time.total_cmp(&eb.time))
-            .then(a.cmp(b))
-    });
+    let order = replay_order(data);
     let mut out = Replay::default();
     let mut engine: Option<Engine> = None;
     let mut current_visitor = usize::MAX;

@@ -37,6 +37,21 @@ pub fn command_line(args: &[String]) -> String {
     out
 }
 
+/// A command's outcome as the process ends it: its output on stdout and exit code 0, or its
+/// error on stderr and exit code 1 (bad data or an I/O failure).
+pub fn finish(outcome: Result<String, String>) -> std::process::ExitCode {
+    match outcome {
+        Ok(output) => {
+            print!("{output}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("cartsense-lab: {message}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
 pub fn run(command: Command, command_line: &str, warn: &mut dyn FnMut(&str)) -> Result<String, String> {
     match command {
         Command::Help => Ok(USAGE.to_string()),

@@ -144,16 +144,9 @@ pub fn main(args: &[String]) -> Option<ExitCode> {
             return Some(ExitCode::from(2));
         }
     };
-    Some(match run(&command, &mut |w| eprintln!("cartsense-lab: {w}")) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("cartsense-lab: {message}");
-            ExitCode::from(1)
-        }
-    })
+    Some(crate::run::finish(run(&command, &mut |w| {
+        eprintln!("cartsense-lab: {w}")
+    })))
 }
 
 pub fn run(command: &RecsCommand, warn: &mut dyn FnMut(&str)) -> Result<String, String> {

@@ -149,15 +149,7 @@ pub fn item_sessions(data: &Dataset, replayed: &Replay) -> (Vec<ItemSession>, Ca
             interactions: Vec::new(),
         })
         .collect();
-    // the replay's order: visitor by visitor, each in time order, ties in file order
-    let mut order: Vec<usize> = (0..data.events.len()).collect();
-    order.sort_by(|a, b| {
-        let (ea, eb) = (&data.events[*a], &data.events[*b]);
-        ea.visitor
-            .cmp(&eb.visitor)
-            .then(ea.time.total_cmp(&eb.time))
-            .then(a.cmp(b))
-    });
+    let order = crate::replay::replay_order(data);
     let mut at = 0;
     for index in order {
         let event = &data.events[index];
