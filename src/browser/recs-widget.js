@@ -70,7 +70,12 @@ function describe(catalogue, id) {
 }
 
 function formatPrice(price, currency) {
-  const locale = document.documentElement.lang || undefined;
+  let locale;
+  try {
+    locale = Intl.getCanonicalLocales(document.documentElement.lang)[0];
+  } catch {
+    // no lang, or not a language tag (`en_US`), which Intl refuses: the browser's locale
+  }
   try {
     if (currency) return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(price);
   } catch {

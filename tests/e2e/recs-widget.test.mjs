@@ -188,6 +188,16 @@ test('onShown and onClick get the list id and 1-based positions; cards work from
   assert.deepEqual(shown[2].products.map((p) => [p.product_id, p.position]), [['P6', 1], ['P1', 2]]);
 });
 
+test('a page whose lang is not a valid language tag still gets its cards, priced in the browser locale', TEST_TIMEOUT, async (t) => {
+  const { page } = await fixturePage(t);
+  // A common slip in shop templates: an underscore, which Intl refuses with a RangeError.
+  await page.evaluate(() => document.documentElement.setAttribute('lang', 'en_US'));
+  assert.equal(await fill(page, '#similar', ['P1', 'P3']), 2);
+  const prices = await page.$$eval('#similar [data-cs-field=price]', (spans) => spans.map((span) => span.textContent));
+  assert.equal(prices.length, 2);
+  assert.ok(prices.every((price) => /12\.50|3\.00/.test(price)), prices.join(', '));
+});
+
 test('a re-fill replaces the cards in place: no layout shift, and an empty result keeps the space', TEST_TIMEOUT, async (t) => {
   const { page } = await fixturePage(t);
   await page.evaluate(() => {
