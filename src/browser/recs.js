@@ -63,7 +63,7 @@ async function catalogueLookup(catalogue) {
       fail(`the catalogue ${catalogue} is not JSON`);
     }
   }
-  if (typeof catalogue != 'object' || Array.isArray(catalogue)) {
+  if (!catalogue || typeof catalogue != 'object' || Array.isArray(catalogue)) {
     fail('catalogue must be an object map of product ids, the URL of one, or a function');
   }
   return (id) => (Object.hasOwn(catalogue, id) ? catalogue[id] : undefined);

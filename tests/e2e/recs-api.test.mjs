@@ -181,6 +181,25 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
   assert.equal(tracks(items, 'After Bad Model').length, 1, `stored once: ${summarize(items)} (log: ${log.join('\n')})`);
 });
 
+test('a catalogue URL whose JSON is null or an array rejects naming the catalogue, as an object map passed directly would', TEST_TIMEOUT, async (t) => {
+  const { page } = await openPage(t, 'recs-null-catalogue');
+  const outcomes = await page.evaluate(async () => {
+    const out = {};
+    for (const json of ['null', '[]']) {
+      try {
+        await window.tracker.loadRecommendations('/www/recs.bin', { catalogue: 'data:application/json,' + json });
+        out[json] = 'resolved';
+      } catch (error) {
+        out[json] = error.message;
+      }
+    }
+    return out;
+  });
+  for (const json of ['null', '[]']) {
+    assert.equal(outcomes[json], 'loadRecommendations: catalogue must be an object map of product ids, the URL of one, or a function', json);
+  }
+});
+
 test('after a load the shell fills [data-cs-recs] containers, and a shown list and a click are tracked once', TEST_TIMEOUT, async (t) => {
   const { page, log } = await openPage(t, 'recs-widget-shell');
   const shown = await page.evaluate(async (phone) => {
