@@ -244,7 +244,9 @@ class Tracker {
    * it returns goes to the tracker to send; its state, to store. */
   #learn(op, session = '', event = '', json = '', n = 0, now = Date.now()) {
     if (!this.#insight) {
-      if (this.#backlog && this.#backlog.length < BACKLOG_LIMIT) this.#backlog.push([op, session, event, json, n, now]);
+      // A forgetting (consent denied, reset) is kept even past the limit: what came before it
+      // must not outlive it.
+      if (this.#backlog && (this.#backlog.length < BACKLOG_LIMIT || op == FORGET)) this.#backlog.push([op, session, event, json, n, now]);
       return;
     }
     const summary = this.#insight.run(op, session, event, json, n, now);

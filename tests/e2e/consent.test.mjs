@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  clickstream, WWW, demoWithoutModel, requireBuilt, startCollector, launchBrowser, openDemo, watchPage, waitForItems, waitFor, settle,
+  clickstream, REPO, WWW, demoWithoutModel, startStaticServer, requireBuilt, startCollector, launchBrowser, openDemo, watchPage, waitForItems, waitFor, settle,
   assertNoDuplicateIds, assertNothingStoredFor, tracks, pages, summarize, storedKeys, pendingOf,
   recordBatchRequests, flushPage, TEST_TIMEOUT,
 } from './harness.mjs';
@@ -146,3 +146,36 @@ for (const [setting, query] of [
     }
   });
 }
+
+test('consent denied before the intelligence has loaded forgets the session, even with its backlog full', TEST_TIMEOUT, async () => {
+  const collector = await startCollector({ www: demoWithoutModel() });
+  const site = await startStaticServer(REPO, { proxyBatchTo: collector.port });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    // The intelligence's wasm is held back until the denial: every event waits in the backlog.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route('**/cartsense_insight_bg.wasm', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(site.origin + '/tests/e2e/fixtures/blank.html', { waitUntil: 'load' });
+    await page.evaluate(async () => {
+      const { init } = await import('/pkg/index.js');
+      window.tracker = await init({ endpoint: '/v1/batch', storage: 'memory', flushInterval: 200 });
+      for (let i = 0; i < 1000; i++) window.tracker.track('Product Viewed', { product_id: 'p' + i, category: 'shoes' });
+      window.tracker.track('Product Added', { product_id: 'p1', price: 5, quantity: 1 });
+      window.tracker.setConsent('denied');
+    });
+    release();
+    await page.waitForFunction(() => window.tracker.profile() != null, null, { timeout: 15_000 });
+    const profile = await page.evaluate(() => window.tracker.profile());
+    assert.deepEqual(profile.interests.products, [], 'the viewed products are forgotten');
+    assert.deepEqual(profile.cart.items, [], 'the cart is forgotten');
+  } finally {
+    await context.close().catch(() => {});
+    await site.close();
+    await collector.stop();
+  }
+});
