@@ -70,6 +70,7 @@ export function prompts(insight, host) {
   let disposed = false;
   let wake; // the engine's timer
   let open; // while the default UI shows a prompt: { close() }, which closes it as a dismissal
+  let closes = 0; // close() calls (consent denied): a prompt being prepared meanwhile is not shown
   // The page was shown at navigation, or later for a single-page app's new path or a page back
   // from the back/forward cache.
   let pageShownAt = Math.round(performance.timeOrigin || Date.now());
@@ -115,6 +116,7 @@ export function prompts(insight, host) {
    * reports to the engine what became of it. */
   const present = async (prompt) => {
     const { codeUrl, codeTimeoutMs, ...shown } = prompt;
+    const epoch = closes;
     let code = '';
     const reported = new Set();
     let closed = false;
@@ -150,6 +152,7 @@ export function prompts(insight, host) {
       }
     }
     if (disposed) return;
+    if (closes != epoch) return report('not_shown');
     if (onPrompt) {
       try {
         onPrompt(shown, report);
@@ -162,6 +165,7 @@ export function prompts(insight, host) {
     try {
       const ui = await import('./prompt.js');
       if (disposed) return;
+      if (closes != epoch) return report('not_shown');
       const handle = ui.showPrompt(shown, {
         onClick: () => report('clicked'),
         onDismiss: () => report('dismissed'),
@@ -236,6 +240,7 @@ export function prompts(insight, host) {
     /** Closes the default UI's prompt on screen, if any, as a dismissal (consent was denied).
      * A shop's own UI (`onPrompt`) is the shop's to close. */
     close() {
+      closes++;
       open?.close();
     },
     /** Closes a prompt on screen and removes the listeners and the timer. */

@@ -468,6 +468,34 @@ test("a page without campaigns downloads no campaign code; with campaigns, the e
   assert.deepEqual(log.filter((line) => /cartsense/.test(line)), [], 'no warning from cartsense');
 });
 
+test("setConsent('denied') while a prompt's unique code is being fetched: the prompt never shows", TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openBlankPage(t, demo);
+  let asked = 0;
+  let answer;
+  const answered = new Promise((resolve) => (answer = resolve));
+  await page.route('**/slow-code', async (route) => {
+    asked++;
+    await answered;
+    await route.fulfill({ json: { code: 'LATE-1' } }).catch(() => {});
+  });
+  await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'consent-race', storage: 'memory',
+      campaigns: [{
+        id: 'race-nudge', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: { url: '/slow-code', timeoutMs: 5000 }, title: 'Your code: {code}' },
+      }],
+    });
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  await waitFor('the unique code to be asked for', () => asked == 1);
+  await page.evaluate(() => window.tracker.setConsent('denied'));
+  answer();
+  await assertNoPromptFor(page, 1000, `no prompt after the denial (log: ${log.join('\n')})`);
+});
+
 test('offer.cta: the default UI shows the call to action, and its click is Prompt Clicked without onPrompt', TEST_TIMEOUT, async (t) => {
   const { page, log } = await openBlankPage(t, demo);
   const visitor = await page.evaluate(async () => {
