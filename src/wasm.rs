@@ -204,7 +204,7 @@ pub(crate) mod insight_bindings {
         #[cfg(feature = "campaigns")]
         pub const DECIDE: u8 = 7;
         /// What happened to the prompt of campaign `session`: `event` one of `shown`,
-        /// `not_shown`, `clicked`, `dismissed`, `copied`; `json` `{"code"}` when a unique code
+        /// `not_shown`, `clicked`, `dismissed`, `copied`, `closed`; `json` `{"code"}` when a unique code
         /// was fetched. Returns empty or the event to track, `{"event", "properties"}`.
         #[cfg(feature = "campaigns")]
         pub const OUTCOME: u8 = 8;

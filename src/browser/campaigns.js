@@ -15,9 +15,12 @@ const DECIDE = 7,
   OUTCOME = 8,
   ATTRIBUTION = 9,
   CAMPAIGNS = 10;
-const OUTCOMES = ['shown', 'not_shown', 'clicked', 'dismissed', 'copied'];
+// ('closed': the page took the prompt away, not the visitor; no event, no cool-down.)
+const OUTCOMES = ['shown', 'not_shown', 'clicked', 'dismissed', 'copied', 'closed'];
 // Outcomes after which the prompt is gone (and the engine's one-prompt budget is free again).
-const CLOSING = ['not_shown', 'clicked', 'dismissed'];
+const CLOSING = ['not_shown', 'clicked', 'dismissed', 'closed'];
+// Outcomes only a prompt on screen can have: one reported before 'shown' implies it.
+const ON_SCREEN = ['clicked', 'dismissed', 'copied'];
 // Upward scroll speed is measured over at least this long (scroll events come every frame).
 const SCROLL_SAMPLE_MS = 100;
 // A sample older than this is a new gesture's start, not a speed.
@@ -69,7 +72,9 @@ export function prompts(insight, host) {
     target.addEventListener(type, listener, { passive: true, capture: true, signal: listening.signal });
   let disposed = false;
   let wake; // the engine's timer
-  let open; // while the default UI shows a prompt: { close() }, which closes it as a dismissal
+  // While the default UI shows a prompt: { close() }, which closes it as a dismissal, and
+  // { gone(), release() } for when the page removed it (a single-page app re-rendering <body>).
+  let open;
   let closes = 0; // close() calls (consent denied): a prompt being prepared meanwhile is not shown
   // The page was shown at navigation, or later for a single-page app's new path or a page back
   // from the back/forward cache.
@@ -101,6 +106,9 @@ export function prompts(insight, host) {
    * is carried out in a microtask: never from inside the tracker call that prompted it. */
   const decide = (cue, n = 0) => {
     if (disposed) return;
+    // A prompt the page took away is no longer on screen: the engine must hear it, or it would
+    // keep the one-prompt budget spent for the rest of the page.
+    if (open?.gone()) open.release();
     const now = Date.now();
     const answer = insight.run(DECIDE, host.session() || '', cue, facts(now), n, now);
     const result = answer ? JSON.parse(answer) : {};
@@ -120,12 +128,16 @@ export function prompts(insight, host) {
     let code = '';
     const reported = new Set();
     let closed = false;
-    const report = (outcome) => {
+    // `retry`: decide again once the prompt is closed (not when the caller is deciding already).
+    const report = (outcome, retry = true) => {
       if (!OUTCOMES.includes(outcome)) {
         throw new TypeError(`cartsense: report() takes ${OUTCOMES.map((o) => `'${o}'`).join(', ')}, not ${JSON.stringify(outcome)}`);
       }
       // A prompt already closed, or shown twice, changes nothing.
       if (disposed || closed || (outcome == 'shown' && reported.has(outcome))) return;
+      // A shop's UI that reports a click or a dismissal without 'shown' first still showed it:
+      // the caps and the analysts' click-through count it.
+      if (ON_SCREEN.includes(outcome) && !reported.has('shown')) report('shown');
       reported.add(outcome);
       closed = CLOSING.includes(outcome);
       const answer = insight.run(OUTCOME, prompt.campaignId, outcome, code ? JSON.stringify({ code }) : '', 0, Date.now());
@@ -138,7 +150,7 @@ export function prompts(insight, host) {
       // The budget is free again: timers the engine dropped meanwhile come back. (After
       // not_shown the engine pauses that campaign for a minute, on every page: a failing code
       // endpoint is not asked on every event.)
-      if (closed) decide('tick');
+      if (closed && retry) decide('tick');
     };
     if (codeUrl) {
       try {
@@ -176,6 +188,11 @@ export function prompts(insight, host) {
           close() {
             handle.close(); // (calls no callback)
             report('dismissed');
+          },
+          gone: () => !handle.connected,
+          release() {
+            handle.close(); // (its listeners; the element is gone already)
+            report('closed', false);
           },
         };
       }

@@ -79,7 +79,8 @@ export interface Options {
   /** Renders prompts with the shop's own UI instead of the default dialog: called with the
    * prompt to show and a `report` function that must be told what happened (`'shown'` once it is
    * really on screen, then `'clicked'`, `'dismissed'` or `'copied'`; `'not_shown'` if it could
-   * not be shown). Until the prompt is closed (clicked, dismissed or not shown) no other shows.
+   * not be shown; `'closed'` if the page, not the visitor, took it away). Until the prompt is
+   * closed (clicked, dismissed, closed or not shown) no other shows.
    * @example init({ endpoint, campaigns, onPrompt: (prompt, report) => { banner.show(prompt.title); report('shown'); } }) */
   onPrompt?: (prompt: Prompt, report: PromptReport) => void;
 }
@@ -192,10 +193,12 @@ export interface Prompt {
   cta?: string;
 }
 
-export type PromptOutcome = 'shown' | 'not_shown' | 'clicked' | 'dismissed' | 'copied';
+export type PromptOutcome = 'shown' | 'not_shown' | 'clicked' | 'dismissed' | 'copied' | 'closed';
 
 /** Tells cartsense what became of a prompt given to `onPrompt`; each turns into an event
- * (`Prompt Shown`, `Prompt Clicked`, `Prompt Dismissed`, `Coupon Copied`). Reports after the
+ * (`Prompt Shown`, `Prompt Clicked`, `Prompt Dismissed`, `Coupon Copied`) but `'not_shown'`
+ * and `'closed'` (the page removed it: no event, no dismissal cool-down). A click, copy or
+ * dismissal before `'shown'` counts the show first. Reports after the
  * prompt closed are ignored; anything but a {@link PromptOutcome} throws a `TypeError`. */
 export type PromptReport = (outcome: PromptOutcome) => void;
 

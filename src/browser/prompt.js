@@ -174,7 +174,13 @@ export function showPrompt(prompt, callbacks = {}) {
     // <body>: give it back to where the visitor was (a no-op where the browser did it).
     if (previousFocus?.isConnected) previousFocus.focus();
   };
-  const handle = { close };
+  const handle = {
+    close,
+    /** Whether the prompt is still in the document (a single-page app may re-render it away). */
+    get connected() {
+      return host.isConnected;
+    },
+  };
   // Closed first, then reported: the shop's callback has the last word on focus, and a callback
   // that throws cannot leave the dialog half closed.
   const dismiss = (event) => {
@@ -233,7 +239,14 @@ export function showPrompt(prompt, callbacks = {}) {
 
   current = { handle, host };
   (document.body || document.documentElement).append(host);
-  dialog.showModal();
+  try {
+    dialog.showModal();
+  } catch (error) {
+    // (a page whose own modal dialog is open in a way this one cannot join, an older browser):
+    // nothing stays behind to block the next prompt
+    close();
+    throw error;
+  }
   (copyButton || ctaButton || closeButton).focus();
   return handle;
 }

@@ -518,7 +518,7 @@ impl Intelligence {
     }
 
     /// What happened to the prompt of `campaign_id` on screen: `shown`, `not_shown`, `clicked`,
-    /// `dismissed` or `copied`; `code` is the unique code the shell fetched for it, if any.
+    /// `dismissed`, `copied` or `closed` (by the page, not the visitor); `code` is the unique code the shell fetched for it, if any.
     /// Records it in the decision state and returns the event to track, as `{"event",
     /// "properties"}`, or `""` (nothing to track, or a report about no prompt on screen).
     #[cfg(feature = "campaigns")]
@@ -553,9 +553,17 @@ impl Intelligence {
                 self.showing = None;
                 return String::new();
             }
+            // The page took the prompt away without the visitor closing it (a single-page
+            // app's navigation re-rendered it out): the budget is free, and, as when a page is
+            // left with a prompt open, nothing is tracked and no cool-down starts.
+            "closed" => {
+                prompts.record_closed(campaign_id);
+                self.showing = None;
+                return String::new();
+            }
             _ => {
                 self.warnings.push(String::from(
-                    "outcome: must be 'shown', 'not_shown', 'clicked', 'dismissed' or 'copied'",
+                    "outcome: must be 'shown', 'not_shown', 'clicked', 'dismissed', 'copied' or 'closed'",
                 ));
                 return String::new();
             }
@@ -1085,6 +1093,37 @@ mod campaigns {
             summary.properties.contains(r#""prompts_shown":0"#),
             "{}",
             summary.properties
+        );
+    }
+
+    #[test]
+    fn a_prompt_the_page_removed_frees_the_budget_without_an_event_or_a_cool_down() {
+        let options = options("0", "t").replace(r#""minCartValue":1}"#, r#""minCartValue":1},"caps":{"perSession":3}"#);
+        let mut intelligence = start(&options, None);
+        assert_eq!(intelligence.take_warnings(), Vec::<String>::new());
+        add_to_cart(&mut intelligence, T0);
+        let exit = |i: &mut Intelligence, now: f64| i.decide_json("exit", 0.0, &facts(T0), now);
+        assert!(exit(&mut intelligence, T0 + 8000.0).contains(r#""prompt":"#));
+        assert_ne!(intelligence.outcome("shown", "exit-10", None, T0 + 8100.0), "");
+        assert_eq!(
+            exit(&mut intelligence, T0 + 9000.0),
+            "",
+            "on screen: the budget is spent"
+        );
+        assert_eq!(
+            intelligence.outcome("closed", "exit-10", None, T0 + 9500.0),
+            "",
+            "no event"
+        );
+        assert!(
+            exit(&mut intelligence, T0 + 10_000.0).contains(r#""prompt":"#),
+            "the budget is free and no dismissal cool-down started"
+        );
+        assert_eq!(intelligence.take_warnings(), Vec::<String>::new());
+        assert_eq!(intelligence.outcome("vanished", "exit-10", None, T0 + 11_000.0), "");
+        assert_eq!(
+            intelligence.take_warnings(),
+            ["outcome: must be 'shown', 'not_shown', 'clicked', 'dismissed', 'copied' or 'closed'"]
         );
     }
 

@@ -30,14 +30,15 @@ pub fn floor(x: f64) -> f64 {
     if t > x { t - 1.0 } else { t }
 }
 
-/// Rounds half away from zero, as `f64::round` does.
+/// Rounds half away from zero, as `f64::round` does. From the fraction, not `floor(x + 0.5)`:
+/// that sum is itself rounded, so the largest double below 0.5 (and odd integers + 0.49…
+/// above 2^52 / 2) would round up.
 pub fn round(x: f64) -> f64 {
-    if abs(x) >= TWO_POW_52 {
-        x // already an integer, and adding 0.5 could round up
-    } else if x < 0.0 {
-        -floor(-x + 0.5)
+    let t = trunc(x); // (exact, and x itself beyond 2^52)
+    if abs(x - t) >= 0.5 {
+        t + if x < 0.0 { -1.0 } else { 1.0 }
     } else {
-        floor(x + 0.5)
+        t
     }
 }
 
@@ -738,6 +739,13 @@ mod tests {
             1e300,
             -1e300,
             4503599627370497.0,
+            // where floor(x + 0.5) went wrong: the sum rounds up to the next integer
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            2251799813685247.5,
+            2.5,
+            -2.5,
         ];
         for x in xs {
             assert_eq!(trunc(x), x.trunc(), "trunc {x}");

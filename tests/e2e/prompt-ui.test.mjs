@@ -341,6 +341,28 @@ test('one prompt at a time: a second returns null and leaves the first; close() 
   assert.deepEqual(log, [], 'no console errors');
 });
 
+test('a browser refusing to open the dialog: the error goes to the caller, nothing stays behind, the next prompt shows', TEST_TIMEOUT, async (t) => {
+  const { page } = await openFixture(t);
+  const error = await page.evaluate((prompt) => {
+    const showModal = HTMLDialogElement.prototype.showModal;
+    HTMLDialogElement.prototype.showModal = () => {
+      throw new DOMException('refused', 'InvalidStateError');
+    };
+    try {
+      window.show(prompt);
+      return null;
+    } catch (error) {
+      return error.name;
+    } finally {
+      HTMLDialogElement.prototype.showModal = showModal;
+    }
+  }, COUPON);
+  assert.equal(error, 'InvalidStateError');
+  assert.equal(await promptState(page), null, 'no half-shown prompt in the document');
+  assert.equal(await show(page, { ...COUPON, promptId: 'p-2' }), true, 'the next prompt is not blocked');
+  assert.equal((await promptState(page)).open, true);
+});
+
 test("themed by the shop's custom properties, untouched by its page-wide CSS", TEST_TIMEOUT, async (t) => {
   const { page } = await openFixture(t);
   const look = () =>

@@ -184,6 +184,30 @@ test('exit intent with a cart shows the coupon once, not again on the next page,
   assert.equal(pages(items, '/cart.html').length, 1, `the shop went on working\n${detail}`);
 });
 
+test('a prompt a single-page app re-renders away frees the budget: the next exit shows it again, with no dismissal', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openShop(t, [exitCoupon({ caps: { perSession: 2, cooldownAfterDismissSeconds: 3600 } })]);
+  await openWithCampaigns(page, `product.html?id=${PHONE.id}`);
+  const visitor = await page.evaluate(() => window.cartsense.anonymousId);
+  await addToCart(page, 1);
+  await exitThroughTop(page);
+  await waitForPrompt(page, 'the exit-intent coupon');
+
+  // The app navigates: it replaces the page's content, the prompt's element with it.
+  await page.evaluate(() => {
+    document.querySelector('cartsense-prompt').remove();
+    history.pushState(null, '', '/cart.html');
+    window.cartsense.page();
+  });
+  await exitThroughTop(page);
+  await waitForPrompt(page, 'the coupon again (its cap is two a session, and no dismissal cool-down started)');
+  await flushPage(page);
+
+  const items = mine(await settle(demo.collector.db), visitor);
+  const detail = `stored: ${summarize(items)}\npage log: ${log.join('\n')}`;
+  assert.equal(tracks(items, 'Prompt Shown').length, 2, detail);
+  assert.equal(tracks(items, 'Prompt Dismissed').length, 0, `the visitor dismissed nothing\n${detail}`);
+});
+
 test('Order Completed after a shown prompt carries campaign_id and campaign_arm', TEST_TIMEOUT, async (t) => {
   const { page, log } = await openShop(t, [exitCoupon()]);
   await openWithCampaigns(page, `product.html?id=${PHONE.id}`);
@@ -371,14 +395,14 @@ test("onPrompt: the shop's own UI gets the prompt and a report function; the def
     window.report('clicked');
     window.report('dismissed'); // after the click closed it: ignored
     try {
-      window.report('closed');
+      window.report('vanished');
     } catch (error) {
       out.push(error.constructor.name + ': ' + error.message);
     }
     window.tracker.track('Order Completed', { order_id: 'own-1', revenue: 80, products: [{ product_id: 'p-80', price: 80, quantity: 1 }] });
     return out;
   });
-  assert.match(outcomes[0], /^TypeError: cartsense: report\(\) takes 'shown', .*not "closed"$/);
+  assert.match(outcomes[0], /^TypeError: cartsense: report\(\) takes 'shown', .*not "vanished"$/);
   await page.evaluate(() => window.tracker.flush());
 
   assert.equal(await page.locator('cartsense-prompt').count(), 0, 'the default UI is not used');
@@ -392,6 +416,35 @@ test("onPrompt: the shop's own UI gets the prompt and a report function; the def
   );
   const [order] = tracks(items, 'Order Completed');
   assert.deepEqual([order?.properties.campaign_id, order?.properties.campaign_arm], ['own-ui', 'treatment'], detail);
+});
+
+test("onPrompt: a dismissal reported without 'shown' first still counts the show", TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openBlankPage(t, demo);
+  const visitor = await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({
+      endpoint: '/v1/batch', writeKey: 'own-ui', storage: 'memory', flushInterval: 200,
+      campaigns: [{
+        id: 'own-ui', trigger: { type: 'spend_threshold', threshold: 100, within: 50 }, holdout: 0,
+        offer: { kind: 'amount', value: 5, code: 'FIVE', title: 'Add ${toThreshold} more' },
+      }],
+      onPrompt: (prompt, report) => (window.report = report),
+    });
+    return window.tracker.anonymousId;
+  });
+  await page.waitForFunction(() => window.tracker.profile() !== null, null, { timeout: 10_000 });
+  await page.evaluate(() => window.tracker.track('Product Added', { product_id: 'p-80', name: 'Teapot', price: 80, quantity: 1 }));
+  await waitFor('onPrompt to be called', () => page.evaluate(() => typeof window.report == 'function'));
+  await page.evaluate(() => {
+    window.report('dismissed');
+    return window.tracker.flush();
+  });
+  const items = (await settle(demo.collector.db)).filter((item) => item.anonymousId == visitor);
+  assert.deepEqual(
+    items.filter((item) => /^Prompt/.test(item.event)).map((item) => item.event),
+    ['Prompt Shown', 'Prompt Dismissed'],
+    `stored: ${summarize(items)}\npage log: ${log.join('\n')}`,
+  );
 });
 
 test('a unique code is fetched when the prompt is about to show, fills {code}, and is the coupon of its events; a slow endpoint times out', TEST_TIMEOUT, async (t) => {

@@ -762,6 +762,12 @@ impl Prompts {
         }
     }
 
+    /// The page removed the prompt without the visitor closing it: the budget is free, and
+    /// nothing else is recorded (no dismissal, so no cool-down).
+    pub fn record_closed(&mut self, campaign_id: &str) {
+        self.take_on_screen(campaign_id);
+    }
+
     /// The visitor acted on the prompt, which closes it. (Copying its code is not a click: the
     /// prompt stays open.)
     pub fn record_clicked(&mut self, campaign_id: &str) {
