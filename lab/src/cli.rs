@@ -16,9 +16,10 @@ macro_rules! synopsis {
     () => {
         "\
 usage: cartsense-lab train-intent --data FILE --format FORMAT [--on-error stop|skip]
-                                  [--timezone-offset MINUTES] --out MODEL
+                                  [--timezone-offset MINUTES] [--trees none|auto] --out MODEL
        cartsense-lab eval-intent --data FILE --format FORMAT [--on-error stop|skip]
-                                 [--timezone-offset MINUTES] [--model MODEL|default|fit] [--json]
+                                 [--timezone-offset MINUTES] [--model MODEL|default|fit]
+                                 [--trees none|auto] [--json]
        cartsense-lab eval-uci --data FILE [--json]
        cartsense-lab bench [--calls N]
        cartsense-lab build-recs --data FILE --format FORMAT --out MODEL [--k K]
@@ -41,6 +42,10 @@ abandonment model the tracker ships with, and evaluates it against baselines.
     "
 train-intent   fit both logistic regressions on every session of FILE; write the model file
   --out MODEL            where to write it (e.g. models/intent.json)
+  --trees none|auto      none (default): the regressions alone; auto: also boost up to 100
+                         depth-3 trees on their logit, as many as the inner time split's
+                         validation part says help (none is a candidate); a model with trees is
+                         a version-2 file (README: \"How the model is fitted\")
 eval-intent    time split: sessions sorted by start, the earliest 70 % fit the baselines (and
                the model with --model fit), the latest 30 % are evaluated at every event
                before the session's first order; ROC AUC (with a bootstrap interval over
@@ -51,6 +56,7 @@ eval-intent    time split: sessions sorted by start, the earliest 70 % fit the b
                          the model evaluated: a model file as it is, the compiled-in model
                          (`default`, also without --model), or `fit`: one fitted on the
                          earlier 70 % (out of sample). A file named default or fit: ./fit
+  --trees none|auto      with --model fit: fit it as train-intent --trees does
   --json                 print one JSON object instead of the tables
 common to both
   --data FILE            the recorded events
@@ -63,7 +69,8 @@ common to both
                          the others 0)
 eval-uci       check the learner on the UCI Online Shoppers Purchasing Intention CSV, over 10
                seeded stratified 70/30 splits: each split's scores, then the mean, min and
-               max ROC AUC (one split alone says as much about its seed as about the learner)
+               max ROC AUC (one split alone says as much about its seed as about the learner),
+               with boosted trees (--trees auto, the model) and without (a baseline)
 bench          time Engine::track and measure profile and storage sizes
   --calls N              timed calls per measurement (default 100000, at most 10000000)
 
@@ -96,10 +103,12 @@ pub enum Command {
     TrainIntent {
         data: DataOptions,
         out: PathBuf,
+        trees: bool,
     },
     EvalIntent {
         data: DataOptions,
         model: ModelChoice,
+        trees: bool,
         json: bool,
     },
     EvalUci {
@@ -135,6 +144,7 @@ struct Seen {
     timezone_offset: Option<String>,
     out: Option<String>,
     model: Option<String>,
+    trees: Option<String>,
     calls: Option<String>,
     json: bool,
 }
@@ -155,13 +165,21 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
     };
     let allowed: &[&str] = match command.as_str() {
         "-h" | "--help" | "help" => return Ok(Command::Help),
-        "train-intent" => &["--data", "--format", "--on-error", "--timezone-offset", "--out"],
+        "train-intent" => &[
+            "--data",
+            "--format",
+            "--on-error",
+            "--timezone-offset",
+            "--trees",
+            "--out",
+        ],
         "eval-intent" => &[
             "--data",
             "--format",
             "--on-error",
             "--timezone-offset",
             "--model",
+            "--trees",
             "--json",
         ],
         "eval-uci" => &["--data", "--json"],
@@ -214,17 +232,27 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "--timezone-offset" => &mut seen.timezone_offset,
             "--out" => &mut seen.out,
             "--model" => &mut seen.model,
+            "--trees" => &mut seen.trees,
             _ => &mut seen.calls,
         };
         set_once(slot, &name, value)?;
     }
+    let trees = match seen.trees.as_deref() {
+        None | Some("none") => false,
+        Some("auto") => true,
+        Some(other) => return error(format!("--trees `{other}` must be none or auto")),
+    };
     match command.as_str() {
         "train-intent" => {
             let data = data_options(&mut seen)?;
             let Some(out) = seen.out else {
                 return error("train-intent needs --out MODEL");
             };
-            Ok(Command::TrainIntent { data, out: out.into() })
+            Ok(Command::TrainIntent {
+                data,
+                out: out.into(),
+                trees,
+            })
         }
         "eval-intent" => {
             let data = data_options(&mut seen)?;
@@ -233,9 +261,13 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                 Some("fit") => ModelChoice::Fit,
                 Some(path) => ModelChoice::File(path.into()),
             };
+            if trees && model != ModelChoice::Fit {
+                return error("--trees auto fits trees: it goes with --model fit (a given model has its own)");
+            }
             Ok(Command::EvalIntent {
                 data,
                 model,
+                trees,
                 json: seen.json,
             })
         }
@@ -317,6 +349,7 @@ mod tests {
                     timezone_offset: None,
                 },
                 out: "m.json".into(),
+                trees: false,
             })
         );
         assert_eq!(
@@ -329,9 +362,19 @@ mod tests {
                     timezone_offset: Some(-60.0),
                 },
                 model: ModelChoice::Default,
+                trees: false,
                 json: true,
             })
         );
+        let trees_of = |line: &str| match run(line) {
+            Ok(Command::TrainIntent { trees, .. } | Command::EvalIntent { trees, .. }) => trees,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert!(trees_of("train-intent --data d --format taobao --out m --trees auto"));
+        assert!(!trees_of("train-intent --data d --format taobao --out m --trees none"));
+        assert!(trees_of(
+            "eval-intent --data d --format taobao --model fit --trees auto"
+        ));
         assert_eq!(
             run("eval-uci --data u.csv"),
             Ok(Command::EvalUci {
@@ -393,6 +436,15 @@ mod tests {
                 "--on-error `ignore` must be stop or skip",
             ),
             ("eval-intent --data --format otto", "--data needs a value"),
+            (
+                "train-intent --data d --format taobao --out m --trees all",
+                "--trees `all` must be none or auto",
+            ),
+            (
+                "eval-intent --data d --format taobao --trees auto",
+                "--trees auto fits trees: it goes with --model fit (a given model has its own)",
+            ),
+            ("eval-uci --data d --trees auto", "`eval-uci` takes no --trees"),
             (
                 "eval-intent --data a --data b --format otto",
                 "--data given more than once",

@@ -79,6 +79,8 @@ pub struct Hyperparameters {
     pub lambda: f64,
     /// The recency half-life in days (`None`: no weighting).
     pub half_life_days: Option<f64>,
+    /// Boosted trees kept (0 without `--trees auto`).
+    pub trees: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -100,8 +102,8 @@ pub struct Report {
 
 /// What `eval-intent` evaluates.
 pub enum Evaluated<'a> {
-    /// Fit on the training part.
-    Fit,
+    /// Fit on the training part; with boosted trees when `trees` (`--trees auto`).
+    Fit { trees: bool },
     /// This model as it is (named for the report).
     Given(&'a Model, String),
 }
@@ -109,12 +111,13 @@ pub enum Evaluated<'a> {
 pub fn evaluate(replay: &Replay, evaluated: &Evaluated) -> Report {
     let (train_sessions, eval_sessions) = time_split(replay, TRAIN_SHARE);
     let (model, fits, source) = match evaluated {
-        Evaluated::Fit => {
-            let trained = train::fit_model(replay, &train_sessions);
+        Evaluated::Fit { trees } => {
+            let trained = train::fit_model(replay, &train_sessions, *trees);
             let chosen = |fit: &train::TaskFit| {
                 Some(Hyperparameters {
                     lambda: fit.choice.lambda,
                     half_life_days: fit.half_life_days,
+                    trees: fit.trees.trees,
                 })
             };
             let fits = [chosen(&trained.intent), chosen(&trained.abandonment)];
@@ -319,9 +322,10 @@ impl TaskReport {
             self.train_samples,
             self.train_positive_rate,
             self.fitted.map_or(String::new(), |f| format!(
-                "; model L2 lambda {}, recency half-life {}",
+                "; model L2 lambda {}, recency half-life {}, {} boosted trees",
                 f.lambda,
-                train::half_life_text(f.half_life_days)
+                train::half_life_text(f.half_life_days),
+                f.trees
             )),
         );
         out.push_str(&format!(
@@ -481,7 +485,7 @@ mod tests {
     #[test]
     fn a_fitted_model_beats_the_base_rate_with_a_visitor_bootstrap() {
         let replay = synthetic_replay(60, 10, 0.0);
-        let report = evaluate(&replay, &Evaluated::Fit);
+        let report = evaluate(&replay, &Evaluated::Fit { trees: false });
         let intent = &report.intent;
         assert_eq!((report.train_sessions, report.eval_sessions), (420, 180));
         assert_eq!(
@@ -501,7 +505,7 @@ mod tests {
 
     #[test]
     fn the_cart_value_baseline_needs_prices() {
-        let unpriced = evaluate(&synthetic_replay(30, 10, 0.0), &Evaluated::Fit);
+        let unpriced = evaluate(&synthetic_replay(30, 10, 0.0), &Evaluated::Fit { trees: false });
         for task in [&unpriced.intent, &unpriced.abandonment] {
             assert_eq!(task.baselines[2], None, "{:?}", task.task);
             assert_eq!(task.differences[2], None);
@@ -511,14 +515,14 @@ mod tests {
         assert!(text.contains(NO_PRICES), "{text}");
         assert!(unpriced.to_json().contains("\"cart_value\":null"));
 
-        let priced = evaluate(&synthetic_replay(30, 10, 50.0), &Evaluated::Fit);
+        let priced = evaluate(&synthetic_replay(30, 10, 50.0), &Evaluated::Fit { trees: false });
         assert!(priced.intent.baselines[2].is_some() && priced.intent.differences[2].is_some());
         assert!(!priced.to_text().contains(NO_PRICES));
     }
 
     #[test]
     fn the_warning_leads_the_report() {
-        let mut report = evaluate(&synthetic_replay(20, 10, 0.0), &Evaluated::Fit);
+        let mut report = evaluate(&synthetic_replay(20, 10, 0.0), &Evaluated::Fit { trees: false });
         assert!(report.to_json().ends_with("\"in_sample_warning\":null}"));
         report.in_sample_warning = Some("IN-SAMPLE FIGURES: x".into());
         assert!(report.to_text().starts_with("WARNING: IN-SAMPLE FIGURES: x\n"));

@@ -79,7 +79,17 @@ fn softplus(z: f64) -> f64 {
 
 impl Fit {
     pub fn predict(&self, row: &[f64]) -> f64 {
-        sigmoid(self.bias + self.weights.iter().zip(row).map(|(w, x)| w * x).sum::<f64>())
+        sigmoid(self.logit(row))
+    }
+
+    /// `bias + Σ weights·x`: where boosted trees start ([`crate::boost`]).
+    pub fn logit(&self, row: &[f64]) -> f64 {
+        self.bias + self.weights.iter().zip(row).map(|(w, x)| w * x).sum::<f64>()
+    }
+
+    /// The logit of every row of `data`.
+    pub fn logits(&self, data: &Matrix) -> Vec<f64> {
+        (0..data.len()).map(|i| self.logit(data.row(i))).collect()
     }
 }
 

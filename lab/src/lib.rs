@@ -8,6 +8,7 @@
 //! | [`adapters`] | data files → spec events, row validation, `--on-error` |
 //! | [`replay`] | one Engine per visitor; sessions, labels, evaluation samples, the time split |
 //! | [`learn`] | L2 logistic regression by IRLS, λ chosen on a validation part |
+//! | [`boost`] | shallow trees boosted on the regression's logit, their count chosen likewise |
 //! | [`metrics`] | ROC AUC, PR AUC, log loss, Brier, ECE, bootstrap intervals, the seeded RNG |
 //! | [`train`] | `train-intent`: the two tasks' training sets and the model file |
 //! | [`eval`] | `eval-intent`: baselines and the report |
@@ -18,6 +19,7 @@
 
 pub mod adapters;
 pub mod bench;
+pub mod boost;
 pub mod cli;
 pub mod eval;
 pub mod learn;

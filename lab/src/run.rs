@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use cartsense::core::intent::{DEFAULT_MODEL, FEATURES, Model};
+use cartsense::core::intent::{DEFAULT_MODEL_FILE, FEATURES, Model};
 use cartsense::core::json::{self, Value};
 
 use crate::adapters::{self, Dataset, Problems};
@@ -12,7 +12,7 @@ use crate::cli::{Command, DataOptions, ModelChoice, USAGE};
 use crate::eval::{self, Evaluated};
 use crate::replay::{self, Replay};
 use crate::train::TrainingData;
-use crate::{bench, train, uci};
+use crate::{bench, boost, train, uci};
 
 /// What a model file's `about` says of its training data (`None` if it says nothing the lab
 /// recognises).
@@ -55,8 +55,13 @@ pub fn finish(outcome: Result<String, String>) -> std::process::ExitCode {
 pub fn run(command: Command, command_line: &str, warn: &mut dyn FnMut(&str)) -> Result<String, String> {
     match command {
         Command::Help => Ok(USAGE.to_string()),
-        Command::TrainIntent { data, out } => train_intent(&data, &out, command_line, warn),
-        Command::EvalIntent { data, model, json } => eval_intent(&data, &model, json, warn),
+        Command::TrainIntent { data, out, trees } => train_intent(&data, &out, trees, command_line, warn),
+        Command::EvalIntent {
+            data,
+            model,
+            trees,
+            json,
+        } => eval_intent(&data, &model, trees, json, warn),
         Command::EvalUci { data, json } => {
             let text = read_text(&data)?;
             let rows = uci::parse(&text).map_err(|e| format!("{}: {e}", data.display()))?;
@@ -104,12 +109,13 @@ fn file_name(path: &Path) -> String {
 fn train_intent(
     options: &DataOptions,
     out: &Path,
+    trees: bool,
     command_line: &str,
     warn: &mut dyn FnMut(&str),
 ) -> Result<String, String> {
     let (data, replayed) = load_and_replay(options, None, warn)?;
     let sessions = replay::by_start(&replayed);
-    let trained = train::fit_model(&replayed, &sessions);
+    let trained = train::fit_model(&replayed, &sessions, trees);
     let about = train::about(&file_name(&options.data), data.rows, &replayed, &trained, command_line);
     let mut text = trained.model.to_json(&about);
     text.push('\n');
@@ -146,6 +152,15 @@ fn train_intent(
             report.push_str(&format!(" {}: {loss:.5}", train::half_life_text(*half_life)));
         }
         report.push_str(&format!(" → {}\n", train::half_life_text(fit.half_life_days)));
+        if let Some(none) = fit.trees.validation.first() {
+            report.push_str(&format!(
+                "{name}: inner validation log loss with boosted trees: 0: {none:.5}, {}: {:.5} (of up to {}) → {} trees\n",
+                fit.trees.trees,
+                fit.trees.validation.get(fit.trees.trees).copied().unwrap_or(f64::NAN),
+                boost::MAX_TREES,
+                fit.trees.trees
+            ));
+        }
         if !fit.converged {
             warn(&format!("the {name} fit did not converge"));
         }
@@ -156,6 +171,7 @@ fn train_intent(
 fn eval_intent(
     options: &DataOptions,
     choice: &ModelChoice,
+    trees: bool,
     json: bool,
     warn: &mut dyn FnMut(&str),
 ) -> Result<String, String> {
@@ -165,7 +181,7 @@ fn eval_intent(
         ModelChoice::Default => Some((
             Model::default_model(),
             "the compiled-in default model".to_string(),
-            training_data(DEFAULT_MODEL),
+            training_data(DEFAULT_MODEL_FILE),
         )),
         ModelChoice::File(path) => {
             let text = read_text(path)?;
@@ -175,7 +191,7 @@ fn eval_intent(
     };
     let (_, replayed) = load_and_replay(options, given.as_ref().map(|(m, _, _)| m), warn)?;
     let evaluated = match &given {
-        None => Evaluated::Fit,
+        None => Evaluated::Fit { trees },
         Some((model, name, _)) => {
             // The page's own predictions during the replay must be what the lab scores.
             let differing = replayed

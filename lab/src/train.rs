@@ -16,6 +16,7 @@
 use cartsense::core::intent::{FEATURES, Logistic, Model, N_FEATURES};
 use cartsense::core::time;
 
+use crate::boost::{self, TreeChoice};
 use crate::learn::{self, Choice, Matrix};
 use crate::replay::{Replay, Sample, samples_of};
 
@@ -94,12 +95,14 @@ pub fn matrix(samples: &[(&Sample, bool)]) -> Matrix {
     m
 }
 
-/// One task's fit and how its λ and half-life were chosen.
+/// One task's fit and how its λ, half-life and trees were chosen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskFit {
     pub logistic: Logistic,
     /// The λ choice under the chosen half-life.
     pub choice: Choice,
+    /// How many boosted trees (none is a candidate), on the same inner split.
+    pub trees: TreeChoice,
     /// The chosen recency half-life in days (`None`: no weighting).
     pub half_life_days: Option<f64>,
     /// Each half-life of [`HALF_LIVES_DAYS`] with its best inner validation log loss.
@@ -111,8 +114,9 @@ pub struct TaskFit {
 
 /// Fits `task` on `sessions` (sorted by start time): λ and the recency half-life from an
 /// inner time split (the earliest [`INNER_FIT`] of the sessions fit, the rest validate), then
-/// a refit on all of them.
-pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task) -> TaskFit {
+/// on the same split how many trees to boost on the regression's logit, then a refit of both
+/// on all of them.
+pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task, trees: bool) -> TaskFit {
     let cut = ((sessions.len() as f64) * INNER_FIT).floor() as usize;
     let (early, late) = sessions.split_at(cut.min(sessions.len()));
     let early_samples = task_samples(replay, early, task);
@@ -132,18 +136,34 @@ pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task) -> TaskFit {
         }
     }
     let (half_life_days, choice) = best.unwrap_or_else(|| (None, learn::choose_lambda(&early_matrix, &late_matrix)));
+    let early_weights = recency_weights(&early_starts, half_life_days);
+    let early_fit = learn::fit_weighted(&early_matrix, early_weights.as_deref(), choice.lambda);
+    let trees = if trees {
+        boost::choose_trees(
+            &early_matrix,
+            early_weights.as_deref(),
+            early_fit.logits(&early_matrix),
+            &late_matrix,
+            early_fit.logits(&late_matrix),
+        )
+    } else {
+        TreeChoice::none()
+    };
     let all_samples = task_samples(replay, sessions, task);
     let all = matrix(&all_samples);
     let weights = recency_weights(&session_starts(replay, &all_samples), half_life_days);
     let fit = learn::fit_weighted(&all, weights.as_deref(), choice.lambda);
+    let boosted = boost::boost(&all, weights.as_deref(), fit.logits(&all), trees.trees);
     let mut weights = [0.0; N_FEATURES];
     weights.copy_from_slice(&fit.weights);
     TaskFit {
         logistic: Logistic {
             bias: fit.bias,
             weights,
+            trees: boosted,
         },
         choice,
+        trees,
         half_life_days,
         recency,
         samples: all.len(),
@@ -160,9 +180,11 @@ pub struct Trained {
     pub abandonment: TaskFit,
 }
 
-pub fn fit_model(replay: &Replay, sessions: &[usize]) -> Trained {
-    let intent = fit_task(replay, sessions, Task::Intent);
-    let abandonment = fit_task(replay, sessions, Task::Abandonment);
+/// Both tasks fitted on `sessions` (sorted by start time); boosted trees only with `trees`
+/// (`--trees auto`).
+pub fn fit_model(replay: &Replay, sessions: &[usize], trees: bool) -> Trained {
+    let intent = fit_task(replay, sessions, Task::Intent, trees);
+    let abandonment = fit_task(replay, sessions, Task::Abandonment, trees);
     Trained {
         model: Model {
             intent: intent.logistic.clone(),
@@ -256,12 +278,17 @@ pub fn half_life_text(half_life_days: Option<f64>) -> String {
 pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, command: &str) -> String {
     let part = |name: &str, t: &TaskFit| {
         format!(
-            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}) and recency half-life {}, by validation log loss",
+            "{name}: {} samples, {} positive, L2 lambda {} (of {:?}) and recency half-life {}{}, by validation log loss",
             t.samples,
             t.positives,
             t.choice.lambda,
             learn::LAMBDAS,
             half_life_text(t.half_life_days),
+            if t.trees.validation.is_empty() {
+                String::new()
+            } else {
+                format!(", with {} boosted trees (of 0 to {})", t.trees.trees, boost::MAX_TREES)
+            },
         )
     };
     let purchased = replay.sessions.iter().filter(|s| s.purchased).count();
@@ -283,12 +310,22 @@ pub fn about(data_name: &str, rows: usize, replay: &Replay, trained: &Trained, c
         "Trained by cartsense-lab on {data_name}: {rows} rows, {} events replayed, {} sessions ({} with an order) \
          at the Engine's 30-minute split. Logistic regressions fitted by IRLS on standardised features, folded back \
          to raw features; L2 strength and a recency weighting of the samples (2^(-age/half-life), half-life {}) chosen \
-         on an inner time split (earliest 80 % of the sessions fit, latest 20 % validate), then refitted on all \
+         on an inner time split (earliest 80 % of the sessions fit, latest 20 % validate){}, then refitted on all \
          sessions. {}; {}.{constant} {} Command: {command}",
         replay.events,
         replay.sessions.len(),
         purchased,
         HALF_LIVES_DAYS.map(half_life_text).join(", "),
+        if trained.intent.trees.validation.is_empty() && trained.abandonment.trees.validation.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", and on the same split how many regression trees (depth {}, learning rate {}) to boost on the \
+                 regression's logit (--trees auto)",
+                boost::DEPTH,
+                boost::LEARNING_RATE
+            )
+        },
         part("intent", &trained.intent),
         part("abandonment", &trained.abandonment),
         TrainingData {
@@ -393,7 +430,7 @@ mod tests {
         // samples up is the better fit, and the refit on all data keeps it.
         let replay = drifting_replay(10.0, 7.0, 21);
         let sessions = crate::replay::by_start(&replay);
-        let fit = fit_task(&replay, &sessions, Task::Intent);
+        let fit = fit_task(&replay, &sessions, Task::Intent, false);
         assert_eq!(fit.recency.len(), HALF_LIVES_DAYS.len());
         assert_eq!(fit.recency[0].0, None);
         let chosen = fit.half_life_days;
@@ -410,7 +447,7 @@ mod tests {
 
         // no drift: the slope never flips, and the shipped slope is the old one
         let steady = drifting_replay(10.0, 11.0, 21);
-        let fit = fit_task(&steady, &crate::replay::by_start(&steady), Task::Intent);
+        let fit = fit_task(&steady, &crate::replay::by_start(&steady), Task::Intent, false);
         assert!(
             fit.logistic.weights[crate::replay::feature("product_views")] > 1.0,
             "{:?}",

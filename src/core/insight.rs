@@ -199,10 +199,12 @@ mod tests {
             intent: Logistic {
                 bias: -3.0,
                 weights: intent,
+                trees: Vec::new(),
             },
             abandonment: Logistic {
                 bias: 0.0,
                 weights: abandonment,
+                trees: Vec::new(),
             },
         }
     }

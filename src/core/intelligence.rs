@@ -948,7 +948,11 @@ pub(crate) fn scripted_options() -> String {
     for (i, w) in weights.iter_mut().enumerate() {
         *w = (i as f64 - 9.5) / 7.0;
     }
-    let logistic = intent::Logistic { bias: -1.25, weights };
+    let logistic = intent::Logistic {
+        bias: -1.25,
+        weights,
+        trees: Vec::new(),
+    };
     let model = Model {
         intent: logistic.clone(),
         abandonment: logistic,

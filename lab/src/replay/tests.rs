@@ -90,10 +90,15 @@ fn the_page_prediction_is_the_model_applied_to_the_features() {
     weights[feature("product_views")] = -0.4;
     weights[feature("hour_sin")] = 0.2;
     let model = Model {
-        intent: Logistic { bias: -2.0, weights },
+        intent: Logistic {
+            bias: -2.0,
+            weights,
+            trees: Vec::new(),
+        },
         abandonment: Logistic {
             bias: 0.5,
             weights: [0.05; N_FEATURES],
+            trees: Vec::new(),
         },
     };
     let replayed = run(

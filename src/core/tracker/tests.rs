@@ -638,7 +638,11 @@ pub(crate) fn scripted_bytes() -> String {
     for (i, w) in weights.iter_mut().enumerate() {
         *w = (i as f64 - 9.5) / 7.0;
     }
-    let logistic = crate::core::intent::Logistic { bias: -1.25, weights };
+    let logistic = crate::core::intent::Logistic {
+        bias: -1.25,
+        weights,
+        trees: Vec::new(),
+    };
     engine.intelligence_mut().set_model(crate::core::intent::Model {
         intent: logistic.clone(),
         abandonment: logistic,
@@ -945,14 +949,14 @@ fn profile_reports_interests_scores_cart_and_session() {
 fn a_bad_model_file_is_refused_with_a_warning_and_the_default_stays() {
     let mut world = World::default();
     let mut engine = world.engine(
-        r#"{"endpoint":"/b","model":{"format":"cartsense-intent-model","version":2}}"#,
+        r#"{"endpoint":"/b","model":{"format":"cartsense-intent-model","version":3}}"#,
         36,
         T0,
     );
     let effects = json::parse(&engine.drain(T0, false)).unwrap();
     assert_eq!(
         effects.get("warn").unwrap().to_json(),
-        r#"["model: version must be 1 (this cartsense reads version 1); the default model is used"]"#
+        r#"["model: version must be 1 or 2 (this cartsense reads versions 1 and 2); the default model is used"]"#
     );
     assert_eq!(
         json::parse(&engine.drain(T0, false)).unwrap().get("warn"),
