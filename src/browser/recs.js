@@ -97,6 +97,7 @@ class Recommendations {
   #shown = new WeakMap(); // container → the list it last reported shown
   #widget; // recs-widget.js, once imported
   #basis; // what the last fill was asked from: the session's views, cart, orders and top categories
+  #listeners = new AbortController(); // the widget's click listeners, removed by dispose()
 
   constructor(handle, lookup, session) {
     this.#handle = handle;
@@ -168,6 +169,7 @@ class Recommendations {
           catalogue: this.#lookup,
           onShown: (listId, products) => this.#onShown(container, listId, products),
           onClick: (listId, product, position) => this.#onClick(listId, product, position),
+          signal: this.#listeners.signal,
         });
       } catch (error) {
         this.#session.warn(`data-cs-recs="${kind}": the widget failed (${error.message})`);
@@ -193,6 +195,7 @@ class Recommendations {
 
   dispose() {
     cancelAnimationFrame(this.#frame);
+    this.#listeners.abort(); // a click on a card shown by this instance now reports nothing
     this.#handle?.free();
     this.#handle = undefined;
   }
