@@ -141,8 +141,7 @@ function limitOf(container) {
 }
 
 /** The list id events carry: "<kind>", or "similar:<productId>" for the product it is about. */
-function listIdOf(container) {
-  const kind = container.getAttribute('data-cs-recs') || 'recommended';
+function listIdOf(container, kind) {
   if (kind != 'similar') return kind;
   const product =
     container.getAttribute('data-cs-product') ||
@@ -171,11 +170,13 @@ function onContainerClick(event) {
  * with no cards it gets `data-cs-empty`. `onShown(listId, products)` runs when the cards shown
  * change; `onClick(listId, product, position)` on a click on a card link (position is 1-based).
  * The click listener is removed when `signal` (the recs instance's, aborted by its dispose())
- * aborts.
+ * aborts. A container whose data-cs-recs names no kind is an error, and is left untouched.
  */
 export function fill(container, items, { catalogue, onShown, onClick, signal } = {}) {
   if (!(container instanceof Element)) throw new TypeError('cartsense recommendations: container must be an Element');
   if (!Array.isArray(items)) throw new TypeError('cartsense recommendations: items must be an array');
+  const kind = container.getAttribute('data-cs-recs');
+  if (!kind?.trim()) throw new Error("cartsense recommendations: the container's data-cs-recs must name a kind");
   const template = cardTemplate(container);
   const limit = limitOf(container);
 
@@ -213,7 +214,7 @@ export function fill(container, items, { catalogue, onShown, onClick, signal } =
     container.removeEventListener('click', listen);
     container.addEventListener('click', (listen = (event) => onContainerClick(event)), { signal });
   }
-  const listId = listIdOf(container);
+  const listId = listIdOf(container, kind);
   const signature = listId + ' ' + products.map((p) => p.product_id).join(' ');
   rendered.set(container, { cards, products, listId, onClick, signature, signal, listen });
   if (cards.length && signature != previous?.signature) {

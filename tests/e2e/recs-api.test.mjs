@@ -317,6 +317,29 @@ test("dispose() removes the widget's click listener: a click then sends nothing,
   assert.deepEqual(log, []);
 });
 
+test('an empty data-cs-recs="" is warned about once, naming the container, which is left untouched', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openPage(t, 'recs-empty-kind');
+  const markup = '<h2>Suggestions</h2><template><a data-cs-field="url"><span data-cs-field="name"></span></a></template>';
+  await page.evaluate((markup) => {
+    document.body.insertAdjacentHTML('beforeend', `<section class="shelf recs" data-cs-recs="">${markup}</section>`);
+  }, markup);
+  await loadShelf(page);
+  // Refills (a profile change, a page() call) meet the same container again.
+  await page.evaluate(async () => {
+    window.tracker.track('Product Viewed', { product_id: '21401211', price: 82.37 });
+    window.tracker.page();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
+  });
+  const empty = await page.evaluate(() => {
+    const shelf = document.querySelector('[data-cs-recs=""]');
+    return { html: shelf.innerHTML, attributes: shelf.getAttributeNames() };
+  });
+  assert.deepEqual(empty, { html: markup, attributes: ['class', 'data-cs-recs'] }, 'no cards, no data-cs-empty, no listener state');
+  const message =
+    'cartsense: data-cs-recs="" on section.shelf.recs: must name a kind: similar, bought_together, for_you, recently_viewed or cart_completion';
+  assert.deepEqual(log, [`console.warning: ${message}`], 'one warning, not one per refill');
+});
+
 // Issue 6's target: a 100,000-item × 20 model loads (parse and validate) in ≤ 30 ms in the
 // browser. A figure, not an assertion (a shared machine would make it flaky). The model is
 // written by `CARTSENSE_RECS_BENCH_MODEL=target/recs-bench.bin cargo test --release --lib
