@@ -325,8 +325,8 @@ const recsState = (page) =>
 
 test("demo: a product page fills its similar shelf, and a card's click is stored with its list_id and position", TEST_TIMEOUT, async (t) => {
   const { page, log } = await demoPage(t);
-  // Layout shifts, and when the shelf first got cards: the shop's own first render (header and
-  // footer drawn after catalog.json) shifts the page before that; the recommendations must not.
+  // Layout shifts, and when the shelf first got cards: filling the shelf must not shift the page
+  // (the shop's own first render, before that, is demo-layout.test.mjs's).
   await page.addInitScript(() => {
     window.shifts = [];
     new PerformanceObserver((list) => {
