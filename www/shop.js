@@ -224,22 +224,16 @@ export function notFound(title, text) {
     h('a', { class: 'btn', href: 'index.html' }, 'Back to the shop')));
 }
 
+/** Completes the header, which is static in each page's HTML (so that nothing moves when the
+ * catalogue arrives): the category links, into the row CSS reserves for them, and the cart count. */
 export function renderHeader(current) {
-  const header = document.getElementById('site-header');
-  const cartLink = h('a', { class: 'cart-link', href: 'cart.html', 'aria-current': document.body.dataset.page === 'cart' ? 'page' : null },
-    icon(CART_ICON), h('span', { class: 'cart-label' }, 'Cart'), h('span', { id: 'cart-count', class: 'badge' }, '0'));
-  header.replaceChildren(
-    h('div', { class: 'container bar' },
-      h('a', { class: 'logo', href: 'index.html' }, h('span', { class: 'logo-mark', 'aria-hidden': 'true' }, 'cs'),
-        h('span', { class: 'logo-text' }, 'cartsense', h('span', { class: 'logo-demo' }, ' demo'))),
-      h('p', { class: 'bar-note' }, 'Free shipping on orders over $100'),
-      cartLink),
-    h('nav', { class: 'cat-nav', 'aria-label': 'Categories' },
-      h('ul', { class: 'container' }, catalog.categories.map((c) =>
-        h('li', {}, h('a', { href: categoryHref(c.code), 'aria-current': c.code === current ? 'page' : null }, c.name))))));
+  document.querySelector('#site-header .cat-nav ul').replaceChildren(...catalog.categories.map((c) =>
+    h('li', {}, h('a', { href: categoryHref(c.code), 'aria-current': c.code === current ? 'page' : null }, c.name))));
   updateBadge();
 }
 
+/** The footer, drawn with the page's content: an empty footer takes no space (style.css), so
+ * that it does not sit in the first screen while the page loads and then move down. */
 export function renderFooter() {
   document.getElementById('site-footer').replaceChildren(h('div', { class: 'container footer-inner' },
     h('p', {}, h('strong', {}, 'cartsense demo'), ' — a static demo shop instrumented with cartsense autocapture. Nothing is sold or charged.'),

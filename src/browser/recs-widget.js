@@ -141,8 +141,7 @@ function limitOf(container) {
 }
 
 /** The list id events carry: "<kind>", or "similar:<productId>" for the product it is about. */
-function listIdOf(container) {
-  const kind = container.getAttribute('data-cs-recs') || 'recommended';
+function listIdOf(container, kind) {
   if (kind != 'similar') return kind;
   const product =
     container.getAttribute('data-cs-product') ||
@@ -150,8 +149,9 @@ function listIdOf(container) {
   return product ? `${kind}:${product}` : kind;
 }
 
-// One delegated listener per container: a click on a link in a card is a Product Clicked
-// (Enter on a focused card link is a click too). It runs before the navigation it starts.
+// One delegated listener per container and recs instance: a click on a link in a card is a
+// Product Clicked (Enter on a focused card link is a click too). It runs before the navigation
+// it starts.
 function onContainerClick(event) {
   const state = rendered.get(event.currentTarget);
   const target = event.target instanceof Element ? event.target : event.target?.parentElement;
@@ -169,10 +169,14 @@ function onContainerClick(event) {
  * replaced in place and the container keeps its height, so an update causes no layout shift;
  * with no cards it gets `data-cs-empty`. `onShown(listId, products)` runs when the cards shown
  * change; `onClick(listId, product, position)` on a click on a card link (position is 1-based).
+ * The click listener is removed when `signal` (the recs instance's, aborted by its dispose())
+ * aborts. A container whose data-cs-recs names no kind is an error, and is left untouched.
  */
-export function fill(container, items, { catalogue, onShown, onClick } = {}) {
+export function fill(container, items, { catalogue, onShown, onClick, signal } = {}) {
   if (!(container instanceof Element)) throw new TypeError('cartsense recommendations: container must be an Element');
   if (!Array.isArray(items)) throw new TypeError('cartsense recommendations: items must be an array');
+  const kind = container.getAttribute('data-cs-recs');
+  if (!kind?.trim()) throw new Error("cartsense recommendations: the container's data-cs-recs must name a kind");
   const template = cardTemplate(container);
   const limit = limitOf(container);
 
@@ -202,10 +206,17 @@ export function fill(container, items, { catalogue, onShown, onClick } = {}) {
   for (const card of old) card.remove();
   container.toggleAttribute('data-cs-empty', cards.length == 0);
 
-  if (!previous) container.addEventListener('click', onContainerClick);
-  const listId = listIdOf(container);
+  // A new recs instance's fill (a new tracker on the page) replaces the old one's listener: one
+  // click, one event. A new function each time: in Chromium, aborting a signal removes the
+  // listener with that function even if it has been added again since under another signal.
+  let listen = previous?.listen;
+  if (!previous || previous.signal != signal) {
+    container.removeEventListener('click', listen);
+    container.addEventListener('click', (listen = (event) => onContainerClick(event)), { signal });
+  }
+  const listId = listIdOf(container, kind);
   const signature = listId + ' ' + products.map((p) => p.product_id).join(' ');
-  rendered.set(container, { cards, products, listId, onClick, signature });
+  rendered.set(container, { cards, products, listId, onClick, signature, signal, listen });
   if (cards.length && signature != previous?.signature) {
     onShown?.(
       listId,

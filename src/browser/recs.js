@@ -17,6 +17,8 @@ const DEFAULT_LIMIT = 4;
 // (80 products described, 6,493 in the model) asking for 3× filled 34 of the 80 product pages'
 // four-card shelves, 10× fills all 80.
 const OVERASK = 10;
+// What a data-cs-recs may name: the engine's kinds (src/core/recs/page.rs, Kind).
+const KINDS = 'similar, bought_together, for_you, recently_viewed or cart_completion';
 
 const fail = (message) => {
   throw new Error('loadRecommendations: ' + message);
@@ -97,6 +99,8 @@ class Recommendations {
   #shown = new WeakMap(); // container → the list it last reported shown
   #widget; // recs-widget.js, once imported
   #basis; // what the last fill was asked from: the session's views, cart, orders and top categories
+  #listeners = new AbortController(); // the widget's click listeners, removed by dispose()
+  #warned = new WeakMap(); // container → the last problem reported about it
 
   constructor(handle, lookup, session) {
     this.#handle = handle;
@@ -153,6 +157,11 @@ class Recommendations {
     for (const container of containers) {
       if (!this.#handle) return; // disposed meanwhile
       const kind = container.getAttribute('data-cs-recs');
+      // An empty kind is a markup slip, not a default: the container is left as the shop wrote it.
+      if (!kind.trim()) {
+        this.#warn(container, 'must name a kind: ' + KINDS);
+        continue;
+      }
       const cards = Number(container.getAttribute('data-cs-limit') || DEFAULT_LIMIT);
       const limit = Number.isInteger(cards) && cards >= 1 ? Math.min(cards * OVERASK, 100) : cards; // else the query names it
       const productId = container.getAttribute('data-cs-product') || pageProduct || undefined;
@@ -160,7 +169,7 @@ class Recommendations {
       try {
         items = this.recommend({ kind, limit, ...(productId && { productId }) });
       } catch (error) {
-        this.#session.warn(`data-cs-recs="${kind}": ${error.message}`);
+        this.#warn(container, error.message);
         continue;
       }
       try {
@@ -168,11 +177,22 @@ class Recommendations {
           catalogue: this.#lookup,
           onShown: (listId, products) => this.#onShown(container, listId, products),
           onClick: (listId, product, position) => this.#onClick(listId, product, position),
+          signal: this.#listeners.signal,
         });
       } catch (error) {
-        this.#session.warn(`data-cs-recs="${kind}": the widget failed (${error.message})`);
+        this.#warn(container, `the widget failed (${error.message})`);
       }
     }
+  }
+
+  /** A problem with a container, named by its tag and id (or classes); once, not on every
+   * refill (each profile change and page() call). */
+  #warn(container, problem) {
+    const name = container.localName + (container.id ? '#' + container.id : [...container.classList].map((c) => '.' + c).join(''));
+    const message = `data-cs-recs="${container.getAttribute('data-cs-recs')}" on ${name}: ${problem}`;
+    if (this.#warned.get(container) == message) return;
+    this.#warned.set(container, message);
+    this.#session.warn(message);
   }
 
   /** `Product List Viewed`, once per change of what the container shows. */
@@ -193,6 +213,7 @@ class Recommendations {
 
   dispose() {
     cancelAnimationFrame(this.#frame);
+    this.#listeners.abort(); // a click on a card shown by this instance now reports nothing
     this.#handle?.free();
     this.#handle = undefined;
   }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  REPO, useDemo, requireBuilt, openBlankPage, waitForItems, tracks, summarize, TEST_TIMEOUT,
+  REPO, useDemo, requireBuilt, openBlankPage, waitForItems, settle, tracks, summarize, TEST_TIMEOUT,
 } from './harness.mjs';
 
 const demo = useDemo();
@@ -255,6 +255,89 @@ test('after a load the shell fills [data-cs-recs] containers, and a shown list a
     [clicks[0].properties.product_id, clicks[0].properties.position, clicks[0].properties.url?.endsWith('#' + shown[1][0])],
     [shown[1][0], 2, true],
   );
+});
+
+/** Adds a `similar` shelf (#similar, about the phone) to the page and loads the demo model into
+ * window.tracker with a catalogue that describes every product (as hash links: a click does
+ * not navigate); resolves when the shelf has cards. */
+const loadShelf = (page) =>
+  page.evaluate(async (phone) => {
+    if (!document.querySelector('#similar')) {
+      document.body.insertAdjacentHTML(
+        'beforeend',
+        `<section id="similar" data-cs-recs="similar" data-cs-product="${phone.product_id}" data-cs-limit="3">
+           <template><a data-cs-field="url"><span data-cs-field="name"></span></a></template></section>`,
+      );
+    }
+    const before = document.querySelector('#similar [data-cs-position]');
+    await window.tracker.loadRecommendations('/www/recs.bin', { catalogue: (id) => ({ name: 'Product ' + id, url: '#' + id }) });
+    const card = () => document.querySelector('#similar [data-cs-position]');
+    while (!card() || card() == before) await new Promise((resolve) => setTimeout(resolve, 20));
+  }, PHONE);
+
+test("dispose() removes the widget's click listener: a click then sends nothing, and a new tracker's shelf reports each click once", TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openPage(t, 'recs-dispose');
+  // The listeners Chromium holds on the shelf (DevTools' getEventListeners), not a proxy of them.
+  const cdp = await page.context().newCDPSession(page);
+  const clickListeners = async () => {
+    const { result } = await cdp.send('Runtime.evaluate', { expression: "document.querySelector('#similar')" });
+    const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
+    return listeners.filter((listener) => listener.type == 'click').length;
+  };
+  const clickCard = () => page.evaluate(() => document.querySelector('#similar [data-cs-position="2"] a, #similar a[data-cs-position="2"]').click());
+
+  await loadShelf(page);
+  assert.equal(await clickListeners(), 1, 'the filled shelf listens for clicks');
+  const first = await page.evaluate(() => {
+    const id = window.tracker.anonymousId;
+    window.tracker.dispose();
+    return id;
+  });
+  assert.equal(await clickListeners(), 0, "dispose() removed the shelf's click listener");
+  await clickCard();
+  assert.deepEqual(log, [], 'a click after dispose() throws nothing and warns nothing');
+
+  // A new tracker on the same page fills the same shelf: one listener, one event per click.
+  const second = await page.evaluate(async () => {
+    const { init } = await import('/pkg/index.js');
+    window.tracker = await init({ endpoint: '/v1/batch', writeKey: 'recs-dispose-2', storage: 'memory', flushInterval: 200 });
+    return window.tracker.anonymousId;
+  });
+  await loadShelf(page);
+  assert.equal(await clickListeners(), 1, "the new tracker's shelf has one click listener");
+  await clickCard();
+  await page.evaluate(() => window.tracker.flush());
+  await waitForItems(demo.collector.db, "the new tracker's click", (all) =>
+    tracks(all, 'Product Clicked').some((item) => item.anonymousId == second),
+  );
+  const items = await settle(demo.collector.db); // and whatever a second listener would have sent
+  const clicks = (anonymousId) => tracks(items, 'Product Clicked').filter((item) => item.anonymousId == anonymousId);
+  assert.equal(clicks(first).length, 0, `nothing from the disposed tracker: ${summarize(items)}`);
+  assert.equal(clicks(second).length, 1, `one click, one event: ${summarize(items)}`);
+  assert.deepEqual(log, []);
+});
+
+test('an empty data-cs-recs="" is warned about once, naming the container, which is left untouched', TEST_TIMEOUT, async (t) => {
+  const { page, log } = await openPage(t, 'recs-empty-kind');
+  const markup = '<h2>Suggestions</h2><template><a data-cs-field="url"><span data-cs-field="name"></span></a></template>';
+  await page.evaluate((markup) => {
+    document.body.insertAdjacentHTML('beforeend', `<section class="shelf recs" data-cs-recs="">${markup}</section>`);
+  }, markup);
+  await loadShelf(page);
+  // Refills (a profile change, a page() call) meet the same container again.
+  await page.evaluate(async () => {
+    window.tracker.track('Product Viewed', { product_id: '21401211', price: 82.37 });
+    window.tracker.page();
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50)));
+  });
+  const empty = await page.evaluate(() => {
+    const shelf = document.querySelector('[data-cs-recs=""]');
+    return { html: shelf.innerHTML, attributes: shelf.getAttributeNames() };
+  });
+  assert.deepEqual(empty, { html: markup, attributes: ['class', 'data-cs-recs'] }, 'no cards, no data-cs-empty, no listener state');
+  const message =
+    'cartsense: data-cs-recs="" on section.shelf.recs: must name a kind: similar, bought_together, for_you, recently_viewed or cart_completion';
+  assert.deepEqual(log, [`console.warning: ${message}`], 'one warning, not one per refill');
 });
 
 // Issue 6's target: a 100,000-item × 20 model loads (parse and validate) in ≤ 30 ms in the

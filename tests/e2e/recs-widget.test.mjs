@@ -142,15 +142,23 @@ test('the template is filled as text, with safe URLs only, skipping what the cat
     const missing = document.createElement('div');
     missing.setAttribute('data-cs-recs', 'for_you');
     missing.setAttribute('data-cs-template', 'no-such-template');
+    // An empty kind is no list id of its own (it was "recommended"): refused, the container left as it is.
+    const noKind = document.createElement('section');
+    noKind.setAttribute('data-cs-recs', '');
+    const items = [{ product_id: 'P1', score: 1, reason: 'test' }];
     return [
       attempt(() => window.widget.fill(null, [])),
       attempt(() => window.widget.fill(document.querySelector('#similar'), 'P1')),
       attempt(() => window.widget.fill(missing, [])),
+      attempt(() => window.widget.fill(noKind, items, { catalogue: { P1: { name: 'First', url: '#p1' } }, ...window.record })),
+      noKind.outerHTML,
     ];
   });
   assert.match(errors[0], /container must be an Element/);
   assert.match(errors[1], /items must be an array/);
   assert.match(errors[2], /data-cs-template="no-such-template" names no <template>/);
+  assert.match(errors[3], /data-cs-recs must name a kind/);
+  assert.equal(errors[4], '<section data-cs-recs=""></section>');
 });
 
 test('onShown and onClick get the list id and 1-based positions; cards work from the keyboard', TEST_TIMEOUT, async (t) => {
@@ -317,8 +325,8 @@ const recsState = (page) =>
 
 test("demo: a product page fills its similar shelf, and a card's click is stored with its list_id and position", TEST_TIMEOUT, async (t) => {
   const { page, log } = await demoPage(t);
-  // Layout shifts, and when the shelf first got cards: the shop's own first render (header and
-  // footer drawn after catalog.json) shifts the page before that; the recommendations must not.
+  // Layout shifts, and when the shelf first got cards: filling the shelf must not shift the page
+  // (the shop's own first render, before that, is demo-layout.test.mjs's).
   await page.addInitScript(() => {
     window.shifts = [];
     new PerformanceObserver((list) => {
