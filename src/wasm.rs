@@ -396,6 +396,12 @@ pub(crate) mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn a_model_with_trees_gives_the_same_probability_as_natively() {
+        use crate::core::intent::tests::{TREE_MODEL_BITS, tree_model_probability};
+        assert_eq!(tree_model_probability().to_bits(), TREE_MODEL_BITS);
+    }
+
+    #[wasm_bindgen_test]
     fn the_insight_handle_gives_the_same_profiles_as_natively() {
         use crate::core::intelligence::SCRIPTED_PROFILE_FINGERPRINT;
         assert_eq!(fnv1a(&scripted_insight_bytes()), SCRIPTED_PROFILE_FINGERPRINT);

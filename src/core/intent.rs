@@ -442,7 +442,7 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::signal::Product;
 
@@ -598,6 +598,33 @@ mod tests {
             trees: vec![tree.clone(), tree],
         };
         assert_eq!(logistic.probability(&x), num::sigmoid(1.0), "-1 + 1 + 1");
+    }
+
+    /// The probability of a fixed model with trees on fixed features; its bits are
+    /// [`TREE_MODEL_BITS`] natively and in the page (a binding test in `src/wasm.rs` runs it in
+    /// Chromium).
+    pub(crate) fn tree_model_probability() -> f64 {
+        let mut weights = [0.0; N_FEATURES];
+        let mut x = [0.0; N_FEATURES];
+        for i in 0..N_FEATURES {
+            weights[i] = (i as f64 - 9.5) / 70.0;
+            x[i] = num::ln1p(i as f64 * 1.37);
+        }
+        x[7] = 1.0;
+        let logistic = Logistic {
+            bias: -1.25,
+            weights,
+            trees: vec![cart_tree(), cart_tree()],
+        };
+        logistic.probability(&x)
+    }
+
+    pub(crate) const TREE_MODEL_BITS: u64 = 0x3fec_7ad6_eccd_a3b8;
+
+    #[test]
+    fn a_model_with_trees_gives_the_same_bits_everywhere() {
+        let p = tree_model_probability();
+        assert_eq!(p.to_bits(), TREE_MODEL_BITS, "{p} = {:#x}", p.to_bits());
     }
 
     #[test]
