@@ -51,14 +51,26 @@ fn synthetic() -> Vec<ItemEntry> {
             let mut scores: Vec<u16> = (0..SIMILAR + BOUGHT).map(|_| (rng.next() % 65535) as u16 + 1).collect();
             scores[..SIMILAR].sort_unstable_by(|a, b| b.cmp(a));
             scores[SIMILAR..].sort_unstable_by(|a, b| b.cmp(a));
+            // an item is in a list once: draw again on a repeat
+            let list = |rng: &mut Rng, scores: &[u16]| {
+                let mut out: Vec<(u32, u16)> = Vec::with_capacity(scores.len());
+                for score in scores {
+                    let mut n = neighbour(rng);
+                    while out.iter().any(|(m, _)| *m == n) {
+                        n = neighbour(rng);
+                    }
+                    out.push((n, *score));
+                }
+                out
+            };
             ItemEntry {
                 id: format!("{:08}", 10_000_000 + i * 7),
                 category: Some(format!("category.{category}")),
                 brand: Some(format!("brand{}", rng.next() % BRANDS)),
                 price: Some(f64::from(rng.next() % 100_000) / 100.0),
                 popularity: (rng.next() % 65536) as u16,
-                similar: scores[..SIMILAR].iter().map(|s| (neighbour(&mut rng), *s)).collect(),
-                bought_together: scores[SIMILAR..].iter().map(|s| (neighbour(&mut rng), *s)).collect(),
+                similar: list(&mut rng, &scores[..SIMILAR]),
+                bought_together: list(&mut rng, &scores[SIMILAR..]),
             }
         })
         .collect()

@@ -145,7 +145,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
     const flipped = good.slice();
     flipped[Math.floor(flipped.length / 2)] ^= 0x40;
     const version = good.slice();
-    version[4] = 2; // the format version, little-endian u16 at offset 4
+    version[4] = 3; // the format version, little-endian u16 at offset 4
     const out = {};
     for (const [name, source] of Object.entries({ truncated, flipped, version, missing: '/www/no-such-model.bin', wrongType: 42 })) {
       try {
@@ -167,7 +167,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
   assert.match(outcomes.flipped, /^true: loadRecommendations: recommendations model: .*checksum/);
   assert.equal(
     outcomes.version,
-    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)',
+    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)',
   );
   assert.match(outcomes.missing, /^true: loadRecommendations: the model \/www\/no-such-model\.bin could not be fetched \(HTTP 404\)$/);
   assert.equal(outcomes.wrongType, 'true: loadRecommendations: the model must be a URL, an ArrayBuffer or a Uint8Array');
