@@ -199,10 +199,9 @@ fn read_items(r: &mut Reader, counts: [u32; 4], k: u16) -> Result<Vec<Item>, Err
 #[inline(always)]
 fn read_neighbours(r: &mut Reader, items: &[Item], scores: &[u8], n_items: u32) -> Result<Vec<(u32, u16)>, Error> {
     let out_of_range = || invalid("a neighbour's item index is out of range");
-    // filled in place rather than pushed: a third faster in the browser
-    let mut neighbours = vec![(0u32, 0u16); scores.len()];
-    let mut slots = neighbours.iter_mut().map(|slot| &mut slot.0);
-    let mut slot = || slots.next().ok_or_else(|| invalid(SIZES));
+    let mut neighbours = Vec::with_capacity(scores.len());
+    let mut scores = scores.iter().map(|score| unquantise(*score));
+    let mut score = || scores.next().unwrap_or(0);
     for (index, item) in items.iter().enumerate() {
         for count in [item.similar, item.bought] {
             if count == 0 {
@@ -213,19 +212,16 @@ fn read_neighbours(r: &mut Reader, items: &[Item], scores: &[u8], n_items: u32) 
                 return Err(out_of_range());
             }
             let mut previous = first as u32;
-            *slot()? = previous;
+            neighbours.push((previous, score()));
             for _ in 1..count {
                 let next = u64::from(previous) + 1 + u64::from(r.short_varint()?);
                 if next >= u64::from(n_items) {
                     return Err(out_of_range());
                 }
                 previous = next as u32;
-                *slot()? = previous;
+                neighbours.push((previous, score()));
             }
         }
-    }
-    for (entry, score) in neighbours.iter_mut().zip(scores) {
-        entry.1 = unquantise(*score);
     }
     Ok(neighbours)
 }
@@ -353,7 +349,7 @@ impl<'a> Reader<'a> {
         }
         Err(invalid("a number is longer than 32 bits"))
     }
-    /// [`Reader::varint`] with the one- and two-byte cases inlined, for the neighbour gaps:
+    /// [`Reader::varint`] with the one- to three-byte cases inlined, for the neighbour gaps:
     /// millions of them, and the call was a third of the load time.
     #[inline(always)]
     fn short_varint(&mut self) -> Result<u32, Error> {
@@ -365,6 +361,10 @@ impl<'a> Reader<'a> {
             Some([a, b, ..]) if *b < 0x80 => {
                 self.at += 2;
                 Ok(u32::from(a & 0x7f) | u32::from(*b) << 7)
+            }
+            Some([a, b, c, ..]) if *c < 0x80 => {
+                self.at += 3;
+                Ok(u32::from(a & 0x7f) | u32::from(b & 0x7f) << 7 | u32::from(*c) << 14)
             }
             _ => self.varint(),
         }

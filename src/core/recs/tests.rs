@@ -961,7 +961,8 @@ mod page_queries {
 }
 
 /// A model of `items` items, each with `similar` co-viewed neighbours (descending scores)
-/// and a quarter as many bought-together ones, in 500 categories and 2,000 brands.
+/// and a quarter as many bought-together ones, in 500 categories and 2,000 brands. The
+/// neighbours are drawn from the whole catalogue: long gaps, the slowest model to read.
 pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
     let mut state: u64 = 0x5eed_cafe_f00d;
     let mut next = move || {
