@@ -641,6 +641,17 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
         b[32..36].copy_from_slice(&sum.to_le_bytes());
         error(&b)
     };
+    // any byte of the body set to a value at a varint's edges reads as a model or as an
+    // error, never a panic
+    for at in HEADER_BYTES..good.len() {
+        for value in [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff] {
+            let mut b = good.clone();
+            b[at] = value;
+            let sum = checksum(&b);
+            b[32..36].copy_from_slice(&sum.to_le_bytes());
+            let _ = Model::parse(&b);
+        }
+    }
     // the layout is right: the last section is one score byte per neighbour
     assert_eq!(good.len(), at.indices + 2 * 11);
     assert_eq!(
@@ -753,7 +764,17 @@ fn items_are_renumbered_so_neighbours_are_close_and_read_back_by_id() {
             bought_together: vec![((i + n - 1) % n, q(50))],
         })
         .collect();
-    let m = Model::parse(&encode(20, &entries).unwrap()).unwrap();
+    let bytes = encode(20, &entries).unwrap();
+    let m = Model::parse(&bytes).unwrap();
+    // the order section too is covered by the checks: any truncation or flipped byte is an error
+    for len in 0..bytes.len() {
+        assert!(error(&bytes[..len]).contains("truncated"), "{len} bytes");
+    }
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x5a;
+        assert!(Model::parse(&bad).is_err(), "byte {at} flipped");
+    }
     let renumbered = (0..n).filter(|r| m.item(&alloc::format!("{r:03}")) != Some(*r)).count();
     assert!(renumbered > 0, "id order is not the item order");
     for e in &entries {
