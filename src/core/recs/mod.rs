@@ -547,6 +547,16 @@ impl Model {
         None
     }
 
+    /// Item `index`'s place in id order.
+    pub(crate) fn rank(&self, index: u32) -> u32 {
+        self.rank_of.get(index as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The index of the item at `rank` in id order.
+    pub(crate) fn at_rank(&self, rank: u32) -> u32 {
+        self.by_rank.get(rank as usize).copied().unwrap_or(u32::MAX)
+    }
+
     /// Item `index`'s id.
     pub fn id(&self, index: u32) -> &str {
         self.rank_of.get(index as usize).map_or("", |rank| self.string(*rank))
