@@ -5,7 +5,16 @@
 //! `cargo bench --bench recs`. A benchmark, not a timed test: it prints figures and never fails
 //! on them. The model is synthetic but shaped like a built one: 500 categories, 2,000 brands,
 //! 20 co-viewed neighbours per item, mostly from its own category, and 5 bought-together ones.
-//! The gzip size comes from `gzip -9` if it is on the PATH.
+//! The gzip size comes from `gzip -9` if it is on the PATH; `CARTSENSE_RECS_BENCH_OUT=FILE`
+//! also writes the model file.
+//!
+//! It compresses worse than a built model, not better (docs/recs-format.md, Sizes). Its
+//! locality: 75 % of the neighbours share the item's category (Taobao's model: 34 %), and the
+//! ids number each category's 200 items together, so the writer keeps id order; but within a
+//! category, and for the other quarter within the whole catalogue, neighbours are drawn
+//! uniformly, so the gaps take 1.30 bytes a neighbour gzip where Taobao's, renumbered
+//! breadth-first through its neighbour lists, take 0.71; and its scores are uniform, 8 bits
+//! each, where Taobao's take 6.1.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -51,14 +60,26 @@ fn synthetic() -> Vec<ItemEntry> {
             let mut scores: Vec<u16> = (0..SIMILAR + BOUGHT).map(|_| (rng.next() % 65535) as u16 + 1).collect();
             scores[..SIMILAR].sort_unstable_by(|a, b| b.cmp(a));
             scores[SIMILAR..].sort_unstable_by(|a, b| b.cmp(a));
+            // an item is in a list once: draw again on a repeat
+            let list = |rng: &mut Rng, scores: &[u16]| {
+                let mut out: Vec<(u32, u16)> = Vec::with_capacity(scores.len());
+                for score in scores {
+                    let mut n = neighbour(rng);
+                    while out.iter().any(|(m, _)| *m == n) {
+                        n = neighbour(rng);
+                    }
+                    out.push((n, *score));
+                }
+                out
+            };
             ItemEntry {
                 id: format!("{:08}", 10_000_000 + i * 7),
                 category: Some(format!("category.{category}")),
                 brand: Some(format!("brand{}", rng.next() % BRANDS)),
                 price: Some(f64::from(rng.next() % 100_000) / 100.0),
                 popularity: (rng.next() % 65536) as u16,
-                similar: scores[..SIMILAR].iter().map(|s| (neighbour(&mut rng), *s)).collect(),
-                bought_together: scores[SIMILAR..].iter().map(|s| (neighbour(&mut rng), *s)).collect(),
+                similar: list(&mut rng, &scores[..SIMILAR]),
+                bought_together: list(&mut rng, &scores[SIMILAR..]),
             }
         })
         .collect()
@@ -118,6 +139,9 @@ fn time_kind(model: &Model, kind: Kind, sessions: &[Vec<String>]) -> f64 {
 fn main() {
     let entries = synthetic();
     let bytes = recs::encode(20, &entries).expect("the synthetic model encodes");
+    if let Some(path) = std::env::var_os("CARTSENSE_RECS_BENCH_OUT") {
+        std::fs::write(&path, &bytes).expect("the model file is written");
+    }
     let mut parse_ms = Vec::new();
     let mut model = None;
     for _ in 0..7 {

@@ -24,24 +24,40 @@ const PHONE = { product_id: '1004856', name: 'Samsung Smartphone 1004856', price
 const WATCH = { product_id: '21401211', name: 'Casio Watch 21401211', price: 82.37, category: 'electronics.clocks' };
 
 /** Each product of the demo model with its price (NaN: unknown), by product id, read from the
- * file as docs/recs-format.md describes it (header, string ends, string bytes, items): the
- * test checks the ranker against the model, not against data that may not be beside the
- * checkout. */
+ * file as docs/recs-format.md describes it (header; strings: shared-prefix bytes, suffix lengths,
+ * suffixes; the item order; the item columns): the test checks the ranker against the model,
+ * not against data that may not be beside the checkout. */
 const modelPrices = () => {
   const bytes = readFileSync(MODEL);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [items, categories, brands, stringBytes] = [8, 12, 16, 20].map((at) => view.getUint32(at, true));
-  const ends = 36;
-  const strings = ends + 4 * (items + categories + brands);
-  const records = strings + stringBytes;
-  const prices = new Map();
-  for (let i = 0, start = 0; i < items; i++) {
-    const end = view.getUint32(ends + 4 * i, true);
-    const id = bytes.subarray(strings + start, strings + end).toString('utf8');
-    prices.set(id, view.getFloat32(records + 16 * i + 8, true));
-    start = end;
+  const [items, categories, brands, suffixBytes] = [8, 12, 16, 20].map((at) => view.getUint32(at, true));
+  const strings = items + categories + brands;
+  let at = 36;
+  const varint = () => {
+    let x = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const byte = bytes[at++];
+      x += (byte & 0x7f) * scale;
+      if (byte < 0x80) return x;
+    }
+  };
+  const prefixes = bytes.subarray(at, at + strings);
+  at += strings;
+  const lengths = Array.from({ length: strings }, varint);
+  const ids = [];
+  for (let i = 0, suffix = at, previous = Buffer.alloc(0); i < items; i++) {
+    const id = Buffer.concat([previous.subarray(0, prefixes[i]), bytes.subarray(suffix, suffix + lengths[i])]);
+    ids.push(id.toString('utf8'));
+    suffix += lengths[i];
+    previous = id;
   }
-  return prices;
+  at += suffixBytes;
+  const index = ids.map((_, rank) => {
+    const z = varint(); // zigzag: the item's index less its rank
+    return rank + (z % 2 ? -(z + 1) / 2 : z / 2);
+  });
+  for (let i = 0; i < 2 * items; i++) varint(); // categories, brands
+  return new Map(ids.map((id, rank) => [id, view.getFloat32(at + 4 * index[rank], true)]));
 };
 
 /** A blank shop page with a tracker (window.tracker) whose events go to the demo collector;
@@ -145,7 +161,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
     const flipped = good.slice();
     flipped[Math.floor(flipped.length / 2)] ^= 0x40;
     const version = good.slice();
-    version[4] = 2; // the format version, little-endian u16 at offset 4
+    version[4] = 3; // the format version, little-endian u16 at offset 4
     const out = {};
     for (const [name, source] of Object.entries({ truncated, flipped, version, missing: '/www/no-such-model.bin', wrongType: 42 })) {
       try {
@@ -167,7 +183,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
   assert.match(outcomes.flipped, /^true: loadRecommendations: recommendations model: .*checksum/);
   assert.equal(
     outcomes.version,
-    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)',
+    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)',
   );
   assert.match(outcomes.missing, /^true: loadRecommendations: the model \/www\/no-such-model\.bin could not be fetched \(HTTP 404\)$/);
   assert.equal(outcomes.wrongType, 'true: loadRecommendations: the model must be a URL, an ArrayBuffer or a Uint8Array');
@@ -343,7 +359,7 @@ test('an empty data-cs-recs="" is warned about once, naming the container, which
 // Issue 6's target: a 100,000-item × 20 model loads (parse and validate) in ≤ 30 ms in the
 // browser. A figure, not an assertion (a shared machine would make it flaky). The model is
 // written by `CARTSENSE_RECS_BENCH_MODEL=target/recs-bench.bin cargo test --release --lib
-// write_bench_model -- --ignored` (17.8 MB, so not built on every run).
+// write_bench_model -- --ignored` (9.5 MB, so not built on every run).
 test('figure: the shipped recs module loads a 100,000-item x 20 model', TEST_TIMEOUT, async (t) => {
   const model = join(REPO, 'target', 'recs-bench.bin');
   try {

@@ -37,8 +37,11 @@ fn model_of(rows: &str) -> Model {
     Model::parse(&recs::encode(20, &build::build(&all, &catalogue, &Params::default())).unwrap()).unwrap()
 }
 
+/// A neighbour list by id, best first (the model keeps each list in index order).
 fn neighbours(m: &Model, list: &[(u32, u16)]) -> Vec<(String, u16)> {
-    list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect()
+    let mut named: Vec<(String, u16)> = list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect();
+    named.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    named
 }
 
 fn names(m: &Model, id: &str, bought: bool) -> Vec<String> {

@@ -26,22 +26,204 @@ pub use rank::{DEFAULT_REVISIT, Diversity, Kind, Query, Reason, Recent, Recommen
 /// The file's first four bytes.
 pub const MAGIC: [u8; 4] = *b"CSRM";
 /// The one version this build reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Bytes before the body.
 pub const HEADER_BYTES: usize = 36;
-/// Bytes of one item record.
-pub const ITEM_BYTES: usize = 16;
-/// Bytes of one neighbour entry (item index u32, score u16).
-pub const NEIGHBOUR_BYTES: usize = 6;
 /// "No category" / "no brand" in an item record.
 pub const NONE: u32 = u32::MAX;
 /// The most neighbours of one kind an item may have (an item record counts them in a byte).
 pub const MAX_K: usize = 255;
+/// The longest prefix a string shares with the one before it in the file (a byte holds it).
+const MAX_PREFIX: usize = 255;
 
 const SUBJECT: &str = "recommendations model";
 
+#[cold]
+#[inline(never)]
 fn invalid(problem: &str) -> Error {
     Error::new(SUBJECT, "", problem)
+}
+
+/// A stored score (u8) as the ranker's u16: 255 is 65535, each step 257.
+fn unquantise(score: u8) -> u16 {
+    u16::from(score) * 257
+}
+
+/// A u16 score to the stored u8, to the nearest step; a score above 0 stays above 0 (the
+/// ranker ignores neighbours that add nothing).
+fn quantise(score: u16) -> u8 {
+    let q = ((u32::from(score) + 128) / 257) as u8;
+    if q == 0 && score > 0 { 1 } else { q }
+}
+
+fn zigzag(x: i64) -> u32 {
+    ((x << 1) ^ (x >> 63)) as u32
+}
+
+fn unzigzag(x: u32) -> i64 {
+    i64::from(x >> 1) ^ -i64::from(x & 1)
+}
+
+/// The string table: each string's bytes shared with the one before it (a byte each), then
+/// the lengths of the rest (varints), then those rests back to back. Returns the strings
+/// back to back and where each ends.
+#[inline(always)]
+fn read_strings(r: &mut Reader, n_strings: u64, suffix_bytes: usize) -> Result<(String, Vec<u32>), Error> {
+    let n_strings = n_strings as usize;
+    let prefixes = r.take(n_strings)?;
+    let mut suffix_lengths = Vec::with_capacity(n_strings);
+    let mut total = 0usize;
+    for prefix in prefixes {
+        let length = r.varint()? as usize;
+        total += usize::from(*prefix) + length;
+        suffix_lengths.push(length);
+    }
+    let suffixes = r.take(suffix_bytes)?;
+    if total > u32::MAX as usize {
+        return Err(invalid("string table is larger than 4 GiB"));
+    }
+    let mut text = Vec::with_capacity(total);
+    let mut string_ends = Vec::with_capacity(n_strings);
+    let (mut start, mut cursor) = (0usize, 0usize);
+    for (prefix, length) in prefixes.iter().zip(&suffix_lengths) {
+        let (prefix, end) = (usize::from(*prefix), text.len());
+        if prefix > end - start {
+            return Err(invalid("a string shares more bytes with the one before it than it has"));
+        }
+        let suffix = cursor
+            .checked_add(*length)
+            .and_then(|stop| suffixes.get(cursor..stop))
+            .ok_or_else(|| invalid("string suffixes are longer than the string bytes"))?;
+        cursor += length;
+        text.extend_from_within(start..start + prefix);
+        text.extend_from_slice(suffix);
+        if text.len() == end {
+            return Err(invalid("string table has an empty string"));
+        }
+        string_ends.push(text.len() as u32);
+        start = end;
+    }
+    if cursor != suffix_bytes {
+        return Err(invalid("string suffixes do not fill the string bytes"));
+    }
+    let strings = match String::from_utf8(text) {
+        Ok(s) => s,
+        Err(_) => return Err(invalid("string table is not valid UTF-8")),
+    };
+    if string_ends.iter().any(|end| !strings.is_char_boundary(*end as usize)) {
+        return Err(invalid("a string table offset splits a character"));
+    }
+    Ok((strings, string_ends))
+}
+
+/// The item order: each rank's (place in id order) item index, as a signed difference from
+/// the rank. Returns the index of each rank and the rank of each index.
+#[inline(always)]
+fn read_order(r: &mut Reader, n_items: u32) -> Result<(Vec<u32>, Vec<u32>), Error> {
+    let items_len = n_items as usize;
+    let mut by_rank = Vec::with_capacity(items_len);
+    let mut rank_of = vec![u32::MAX; items_len];
+    for rank in 0..n_items {
+        let index = i64::from(rank) + unzigzag(r.varint()?);
+        let slot = usize::try_from(index).ok().and_then(|i| rank_of.get_mut(i));
+        match slot {
+            Some(slot) if *slot == u32::MAX => *slot = rank,
+            _ => return Err(invalid("the item order is not a permutation of the items")),
+        }
+        by_rank.push(index as u32);
+    }
+    Ok((by_rank, rank_of))
+}
+
+/// The item columns, in index order: categories and brands (varints, 0 for none), prices
+/// (f32), popularity (u16), then the counts of similar and of bought-together neighbours.
+#[inline(always)]
+fn read_items(r: &mut Reader, counts: [u32; 4], k: u16) -> Result<Vec<Item>, Error> {
+    let [n_items, n_categories, n_brands, n_neighbours] = counts;
+    let items_len = n_items as usize;
+    let mut categories = Vec::with_capacity(items_len);
+    for _ in 0..n_items {
+        let c = r.varint()?;
+        if c > n_categories {
+            return Err(invalid("an item's category is out of range"));
+        }
+        categories.push(c.wrapping_sub(1));
+    }
+    let mut brands = Vec::with_capacity(items_len);
+    for _ in 0..n_items {
+        let b = r.varint()?;
+        if b > n_brands {
+            return Err(invalid("an item's brand is out of range"));
+        }
+        brands.push(b.wrapping_sub(1));
+    }
+    let prices = r.take(4 * items_len)?;
+    let popularities = r.take(2 * items_len)?;
+    let similar_counts = r.take(items_len)?;
+    let bought_counts = r.take(items_len)?;
+    let mut items = Vec::with_capacity(items_len);
+    let mut first: u64 = 0;
+    for i in 0..items_len {
+        let p = &prices[4 * i..4 * i + 4];
+        let price = f32::from_bits(u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
+        if !(price.is_nan() || (price >= 0.0 && price.is_finite())) {
+            return Err(invalid("an item's price is negative or infinite"));
+        }
+        let (similar, bought) = (similar_counts[i], bought_counts[i]);
+        if u16::from(similar) > k || u16::from(bought) > k {
+            return Err(invalid("an item has more neighbours than K"));
+        }
+        items.push(Item {
+            category: categories[i],
+            brand: brands[i],
+            price,
+            popularity: u16::from_le_bytes([popularities[2 * i], popularities[2 * i + 1]]),
+            first: first as u32,
+            similar,
+            bought,
+        });
+        first += u64::from(similar) + u64::from(bought);
+    }
+    if first != u64::from(n_neighbours) {
+        return Err(invalid(
+            "the items' neighbour counts do not add up to the neighbour section",
+        ));
+    }
+    Ok(items)
+}
+
+/// The neighbour lists, each sorted by index: the first as a signed difference from the
+/// item's own index, the others as the gap from the one before less one (varints); `scores`
+/// holds their scores in the same order. Lists stay in index order: the ranker sums them, so
+/// their order changes no ranking, and sorting each back best first doubled the load time.
+#[inline(always)]
+fn read_neighbours(r: &mut Reader, items: &[Item], scores: &[u8], n_items: u32) -> Result<Vec<(u32, u16)>, Error> {
+    let out_of_range = || invalid("a neighbour's item index is out of range");
+    let mut neighbours = Vec::with_capacity(scores.len());
+    let mut scores = scores.iter().map(|score| unquantise(*score));
+    let mut score = || scores.next().unwrap_or(0);
+    for (index, item) in items.iter().enumerate() {
+        for count in [item.similar, item.bought] {
+            if count == 0 {
+                continue;
+            }
+            let first = index as i64 + unzigzag(r.short_varint()?);
+            if first < 0 || first >= i64::from(n_items) {
+                return Err(out_of_range());
+            }
+            let mut previous = first as u32;
+            neighbours.push((previous, score()));
+            for _ in 1..count {
+                let next = u64::from(previous) + 1 + u64::from(r.short_varint()?);
+                if next >= u64::from(n_items) {
+                    return Err(out_of_range());
+                }
+                previous = next as u32;
+                neighbours.push((previous, score()));
+            }
+        }
+    }
+    Ok(neighbours)
 }
 
 /// The file's checksum: FNV-1a with the 64-bit prime taken over little-endian 8-byte words
@@ -69,7 +251,8 @@ pub fn checksum(file: &[u8]) -> u32 {
 }
 
 /// One item as the builder hands it to [`encode`]. Neighbours are `(index into the slice
-/// given to encode, quantised score)`, best first.
+/// given to encode, quantised score)`, best first (a list longer than K is cut to its first
+/// K); the file keeps scores to 1/255 (a multiple of 257 in these units).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemEntry {
     pub id: String,
@@ -99,24 +282,34 @@ struct Item {
 }
 
 /// A parsed, validated model. Immutable; queries borrow it.
+///
+/// Two numberings: an item's *index* is its place in the file's item columns (what neighbour
+/// lists and the ranker use; the writer numbers items so that neighbours are close), its
+/// *rank* is its place in id order (what the lookup by id searches).
 #[derive(Clone, Debug)]
 pub struct Model {
     k: u16,
     n_items: u32,
     n_categories: u32,
-    /// Every string (item ids, then categories, then brands) back to back.
+    /// Every string (item ids in id order, then categories, then brands) back to back.
     strings: String,
     /// Where each string ends in `strings`.
     string_ends: Vec<u32>,
+    /// Item index of each rank.
+    by_rank: Vec<u32>,
+    /// Rank of each item index.
+    rank_of: Vec<u32>,
     items: Vec<Item>,
     neighbours: Vec<(u32, u16)>,
-    /// Every item, most popular first (ties: index order).
+    /// Every item, most popular first (ties: id order).
     by_popularity: Vec<u32>,
     /// Items grouped by category, each group most popular first; `category_ranges[c]` is
     /// category `c`'s group in it.
     by_category: Vec<u32>,
     category_ranges: Vec<(u32, u32)>,
 }
+
+const SIZES: &str = "section sizes do not add up to the body's size";
 
 /// Little-endian reader over a byte slice that never reads past its end.
 struct Reader<'a> {
@@ -126,14 +319,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self
-            .at
-            .checked_add(n)
-            .ok_or_else(|| invalid("section sizes do not add up"))?;
-        let slice = self
-            .bytes
-            .get(self.at..end)
-            .ok_or_else(|| invalid("section sizes do not add up"))?;
+        let end = self.at.checked_add(n).ok_or_else(|| invalid(SIZES))?;
+        let slice = self.bytes.get(self.at..end).ok_or_else(|| invalid(SIZES))?;
         self.at = end;
         Ok(slice)
     }
@@ -144,6 +331,43 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Result<u32, Error> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// An unsigned LEB128 number of at most 32 bits (5 bytes).
+    #[inline(never)]
+    fn varint(&mut self) -> Result<u32, Error> {
+        let mut x: u32 = 0;
+        for shift in [0, 7, 14, 21, 28] {
+            let byte = *self.bytes.get(self.at).ok_or_else(|| invalid(SIZES))?;
+            self.at += 1;
+            if shift == 28 && byte > 0x0f {
+                return Err(invalid("a number is longer than 32 bits"));
+            }
+            x |= u32::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(x);
+            }
+        }
+        Err(invalid("a number is longer than 32 bits"))
+    }
+    /// [`Reader::varint`] with the one- to three-byte cases inlined, for the neighbour gaps:
+    /// millions of them, and the call was a third of the load time.
+    #[inline(always)]
+    fn short_varint(&mut self) -> Result<u32, Error> {
+        match self.bytes.get(self.at..) {
+            Some([a, ..]) if *a < 0x80 => {
+                self.at += 1;
+                Ok(u32::from(*a))
+            }
+            Some([a, b, ..]) if *b < 0x80 => {
+                self.at += 2;
+                Ok(u32::from(a & 0x7f) | u32::from(*b) << 7)
+            }
+            Some([a, b, c, ..]) if *c < 0x80 => {
+                self.at += 3;
+                Ok(u32::from(a & 0x7f) | u32::from(b & 0x7f) << 7 | u32::from(*c) << 14)
+            }
+            _ => self.varint(),
+        }
     }
 }
 
@@ -160,17 +384,22 @@ impl Model {
             return Err(invalid("is not a cartsense recommendations model (bad magic bytes)"));
         }
         let version = header.u16()?;
+        if version == 1 {
+            return Err(invalid(
+                "is version 1, which this build no longer reads: rebuild it with cartsense-lab build-recs",
+            ));
+        }
         if version != VERSION {
             return Err(invalid(
-                "has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)",
+                "has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)",
             ));
         }
         let k = header.u16()?;
         let n_items = header.u32()?;
         let n_categories = header.u32()?;
         let n_brands = header.u32()?;
-        let string_bytes = header.u32()? as u64;
-        let n_neighbours = header.u32()? as u64;
+        let suffix_bytes = header.u32()? as usize;
+        let n_neighbours = header.u32()?;
         let body_bytes = header.u32()? as u64;
         let expected_checksum = header.u32()?;
         let actual_body = (bytes.len() - HEADER_BYTES) as u64;
@@ -187,85 +416,31 @@ impl Model {
         if usize::from(k) > MAX_K {
             return Err(invalid("K is above 255"));
         }
+        // Every count must fit the body before anything is allocated from it: each string
+        // takes at least two bytes, each item at least 10, each neighbour at least 2.
         let n_strings = n_items as u64 + n_categories as u64 + n_brands as u64;
-        let sections =
-            n_strings * 4 + string_bytes + n_items as u64 * ITEM_BYTES as u64 + n_neighbours * NEIGHBOUR_BYTES as u64;
-        if sections != body_bytes {
-            return Err(invalid("section sizes do not add up to the body's size"));
+        let least = 2 * n_strings + suffix_bytes as u64 + 10 * n_items as u64 + 2 * n_neighbours as u64;
+        if least > body_bytes {
+            return Err(invalid(SIZES));
         }
         let mut r = Reader { bytes: body, at: 0 };
-        let mut string_ends = Vec::with_capacity(n_strings as usize);
-        let mut previous = 0;
-        for _ in 0..n_strings {
-            let end = r.u32()?;
-            if end < previous || end as u64 > string_bytes {
-                return Err(invalid("string table offsets are out of order or out of range"));
-            }
-            string_ends.push(end);
-            previous = end;
-        }
-        let text = r.take(string_bytes as usize)?;
-        let strings = match core::str::from_utf8(text) {
-            Ok(s) => String::from(s),
-            Err(_) => return Err(invalid("string table is not valid UTF-8")),
+
+        let (strings, string_ends) = read_strings(&mut r, n_strings, suffix_bytes)?;
+        let (by_rank, rank_of) = read_order(&mut r, n_items)?;
+        let items = read_items(&mut r, [n_items, n_categories, n_brands, n_neighbours], k)?;
+        // the scores are the body's last N bytes, read alongside the neighbour indices
+        let score_at = body
+            .len()
+            .checked_sub(n_neighbours as usize)
+            .ok_or_else(|| invalid(SIZES))?;
+        let (indices, scores) = body.split_at(score_at);
+        let mut r = Reader {
+            bytes: indices,
+            at: r.at,
         };
-        let mut start = 0;
-        for end in &string_ends {
-            if !strings.is_char_boundary(*end as usize) {
-                return Err(invalid("a string table offset splits a character"));
-            }
-            if *end == start {
-                return Err(invalid("string table has an empty string"));
-            }
-            start = *end;
-        }
-        let mut items = Vec::with_capacity(n_items as usize);
-        let mut first: u64 = 0;
-        let le32 = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-        for record in r.take(n_items as usize * ITEM_BYTES)?.chunks_exact(ITEM_BYTES) {
-            let category = le32(record, 0);
-            let brand = le32(record, 4);
-            let price = f32::from_bits(le32(record, 8));
-            let popularity = u16::from_le_bytes([record[12], record[13]]);
-            let (similar, bought) = (record[14], record[15]);
-            if category != NONE && category >= n_categories {
-                return Err(invalid("an item's category is out of range"));
-            }
-            if brand != NONE && brand >= n_brands {
-                return Err(invalid("an item's brand is out of range"));
-            }
-            if !(price.is_nan() || (price >= 0.0 && price.is_finite())) {
-                return Err(invalid("an item's price is negative or infinite"));
-            }
-            if u16::from(similar) > k || u16::from(bought) > k {
-                return Err(invalid("an item has more neighbours than K"));
-            }
-            items.push(Item {
-                category,
-                brand,
-                price,
-                popularity,
-                first: first as u32,
-                similar,
-                bought,
-            });
-            first += u64::from(similar) + u64::from(bought);
-        }
-        if first != n_neighbours {
-            return Err(invalid(
-                "the items' neighbour counts do not add up to the neighbour section",
-            ));
-        }
-        let mut neighbours = Vec::with_capacity(n_neighbours as usize);
-        for entry in r
-            .take(n_neighbours as usize * NEIGHBOUR_BYTES)?
-            .chunks_exact(NEIGHBOUR_BYTES)
-        {
-            let item = le32(entry, 0);
-            if item >= n_items {
-                return Err(invalid("a neighbour's item index is out of range"));
-            }
-            neighbours.push((item, u16::from_le_bytes([entry[4], entry[5]])));
+        let neighbours = read_neighbours(&mut r, &items, scores, n_items)?;
+        if r.at != indices.len() {
+            return Err(invalid(SIZES));
         }
         let mut model = Model {
             k,
@@ -273,6 +448,8 @@ impl Model {
             n_categories,
             strings,
             string_ends,
+            by_rank,
+            rank_of,
             items,
             neighbours,
             by_popularity: Vec::new(),
@@ -289,10 +466,10 @@ impl Model {
     }
 
     /// The popularity orders the fallbacks walk, by counting sorts (linear: a comparison
-    /// sort of 100,000 items was a third of the load time).
+    /// sort of 100,000 items was a third of the load time), ties in id order.
     fn index(&mut self) {
         let items = &self.items;
-        // most popular first, ties in index order
+        // most popular first, ties in id order
         let mut starts = vec![0u32; usize::from(u16::MAX) + 2];
         for item in items {
             starts[usize::from(u16::MAX - item.popularity) + 1] += 1;
@@ -301,9 +478,9 @@ impl Model {
             starts[i] += starts[i - 1];
         }
         let mut by_popularity = vec![0u32; items.len()];
-        for (index, item) in items.iter().enumerate() {
-            let slot = &mut starts[usize::from(u16::MAX - item.popularity)];
-            by_popularity[*slot as usize] = index as u32;
+        for index in &self.by_rank {
+            let slot = &mut starts[usize::from(u16::MAX - items[*index as usize].popularity)];
+            by_popularity[*slot as usize] = *index;
             *slot += 1;
         }
         // grouped by category, each group in popularity order
@@ -330,6 +507,7 @@ impl Model {
         self.category_ranges = ranges;
     }
 
+    /// String `index` of the table: item ids by rank, then categories, then brands.
     fn string(&self, index: u32) -> &str {
         let i = index as usize;
         let start = if i == 0 {
@@ -363,15 +541,25 @@ impl Model {
             match self.string(mid).cmp(id) {
                 core::cmp::Ordering::Less => low = mid + 1,
                 core::cmp::Ordering::Greater => high = mid,
-                core::cmp::Ordering::Equal => return Some(mid),
+                core::cmp::Ordering::Equal => return self.by_rank.get(mid as usize).copied(),
             }
         }
         None
     }
 
+    /// Item `index`'s place in id order.
+    pub(crate) fn rank(&self, index: u32) -> u32 {
+        self.rank_of.get(index as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The index of the item at `rank` in id order.
+    pub(crate) fn at_rank(&self, rank: u32) -> u32 {
+        self.by_rank.get(rank as usize).copied().unwrap_or(u32::MAX)
+    }
+
     /// Item `index`'s id.
     pub fn id(&self, index: u32) -> &str {
-        if index < self.n_items { self.string(index) } else { "" }
+        self.rank_of.get(index as usize).map_or("", |rank| self.string(*rank))
     }
 
     /// The index of category `name`, if any item has it.
@@ -402,7 +590,8 @@ impl Model {
         self.items.get(index as usize).map_or(0, |i| i.popularity)
     }
 
-    /// Item `index`'s co-viewed neighbours, best first.
+    /// Item `index`'s co-viewed neighbours, in index order (the ranker sums them; sort by
+    /// score for best first).
     pub fn similar_of(&self, index: u32) -> &[(u32, u16)] {
         self.items.get(index as usize).map_or(&[], |item| {
             let start = item.first as usize;
@@ -412,7 +601,7 @@ impl Model {
         })
     }
 
-    /// Item `index`'s bought-together neighbours, best first.
+    /// Item `index`'s bought-together neighbours, in index order.
     pub fn bought_together_of(&self, index: u32) -> &[(u32, u16)] {
         self.items.get(index as usize).map_or(&[], |item| {
             let start = item.first as usize + usize::from(item.similar);
@@ -436,12 +625,12 @@ impl Model {
     }
 }
 
-fn push_u16(out: &mut Vec<u8>, x: u16) {
-    out.extend_from_slice(&x.to_le_bytes());
-}
-
-fn push_u32(out: &mut Vec<u8>, x: u32) {
-    out.extend_from_slice(&x.to_le_bytes());
+fn push_varint(out: &mut Vec<u8>, mut x: u32) {
+    while x >= 0x80 {
+        out.push((x as u8 & 0x7f) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
 }
 
 /// Interns `name` in a sorted table, returning its index once the table is final.
@@ -451,19 +640,89 @@ fn intern(names: &mut Vec<String>, name: &str) {
     }
 }
 
-/// Writes `items` as a model file with `k` neighbours of each kind at most. Items are
-/// stored sorted by id (the ranker finds them by binary search); neighbour lists longer than
-/// `k` are cut. Errors: duplicate or empty ids, an empty category or brand, a neighbour index
-/// out of range, `k` above 255, counts beyond the format's u32 fields.
+/// An item's two neighbour lists by rank (id order), cut to K, scores quantised.
+type Lists = (Vec<(u32, u8)>, Vec<(u32, u8)>);
+
+/// The item order breadth-first through the neighbour lists, from the most popular item not
+/// yet placed (ties: id order): neighbours end up a few places apart, so their gaps are short
+/// numbers. Returns the rank at each index.
+fn neighbour_order(popularity: &[u16], lists: &[Lists]) -> Vec<u32> {
+    let mut starts: Vec<u32> = (0..popularity.len() as u32).collect();
+    starts.sort_by(|a, b| popularity[*b as usize].cmp(&popularity[*a as usize]));
+    let mut placed = vec![false; popularity.len()];
+    let mut order = Vec::with_capacity(popularity.len());
+    let mut head = 0;
+    for start in starts {
+        if placed[start as usize] {
+            continue;
+        }
+        placed[start as usize] = true;
+        order.push(start);
+        while let Some(rank) = order.get(head).copied() {
+            head += 1;
+            let (similar, bought) = &lists[rank as usize];
+            for (neighbour, _) in similar.iter().chain(bought) {
+                if !placed[*neighbour as usize] {
+                    placed[*neighbour as usize] = true;
+                    order.push(*neighbour);
+                }
+            }
+        }
+    }
+    order
+}
+
+/// The order section (each rank's index less the rank) and the neighbour and score sections
+/// for the items numbered `by_index` (the rank at each index).
+fn neighbour_sections(by_index: &[u32], lists: &[Lists]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let mut index_of = vec![0u32; by_index.len()];
+    for (index, rank) in by_index.iter().enumerate() {
+        index_of[*rank as usize] = index as u32;
+    }
+    let mut order = Vec::with_capacity(by_index.len());
+    for (rank, index) in index_of.iter().enumerate() {
+        push_varint(&mut order, zigzag(i64::from(*index) - rank as i64));
+    }
+    let (mut indices, mut scores) = (Vec::new(), Vec::new());
+    let mut sorted = Vec::new();
+    for (index, rank) in by_index.iter().enumerate() {
+        let (similar, bought) = &lists[*rank as usize];
+        for list in [similar, bought] {
+            sorted.clear();
+            sorted.extend(list.iter().map(|(n, score)| (index_of[*n as usize], *score)));
+            sorted.sort_unstable();
+            let mut previous = None;
+            for (neighbour, score) in &sorted {
+                push_varint(
+                    &mut indices,
+                    match previous {
+                        None => zigzag(i64::from(*neighbour) - index as i64),
+                        Some(p) => neighbour - p - 1,
+                    },
+                );
+                previous = Some(*neighbour);
+                scores.push(*score);
+            }
+        }
+    }
+    (order, indices, scores)
+}
+
+/// Writes `items` as a model file with `k` neighbours of each kind at most. Item ids are
+/// stored sorted (the ranker finds them by binary search) and the items numbered so that
+/// neighbours are close, when that makes the file smaller (see `docs/recs-format.md`);
+/// neighbour lists longer than `k` are cut, scores are stored to 1/255. Errors: duplicate
+/// or empty ids, an empty category or brand, a neighbour index out of range or twice in one
+/// list, `k` above 255, counts beyond the format's u32 fields.
 pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
     if k > MAX_K {
         return Err(Error::new(SUBJECT, "K", "must be at most 255"));
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|a, b| items[*a].id.cmp(&items[*b].id));
-    let mut new_index = vec![0u32; items.len()];
-    for (new, old) in order.iter().enumerate() {
-        new_index[*old] = new as u32;
+    let mut rank_of = vec![0u32; items.len()];
+    for (rank, old) in order.iter().enumerate() {
+        rank_of[*old] = rank as u32;
     }
     for pair in order.windows(2) {
         if items[pair[0]].id == items[pair[1]].id {
@@ -487,69 +746,112 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
     let position = |table: &Vec<String>, name: &Option<String>| -> u32 {
         name.as_deref()
             .and_then(|n| table.binary_search_by(|t| t.as_str().cmp(n)).ok())
-            .map_or(NONE, |i| i as u32)
+            .map_or(0, |i| i as u32 + 1)
     };
-    let mut strings = Vec::new();
-    let mut ends = Vec::new();
+    let count = |n: usize| u32::try_from(n).map_err(|_| Error::new(SUBJECT, "", "has too many entries for the format"));
+    // strings, each as the bytes it shares with the one before (at most 255) and the rest
+    let (mut prefixes, mut lengths, mut suffixes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut previous: &[u8] = &[];
     for name in order
         .iter()
         .map(|i| items[*i].id.as_str())
         .chain(categories.iter().map(String::as_str))
         .chain(brands.iter().map(String::as_str))
     {
-        strings.extend_from_slice(name.as_bytes());
-        ends.push(u32::try_from(strings.len()).map_err(|_| Error::new(SUBJECT, "string table", "exceeds 4 GiB"))?);
+        let name = name.as_bytes();
+        let shared = name
+            .iter()
+            .zip(previous)
+            .take(MAX_PREFIX)
+            .take_while(|(a, b)| a == b)
+            .count();
+        prefixes.push(shared as u8);
+        push_varint(&mut lengths, count(name.len() - shared)?);
+        suffixes.extend_from_slice(&name[shared..]);
+        previous = name;
     }
-    let mut records = Vec::with_capacity(items.len() * ITEM_BYTES);
-    let mut neighbours = Vec::new();
+    let mut lists: Vec<Lists> = Vec::with_capacity(items.len());
     let mut n_neighbours: u64 = 0;
     for old in &order {
         let item = &items[*old];
-        let similar = &item.similar[..item.similar.len().min(k)];
-        let bought = &item.bought_together[..item.bought_together.len().min(k)];
-        push_u32(&mut records, position(&categories, &item.category));
-        push_u32(&mut records, position(&brands, &item.brand));
+        let mut kinds = (Vec::new(), Vec::new());
+        for (list, out) in [(&item.similar, &mut kinds.0), (&item.bought_together, &mut kinds.1)] {
+            for (neighbour, score) in list.iter().take(k) {
+                let Some(rank) = rank_of.get(*neighbour as usize) else {
+                    return Err(Error::new(
+                        SUBJECT,
+                        "neighbour",
+                        "refers to an item that is not in the model",
+                    ));
+                };
+                if out.iter().any(|(r, _)| r == rank) {
+                    return Err(Error::new(SUBJECT, "neighbour", "appears twice in one list"));
+                }
+                out.push((*rank, quantise(*score)));
+            }
+            n_neighbours += out.len() as u64;
+        }
+        lists.push(kinds);
+    }
+    // number the items breadth-first through their neighbours, unless id order is as good
+    // (a catalogue whose ids already group similar items: the order section is then all zeros)
+    let ids: Vec<u32> = (0..items.len() as u32).collect();
+    let popularity: Vec<u16> = order.iter().map(|i| items[*i].popularity).collect();
+    let close = neighbour_order(&popularity, &lists);
+    let (mut by_index, mut sections) = (ids.clone(), neighbour_sections(&ids, &lists));
+    let other = neighbour_sections(&close, &lists);
+    if other.0.len() + other.1.len() < sections.0.len() + sections.1.len() {
+        (by_index, sections) = (close, other);
+    }
+    let (order_section, indices, scores) = sections;
+    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for rank in &by_index {
+        let item = &items[order[*rank as usize]];
+        let (similar, bought) = &lists[*rank as usize];
+        push_varint(&mut columns.0, position(&categories, &item.category));
+        push_varint(&mut columns.1, position(&brands, &item.brand));
         let price = match item.price {
             Some(p) if p.is_finite() && p >= 0.0 => p as f32,
             Some(_) => return Err(Error::new(SUBJECT, "price", "must be a finite, non-negative number")),
             None => f32::NAN,
         };
-        push_u32(&mut records, price.to_bits());
-        push_u16(&mut records, item.popularity);
-        records.push(similar.len() as u8);
-        records.push(bought.len() as u8);
-        for (neighbour, score) in similar.iter().chain(bought) {
-            let Some(index) = new_index.get(*neighbour as usize) else {
-                return Err(Error::new(
-                    SUBJECT,
-                    "neighbour",
-                    "refers to an item that is not in the model",
-                ));
-            };
-            push_u32(&mut neighbours, *index);
-            push_u16(&mut neighbours, *score);
-            n_neighbours += 1;
-        }
+        columns.2.extend_from_slice(&price.to_bits().to_le_bytes());
+        columns.3.extend_from_slice(&item.popularity.to_le_bytes());
+        columns.4.push(similar.len() as u8);
+        columns.5.push(bought.len() as u8);
     }
-    let count = |n: usize| u32::try_from(n).map_err(|_| Error::new(SUBJECT, "", "has too many entries for the format"));
-    let mut body = Vec::with_capacity(ends.len() * 4 + strings.len() + records.len() + neighbours.len());
-    for end in &ends {
-        push_u32(&mut body, *end);
+    let mut body = Vec::new();
+    for section in [
+        &prefixes,
+        &lengths,
+        &suffixes,
+        &order_section,
+        &columns.0,
+        &columns.1,
+        &columns.2,
+        &columns.3,
+        &columns.4,
+        &columns.5,
+        &indices,
+        &scores,
+    ] {
+        body.extend_from_slice(section);
     }
-    body.extend_from_slice(&strings);
-    body.extend_from_slice(&records);
-    body.extend_from_slice(&neighbours);
     let mut out = Vec::with_capacity(HEADER_BYTES + body.len());
     out.extend_from_slice(&MAGIC);
-    push_u16(&mut out, VERSION);
-    push_u16(&mut out, k as u16);
-    push_u32(&mut out, count(items.len())?);
-    push_u32(&mut out, count(categories.len())?);
-    push_u32(&mut out, count(brands.len())?);
-    push_u32(&mut out, count(strings.len())?);
-    push_u32(&mut out, count(n_neighbours as usize)?);
-    push_u32(&mut out, count(body.len())?);
-    push_u32(&mut out, 0);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(k as u16).to_le_bytes());
+    for n in [
+        items.len(),
+        categories.len(),
+        brands.len(),
+        suffixes.len(),
+        n_neighbours as usize,
+        body.len(),
+        0,
+    ] {
+        out.extend_from_slice(&count(n)?.to_le_bytes());
+    }
     out.extend_from_slice(&body);
     let sum = checksum(&out);
     out[HEADER_BYTES - 4..HEADER_BYTES].copy_from_slice(&sum.to_le_bytes());

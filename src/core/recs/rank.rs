@@ -240,13 +240,19 @@ impl Scores {
         }
     }
 
-    fn into_ranked(self) -> Vec<(u32, f64, Reason)> {
+    /// The candidates, best first; equal scores in id order (not index order: the writer
+    /// numbers items by their neighbours, and a tie should not depend on that). Sorted by
+    /// rank, then given back their index.
+    fn into_ranked(self, model: &Model) -> Vec<(u32, f64, Reason)> {
         let mut out: Vec<(u32, f64, Reason)> = self
             .used
             .iter()
-            .map(|slot| (self.keys[*slot], self.values[*slot].0, self.values[*slot].2))
+            .map(|slot| (model.rank(self.keys[*slot]), self.values[*slot].0, self.values[*slot].2))
             .collect();
         out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for entry in &mut out {
+            entry.0 = model.at_rank(entry.0);
+        }
         out
     }
 }
@@ -498,7 +504,7 @@ pub fn rank(model: &Model, query: &Query) -> Vec<Recommendation> {
         recently_viewed(&mut picker);
         return picker.picked;
     }
-    for (item, score, reason) in relevance(model, query).into_ranked() {
+    for (item, score, reason) in relevance(model, query).into_ranked(model) {
         if picker.full() {
             break;
         }

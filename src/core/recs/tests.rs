@@ -18,12 +18,21 @@ const ITEMS: [(&str, &str, &str, f64, u16); 8] = [
 /// Neighbours by id, with their quantised scores.
 type Named = &'static [(&'static str, u16)];
 
-/// (item, similar, bought together), by id.
+/// A score of `steps` 1/255ths, as the file stores scores (the u16 the ranker reads).
+const fn q(steps: u16) -> u16 {
+    steps * 257
+}
+
+/// (item, similar, bought together), by id. The comments below count scores in 1/255ths.
 const NEIGHBOURS: [(&str, Named, Named); 4] = [
-    ("s1", &[("s2", 60000), ("s3", 30000), ("s4", 10000)], &[("k1", 50000)]),
-    ("s2", &[("s1", 60000), ("s3", 40000)], &[("k2", 40000)]),
-    ("s3", &[("s2", 40000), ("s1", 30000)], &[]),
-    ("k1", &[("k2", 20000)], &[("s1", 50000)]),
+    (
+        "s1",
+        &[("s2", q(240)), ("s3", q(120)), ("s4", q(40))],
+        &[("k1", q(200))],
+    ),
+    ("s2", &[("s1", q(240)), ("s3", q(160))], &[("k2", q(160))]),
+    ("s3", &[("s2", q(160)), ("s1", q(120))], &[]),
+    ("k1", &[("k2", q(80))], &[("s1", q(200))]),
 ];
 
 fn entries() -> Vec<ItemEntry> {
@@ -56,6 +65,12 @@ fn model() -> Model {
     Model::parse(&bytes()).unwrap()
 }
 
+/// A neighbour list by id, best first (ties in id order).
+fn best_first(mut list: Vec<(String, u16)>) -> Vec<(String, u16)> {
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    list
+}
+
 fn ids(list: &[Recommendation]) -> Vec<&str> {
     list.iter().map(|r| r.product_id.as_str()).collect()
 }
@@ -85,16 +100,16 @@ fn a_model_reads_back_what_was_written() {
     assert_eq!(m.brand_of(s1), Some("A"));
     assert_eq!(m.price_of(s1), Some(50.0));
     assert_eq!(m.popularity_of(s1), 100);
-    let named = |list: &[(u32, u16)]| list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect::<Vec<_>>();
+    let named = |list: &[(u32, u16)]| best_first(list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect());
     assert_eq!(
         named(m.similar_of(s1)),
         [
-            ("s2".to_string(), 60000),
-            ("s3".to_string(), 30000),
-            ("s4".to_string(), 10000)
+            ("s2".to_string(), q(240)),
+            ("s3".to_string(), q(120)),
+            ("s4".to_string(), q(40))
         ]
     );
-    assert_eq!(named(m.bought_together_of(s1)), [("k1".to_string(), 50000)]);
+    assert_eq!(named(m.bought_together_of(s1)), [("k1".to_string(), q(200))]);
     assert_eq!(m.item("nope"), None);
     let popular: Vec<&str> = m.by_popularity().iter().map(|i| m.id(*i)).collect();
     assert_eq!(popular, ["h1", "k1", "s1", "s2", "s3", "k2", "h2", "s4"]);
@@ -238,7 +253,7 @@ const CASES: &[Case] = &[
         name: "bought_together: the cart's co-bought items, then its co-viewed ones at 0.3",
         kind: Kind::BoughtTogether,
         cart: &["s1"],
-        // k1 50000; s2 0.3·60000 = 18000; s3 9000; s4 3000
+        // k1 200; s2 0.3·240 = 72; s3 36; s4 12
         expected: &[
             ("k1", "bought_together"),
             ("s2", "similar"),
@@ -251,7 +266,7 @@ const CASES: &[Case] = &[
         name: "bought_together: an item in the cart is never recommended",
         kind: Kind::BoughtTogether,
         cart: &["s1", "k1"],
-        // from s1: k1 (in cart), s2 18000, s3 9000, s4 3000; from k1: s1 (in cart) 50000, k2 0.3·20000 = 6000
+        // from s1: k1 (in cart), s2 72, s3 36, s4 12; from k1: s1 (in cart) 200, k2 0.3·80 = 24
         expected: &[
             ("s2", "similar"),
             ("s3", "similar"),
@@ -264,7 +279,7 @@ const CASES: &[Case] = &[
         name: "for_you: recency-weighted neighbours of the session's items",
         kind: Kind::ForYou,
         recent: &[("s1", 0.5), ("s3", 1.0)],
-        // s2 0.5·60000 + 40000 = 70000; s1 30000; s3 0.5·30000 = 15000; k1 0.5·0.5·50000 = 12500
+        // s2 0.5·240 + 160 = 280; s1 120; s3 0.5·120 = 60; k1 0.5·0.5·200 = 50
         expected: &[
             ("s2", "similar"),
             ("s1", "similar"),
@@ -278,8 +293,8 @@ const CASES: &[Case] = &[
         kind: Kind::ForYou,
         recent: &[("s1", 0.5), ("s3", 1.0)],
         revisit: 1.0,
-        // s3 1 + 15000/Q = 1.23 (its largest share: revisit); s2 70000/Q = 1.07;
-        // s1 0.5 + 30000/Q = 0.96 (0.5 > 0.46); k1 12500/Q
+        // s3 1 + 60/255 = 1.24 (its largest share: revisit); s2 280/255 = 1.10;
+        // s1 0.5 + 120/255 = 0.97 (0.5 > 0.47); k1 50/255
         expected: &[
             ("s3", "recently_viewed"),
             ("s2", "similar"),
@@ -294,7 +309,7 @@ const CASES: &[Case] = &[
         product: Some("s3"),
         recent: &[("s1", 0.5), ("s3", 1.0)],
         bought: &["s2"],
-        // s1 30000, k1 12500, s4 5000, then shoes by popularity: nothing left; then h1
+        // s1 120, k1 50, s4 20, then shoes by popularity: nothing left; then h1
         expected: &[
             ("s1", "similar"),
             ("k1", "bought_together"),
@@ -476,9 +491,8 @@ fn scores_are_the_weighted_neighbour_sums() {
         ..Query::new(Kind::ForYou)
     };
     let list = rank(&m, &query);
-    let q = |x: f64| x / 65535.0;
-    assert!((list[0].score - q(70000.0)).abs() < 1e-12);
-    assert!((list[3].score - q(12500.0)).abs() < 1e-12);
+    assert!((list[0].score - 280.0 / 255.0).abs() < 1e-12);
+    assert!((list[3].score - 50.0 / 255.0).abs() < 1e-12);
 }
 
 #[test]
@@ -548,10 +562,15 @@ fn corrupt_files_are_clear_errors_never_panics() {
         "recommendations model: has bytes after the body its header announces"
     );
     let mut version = good.clone();
-    version[4] = 2;
+    version[4] = 3;
     assert_eq!(
         error(&version),
-        "recommendations model: has a version this build cannot read (it reads version 1; rebuild the model with the matching cartsense-lab)"
+        "recommendations model: has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)"
+    );
+    version[4] = 1;
+    assert_eq!(
+        error(&version),
+        "recommendations model: is version 1, which this build no longer reads: rebuild it with cartsense-lab build-recs"
     );
     assert_eq!(
         error(b"GIF89a and then some more bytes to pass the header length"),
@@ -559,22 +578,62 @@ fn corrupt_files_are_clear_errors_never_panics() {
     );
     // consistent checksum, inconsistent sizes
     assert_eq!(
-        error(&patched(8, 9)),
+        error(&patched(8, 1_000_000)),
         "recommendations model: section sizes do not add up to the body's size"
     );
     assert_eq!(
         error(&patched(24, 1)),
-        "recommendations model: section sizes do not add up to the body's size"
+        "recommendations model: the items' neighbour counts do not add up to the neighbour section"
     );
+    let suffixes = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    assert_eq!(
+        error(&patched(20, suffixes - 1)),
+        "recommendations model: string suffixes are longer than the string bytes"
+    );
+}
+
+/// Where each section of the hand-made model's file starts (all its numbers fit one byte).
+struct Layout {
+    prefixes: usize,
+    lengths: usize,
+    suffixes: usize,
+    order: usize,
+    categories: usize,
+    brands: usize,
+    prices: usize,
+    similar_counts: usize,
+    indices: usize,
+}
+
+fn layout(bytes: &[u8]) -> Layout {
+    let (items, strings) = (8, 8 + 3 + 3);
+    let suffix_bytes = u32::from_le_bytes(bytes[20..24].try_into().unwrap()) as usize;
+    let prefixes = HEADER_BYTES;
+    let lengths = prefixes + strings;
+    let suffixes = lengths + strings;
+    let order = suffixes + suffix_bytes;
+    let categories = order + items;
+    let brands = categories + items;
+    let prices = brands + items;
+    let similar_counts = prices + 6 * items;
+    let indices = similar_counts + 2 * items;
+    Layout {
+        prefixes,
+        lengths,
+        suffixes,
+        order,
+        categories,
+        brands,
+        prices,
+        similar_counts,
+        indices,
+    }
 }
 
 #[test]
 fn bad_contents_under_a_valid_checksum_are_errors() {
     let good = bytes();
-    let n_strings = 8 + 3 + 3;
-    let strings_len = u32::from_le_bytes(good[20..24].try_into().unwrap()) as usize;
-    let items_at = HEADER_BYTES + n_strings * 4 + strings_len;
-    let neighbours_at = items_at + 8 * ITEM_BYTES;
+    let at = layout(&good);
     let with = |at: usize, patch: &[u8]| {
         let mut b = good.clone();
         b[at..at + patch.len()].copy_from_slice(patch);
@@ -582,38 +641,161 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
         b[32..36].copy_from_slice(&sum.to_le_bytes());
         error(&b)
     };
+    // any byte of the body set to a value at a varint's edges reads as a model or as an
+    // error, never a panic
+    for at in HEADER_BYTES..good.len() {
+        for value in [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff] {
+            let mut b = good.clone();
+            b[at] = value;
+            let sum = checksum(&b);
+            b[32..36].copy_from_slice(&sum.to_le_bytes());
+            let _ = Model::parse(&b);
+        }
+    }
+    // the layout is right: the last section is one score byte per neighbour
+    assert_eq!(good.len(), at.indices + 2 * 11);
     assert_eq!(
-        with(neighbours_at, &100u32.to_le_bytes()),
+        with(at.indices, &[100]),
         "recommendations model: a neighbour's item index is out of range"
     );
     assert_eq!(
-        with(items_at, &7u32.to_le_bytes()),
+        with(at.indices, &[0xff; 5]),
+        "recommendations model: a number is longer than 32 bits"
+    );
+    assert_eq!(
+        with(at.categories, &[7]),
         "recommendations model: an item's category is out of range"
     );
     assert_eq!(
-        with(items_at + 4, &7u32.to_le_bytes()),
+        with(at.brands, &[7]),
         "recommendations model: an item's brand is out of range"
     );
     assert_eq!(
-        with(items_at + 8, &(-1.0f32).to_bits().to_le_bytes()),
+        with(at.prices, &(-1.0f32).to_bits().to_le_bytes()),
         "recommendations model: an item's price is negative or infinite"
     );
+    let with_neighbours = (0..8).find(|i| good[at.similar_counts + i] > 0).unwrap();
     assert_eq!(
-        with(items_at + 2 * ITEM_BYTES + 14, &[0]),
+        with(at.similar_counts + with_neighbours, &[0]),
         "recommendations model: the items' neighbour counts do not add up to the neighbour section"
     );
     assert_eq!(
-        with(HEADER_BYTES, &1000u32.to_le_bytes()),
-        "recommendations model: string table offsets are out of order or out of range"
+        with(6, &[1, 0]),
+        "recommendations model: an item has more neighbours than K"
     );
     assert_eq!(
-        with(HEADER_BYTES + n_strings * 4, b"z"),
+        with(at.order, &[2, 2]),
+        "recommendations model: the item order is not a permutation of the items"
+    );
+    assert_eq!(
+        with(at.prefixes + 1, &[3]),
+        "recommendations model: a string shares more bytes with the one before it than it has"
+    );
+    assert_eq!(
+        with(at.lengths, &[100]),
+        "recommendations model: string suffixes are longer than the string bytes"
+    );
+    assert_eq!(
+        with(at.lengths, &[1]),
+        "recommendations model: string suffixes do not fill the string bytes"
+    );
+    assert_eq!(
+        with(at.prefixes + 1, &[0]),
         "recommendations model: item ids are not sorted and unique"
     );
     assert_eq!(
-        with(HEADER_BYTES + n_strings * 4, &[0xff]),
+        with(at.suffixes, &[0xff]),
         "recommendations model: string table is not valid UTF-8"
     );
+    assert_eq!(
+        with(at.lengths, &[0]),
+        "recommendations model: string table has an empty string"
+    );
+}
+
+/// Lists come back in index order; scores are kept to 1/255.
+#[test]
+fn neighbour_lists_read_back_with_scores_to_a_255th() {
+    let entry = |id: &str, similar: Vec<(u32, u16)>| ItemEntry {
+        id: id.into(),
+        category: None,
+        brand: None,
+        price: None,
+        popularity: 0,
+        similar,
+        bought_together: vec![],
+    };
+    let m = Model::parse(
+        &encode(
+            5,
+            &[
+                entry("a", vec![(3, 100), (1, 65535), (2, 30000), (4, 30000)]),
+                entry("b", vec![]),
+                entry("c", vec![]),
+                entry("d", vec![]),
+                entry("e", vec![]),
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let list = m.similar_of(m.item("a").unwrap());
+    assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "index order");
+    let named = best_first(list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect());
+    // 30000 is 116.7 255ths: 117 (30069); 100 would round to 0 but stays a neighbour
+    let expected = [("b", 65535), ("c", 30069), ("e", 30069), ("d", 257)];
+    assert_eq!(named, expected.map(|(id, s)| (id.to_string(), s)));
+}
+
+/// A catalogue whose id order says nothing about its neighbours is renumbered (the lookup by
+/// id and every list still read back as written).
+#[test]
+fn items_are_renumbered_so_neighbours_are_close_and_read_back_by_id() {
+    let n = 300u32;
+    // entry i has id (i·97) mod 300: chains of neighbours scattered through id order
+    let entries: Vec<ItemEntry> = (0..n)
+        .map(|i| ItemEntry {
+            id: alloc::format!("{:03}", (i * 97) % n),
+            category: Some(alloc::format!("c{}", i / 30)),
+            brand: None,
+            price: Some(f64::from(i)),
+            popularity: (i % 7) as u16,
+            similar: vec![((i + 1) % n, q(200)), ((i + 2) % n, q(100))],
+            bought_together: vec![((i + n - 1) % n, q(50))],
+        })
+        .collect();
+    let bytes = encode(20, &entries).unwrap();
+    let m = Model::parse(&bytes).unwrap();
+    // the order section too is covered by the checks: any truncation or flipped byte is an error
+    for len in 0..bytes.len() {
+        assert!(error(&bytes[..len]).contains("truncated"), "{len} bytes");
+    }
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x5a;
+        assert!(Model::parse(&bad).is_err(), "byte {at} flipped");
+    }
+    let renumbered = (0..n).filter(|r| m.item(&alloc::format!("{r:03}")) != Some(*r)).count();
+    assert!(renumbered > 0, "id order is not the item order");
+    for e in &entries {
+        let i = m.item(&e.id).unwrap();
+        assert_eq!(m.id(i), e.id);
+        assert_eq!(m.price_of(i), e.price);
+        assert_eq!(m.category_of(i), e.category.as_deref());
+        assert_eq!(m.popularity_of(i), e.popularity);
+        let named = |list: &[(u32, u16)]| best_first(list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect());
+        let expected = |list: &[(u32, u16)]| {
+            best_first(
+                list.iter()
+                    .map(|(i, s)| (entries[*i as usize].id.clone(), *s))
+                    .collect(),
+            )
+        };
+        assert_eq!(named(m.similar_of(i)), expected(&e.similar));
+        assert_eq!(named(m.bought_together_of(i)), expected(&e.bought_together));
+    }
+    let popular: Vec<&str> = m.by_popularity().iter().map(|i| m.id(*i)).collect();
+    assert_eq!(&popular[..3], ["014", "015", "030"], "ties in id order");
 }
 
 #[test]
@@ -800,7 +982,8 @@ mod page_queries {
 }
 
 /// A model of `items` items, each with `similar` co-viewed neighbours (descending scores)
-/// and a quarter as many bought-together ones, in 500 categories and 2,000 brands.
+/// and a quarter as many bought-together ones, in 500 categories and 2,000 brands. The
+/// neighbours are drawn from the whole catalogue: long gaps, the slowest model to read.
 pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
     let mut state: u64 = 0x5eed_cafe_f00d;
     let mut next = move || {
@@ -812,9 +995,16 @@ pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
     let entries: Vec<ItemEntry> = (0..items)
         .map(|i| {
             let mut neighbours = |n: usize| -> Vec<(u32, u16)> {
-                (0..n)
-                    .map(|rank| (next() % items, (65535 - rank * 1000) as u16))
-                    .collect()
+                let mut list: Vec<(u32, u16)> = Vec::with_capacity(n);
+                for rank in 0..n {
+                    // an item is in a list once: draw again on a repeat
+                    let mut item = next() % items;
+                    while list.iter().any(|(i, _)| *i == item) {
+                        item = next() % items;
+                    }
+                    list.push((item, (65535 - rank * 1000) as u16));
+                }
+                list
             };
             let (similar, bought_together) = (neighbours(similar), neighbours(similar / 4));
             ItemEntry {
