@@ -33,8 +33,15 @@ pub const HEADER_BYTES: usize = 36;
 pub const NONE: u32 = u32::MAX;
 /// The most neighbours of one kind an item may have (an item record counts them in a byte).
 pub const MAX_K: usize = 255;
-/// The longest prefix a string shares with the one before it in the file (a byte holds it).
-const MAX_PREFIX: usize = 255;
+/// The longest prefix the writer shares with the string before it. A byte could hold 255, but
+/// then a crafted file could make its string table decode to 256 times its bytes (a 2 MB file,
+/// half a gigabyte in the page); at 64, a string of `n ≥ 1` own bytes decodes to at most `64 + n`
+/// from at least `2 + n` bytes in the file, under [`MAX_STRING_EXPANSION`], which the reader
+/// enforces on the whole table.
+const MAX_PREFIX: usize = 64;
+/// How many times its own bytes in the file the string table may decode to (see
+/// [`MAX_PREFIX`]); the writer's files stay under it by construction.
+const MAX_STRING_EXPANSION: usize = 32;
 
 const SUBJECT: &str = "recommendations model";
 
@@ -70,6 +77,7 @@ fn unzigzag(x: u32) -> i64 {
 #[inline(always)]
 fn read_strings(r: &mut Reader, n_strings: u64, suffix_bytes: usize) -> Result<(String, Vec<u32>), Error> {
     let n_strings = n_strings as usize;
+    let table_start = r.at;
     let prefixes = r.take(n_strings)?;
     let mut suffix_lengths = Vec::with_capacity(n_strings);
     let mut total = 0usize;
@@ -79,8 +87,10 @@ fn read_strings(r: &mut Reader, n_strings: u64, suffix_bytes: usize) -> Result<(
         suffix_lengths.push(length);
     }
     let suffixes = r.take(suffix_bytes)?;
-    if total > u32::MAX as usize {
-        return Err(invalid("string table is larger than 4 GiB"));
+    if total > u32::MAX as usize || total > MAX_STRING_EXPANSION * (r.at - table_start) {
+        return Err(invalid(
+            "string table decodes to more than 32 times its size in the file",
+        ));
     }
     let mut text = Vec::with_capacity(total);
     let mut string_ends = Vec::with_capacity(n_strings);

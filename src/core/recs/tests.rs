@@ -140,6 +140,52 @@ fn items_without_metadata_and_an_empty_model_are_valid() {
     assert!(rank(&empty, &Query::new(Kind::ForYou)).is_empty());
 }
 
+/// 90 strings of 256 bytes, each sharing 255 with the one before: `prefix` bytes shared as
+/// written (the writer shares at most 64), as the string section's three parts.
+fn long_shared_strings(prefix: u8) -> (Vec<u8>, usize) {
+    let strings: Vec<Vec<u8>> = (33u8..123).map(|c| [vec![b'a'; 255], vec![c]].concat()).collect();
+    let mut prefixes = Vec::new();
+    let mut lengths = Vec::new();
+    let mut suffixes = Vec::new();
+    for (i, string) in strings.iter().enumerate() {
+        let shared = if i == 0 { 0 } else { usize::from(prefix) };
+        prefixes.push(shared as u8);
+        let rest = string.len() - shared;
+        // (LEB128)
+        if rest < 128 {
+            lengths.push(rest as u8);
+        } else {
+            lengths.extend([(rest & 0x7f) as u8 | 0x80, (rest >> 7) as u8]);
+        }
+        suffixes.extend_from_slice(&string[shared..]);
+    }
+    let suffix_bytes = suffixes.len();
+    ([prefixes, lengths, suffixes].concat(), suffix_bytes)
+}
+
+#[test]
+fn a_string_table_decoding_to_over_32_times_its_bytes_is_refused() {
+    let read = |prefix: u8| {
+        let (bytes, suffix_bytes) = long_shared_strings(prefix);
+        let mut reader = Reader { bytes: &bytes, at: 0 };
+        read_strings(&mut reader, 90, suffix_bytes).map(|(text, ends)| (text.len(), ends.len()))
+    };
+    assert_eq!(read(64), Ok((90 * 256, 90)), "as the writer shares: about 6 times");
+    assert_eq!(
+        read(255).map_err(|e| e.message()),
+        Err("recommendations model: string table decodes to more than 32 times its size in the file".into()),
+        "44 times"
+    );
+    // The writer's own files stay under the bound, however long the shared prefixes.
+    let mut long = entries();
+    for (i, entry) in long.iter_mut().enumerate() {
+        entry.id = [&"x".repeat(300), entry.id.as_str(), &i.to_string()].concat();
+    }
+    long.sort_by(|a, b| a.id.cmp(&b.id));
+    let bytes = encode(20, &long).unwrap();
+    assert_eq!(Model::parse(&bytes).map(|m| m.len()), Ok(long.len()));
+}
+
 #[test]
 fn encode_refuses_what_the_format_cannot_hold() {
     let mut twice = entries();
