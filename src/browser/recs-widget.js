@@ -217,7 +217,8 @@ export function fill(container, items, { catalogue, onShown, onClick, signal } =
   const listId = listIdOf(container, kind);
   const signature = listId + ' ' + products.map((p) => p.product_id).join(' ');
   rendered.set(container, { cards, products, listId, onClick, signature, signal, listen });
-  if (cards.length && signature != previous?.signature) {
+  // (a new recs instance, a new tracker, has not reported the list: analysts count its views)
+  if (cards.length && (signature != previous?.signature || previous.signal != signal)) {
     onShown?.(
       listId,
       products.map(({ product_id, name, price }, i) => defined({ product_id, position: i + 1, name, price })),

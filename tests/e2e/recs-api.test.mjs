@@ -330,6 +330,8 @@ test("dispose() removes the widget's click listener: a click then sends nothing,
   const clicks = (anonymousId) => tracks(items, 'Product Clicked').filter((item) => item.anonymousId == anonymousId);
   assert.equal(clicks(first).length, 0, `nothing from the disposed tracker: ${summarize(items)}`);
   assert.equal(clicks(second).length, 1, `one click, one event: ${summarize(items)}`);
+  const listViews = tracks(items, 'Product List Viewed').filter((item) => item.anonymousId == second);
+  assert.equal(listViews.length, 1, `the new tracker reports the shelf it shows, though its cards did not change: ${summarize(items)}`);
   assert.deepEqual(log, []);
 });
 
