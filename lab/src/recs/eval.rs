@@ -14,7 +14,10 @@
 //!   sessions sharing an item, items scored by summed similarity). Short lists are filled
 //!   from popularity, so every method lists 20 whenever it can.
 //! - Metrics: HR@20, MRR@20, HR@5, catalogue coverage (distinct items ever listed over the
-//!   training catalogue), popular share (listed items among the 20 most popular of training).
+//!   training catalogue), popular share (listed items among the 20 most popular of training);
+//!   and the ranker's HR@20 and MRR@20 minus each baseline's, with a paired 95 % bootstrap
+//!   interval over test sessions (a session's moments are not independent), so that a
+//!   difference can be told from noise.
 //!
 //! The builder's window and backward weight and the ranker's recency and revisit are chosen
 //! by [`choose`] on an inner time split of the training part; everything else is fixed a
@@ -44,17 +47,22 @@ pub struct Tally {
     pub listed: usize,
     pub popular_listed: usize,
     pub covered: HashSet<u32>,
+    /// Each moment's (hit within 20: 0 or 1, reciprocal rank within 20), for the intervals.
+    pub moments: Vec<(f64, f64)>,
 }
 
 impl Tally {
     fn record(&mut self, list: &[u32], target: u32, popular: &HashSet<u32>) {
+        let mut moment = (0.0, 0.0);
         if let Some(rank) = list.iter().position(|i| *i == target) {
             self.hits_at_20 += 1;
             if rank < 5 {
                 self.hits_at_5 += 1;
             }
             self.reciprocal_ranks += 1.0 / (rank + 1) as f64;
+            moment = (1.0, 1.0 / (rank + 1) as f64);
         }
+        self.moments.push(moment);
         self.listed += list.len();
         self.popular_listed += list.iter().filter(|i| popular.contains(i)).count();
         self.covered.extend(list.iter().copied());
@@ -95,8 +103,75 @@ impl Figures {
     }
 }
 
+/// The ranker's figure minus a baseline's, with its paired 95 % bootstrap interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Difference {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Difference {
+    fn json(&self) -> String {
+        format!("[{:.6},{:.6},{:.6}]", self.value, self.low, self.high)
+    }
+
+    fn text(&self) -> String {
+        format!("{:+.4} [{:+.4}, {:+.4}]", self.value, self.low, self.high)
+    }
+}
+
+/// Ranker minus baseline, (HR@20, MRR@20), over the moments of `tallies` (ranker first) whose
+/// test sessions are `groups`: the bootstrap draws sessions, each with all its moments.
+pub(crate) fn differences(tallies: [&Tally; 4], groups: &[usize], n_groups: usize) -> [(Difference, Difference); 3] {
+    let mean = |tally: &Tally, weights: &[f64], part: fn(&(f64, f64)) -> f64| {
+        let total: f64 = weights.iter().sum();
+        let sum: f64 = tally.moments.iter().zip(weights).map(|(m, w)| part(m) * w).sum();
+        if total > 0.0 { sum / total } else { 0.0 }
+    };
+    let hit = |m: &(f64, f64)| m.0;
+    let rr = |m: &(f64, f64)| m.1;
+    let ones = vec![1.0; groups.len()];
+    let mut replicates = vec![(Vec::new(), Vec::new()); 3];
+    let mut rng = crate::metrics::SplitMix::new(20_240_601);
+    let mut counts = vec![0.0; n_groups];
+    for _ in 0..crate::metrics::BOOTSTRAP_RESAMPLES {
+        if n_groups == 0 {
+            break;
+        }
+        counts.iter_mut().for_each(|c| *c = 0.0);
+        for _ in 0..n_groups {
+            counts[rng.below(n_groups)] += 1.0;
+        }
+        let weights: Vec<f64> = groups.iter().map(|g| counts[*g]).collect();
+        let (ranker_hit, ranker_rr) = (mean(tallies[0], &weights, hit), mean(tallies[0], &weights, rr));
+        for (b, baseline) in tallies[1..].iter().enumerate() {
+            replicates[b].0.push(ranker_hit - mean(baseline, &weights, hit));
+            replicates[b].1.push(ranker_rr - mean(baseline, &weights, rr));
+        }
+    }
+    let difference = |value: f64, replicates: &[f64]| {
+        let (low, high) = if replicates.is_empty() {
+            (f64::NAN, f64::NAN)
+        } else {
+            crate::metrics::interval(replicates)
+        };
+        Difference { value, low, high }
+    };
+    let at = |b: usize| {
+        let (ranker, baseline) = (tallies[0], tallies[b + 1]);
+        (
+            difference(mean(ranker, &ones, hit) - mean(baseline, &ones, hit), &replicates[b].0),
+            difference(mean(ranker, &ones, rr) - mean(baseline, &ones, rr), &replicates[b].1),
+        )
+    };
+    [at(0), at(1), at(2)]
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
+    /// Ranker minus popularity, item-kNN and session-kNN: (HR@20, MRR@20).
+    pub differences: [(Difference, Difference); 3],
     pub ranker: Figures,
     pub popularity: Figures,
     pub item_knn: Figures,
@@ -113,11 +188,15 @@ pub struct Report {
 impl Report {
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"recency\":{},\"revisit\":{}}}}}",
+            "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\
+             \"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"recency\":{},\"revisit\":{}}}}}",
             self.ranker.json(),
             self.popularity.json(),
             self.item_knn.json(),
             self.session_knn.json(),
+            self.difference_json(0),
+            self.difference_json(1),
+            self.difference_json(2),
             self.n_test_sessions,
             self.n_predictions,
             self.n_train_sessions,
@@ -130,6 +209,11 @@ impl Report {
             self.asking.recency,
             self.asking.revisit
         )
+    }
+
+    fn difference_json(&self, b: usize) -> String {
+        let (hr, mrr) = &self.differences[b];
+        format!("{{\"hr_at_20\":{},\"mrr_at_20\":{}}}", hr.json(), mrr.json())
     }
 
     pub fn to_text(&self) -> String {
@@ -166,16 +250,23 @@ impl Report {
                 f.hr_at_20, f.mrr_at_20, f.hr_at_5, f.coverage, f.popular_share
             ));
         }
-        for (name, f) in [
+        out.push_str("\nranker minus baseline, paired 95 % bootstrap interval over test sessions:");
+        for (b, (name, f)) in [
             ("popularity", &self.popularity),
             ("item_knn", &self.item_knn),
             ("session_knn", &self.session_knn),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let verdict = |ours: f64, theirs: f64| if ours > theirs { "beats" } else { "does NOT beat" };
+            let (hr, mrr) = &self.differences[b];
             out.push_str(&format!(
-                "\nranker vs {name}: HR@20 {} it, MRR@20 {} it",
+                "\nranker vs {name}: HR@20 {} it {}, MRR@20 {} it {}",
                 verdict(self.ranker.hr_at_20, f.hr_at_20),
-                verdict(self.ranker.mrr_at_20, f.mrr_at_20)
+                hr.text(),
+                verdict(self.ranker.mrr_at_20, f.mrr_at_20),
+                mrr.text()
             ));
         }
         out.push('\n');
@@ -305,6 +396,8 @@ impl SessionIndex {
 
 /// One moment of a test session: what every method is asked then.
 struct Moment<'s> {
+    /// The test session's place in the list of test sessions.
+    session: usize,
     interactions: &'s [super::Interaction],
     /// Index of the current interaction.
     t: usize,
@@ -324,7 +417,7 @@ fn walk(
     ask: &mut dyn FnMut(&Moment),
 ) -> (usize, usize) {
     let (mut counted_sessions, mut moments) = (0, 0);
-    for s in test {
+    for (session, s) in test.iter().enumerate() {
         let interactions = &sessions[*s].interactions;
         let mut counted = false;
         let mut cart: Vec<&str> = Vec::new();
@@ -351,6 +444,7 @@ fn walk(
             let mut excluded_now = excluded.clone();
             excluded_now.insert(now.item);
             ask(&Moment {
+                session,
                 interactions,
                 t,
                 target,
@@ -478,7 +572,9 @@ pub fn evaluate(
     let mut item_knn_cache: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
     let (mut ranker, mut popularity, mut item_knn, mut session_knn) =
         (Tally::default(), Tally::default(), Tally::default(), Tally::default());
+    let mut groups = Vec::new();
     let (test_sessions, predictions) = walk(sessions, catalogue, test, &mut |m| {
+        groups.push(m.session);
         let list = ranker_list(&model, catalogue, m, asking);
         ranker.record(&list, m.target, &popular_top);
         // overall popularity
@@ -501,6 +597,7 @@ pub fn evaluate(
     });
     let n_items = model.len();
     Ok(Report {
+        differences: differences([&ranker, &popularity, &item_knn, &session_knn], &groups, test.len()),
         ranker: Figures::of(&ranker, predictions, n_items),
         popularity: Figures::of(&popularity, predictions, n_items),
         item_knn: Figures::of(&item_knn, predictions, n_items),

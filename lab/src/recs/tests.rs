@@ -148,6 +148,43 @@ fn evaluation_counts_predictions_at_every_event_with_a_next_item() {
     );
     assert!(json.contains("\"baselines\":{\"popularity\":{"), "{json}");
     assert!(json.contains("\"n_test_sessions\":2,\"n_predictions\":2"), "{json}");
+    // popularity lists B too (A is on screen): no difference, and no doubt about it
+    assert!(
+        json.contains("\"ranker_minus_baseline\":{\"popularity\":{\"hr_at_20\":[0.000000,0.000000,0.000000]"),
+        "{json}"
+    );
+}
+
+#[test]
+fn differences_come_with_an_interval_over_sessions() {
+    let tally = |moments: &[(f64, f64)]| eval::Tally {
+        moments: moments.to_vec(),
+        ..eval::Tally::default()
+    };
+    // Four sessions of two moments each: the ranker hits every one at rank 1; the baselines
+    // never, at rank 2 in the first two sessions only, and exactly as the ranker does.
+    let ranker = tally(&[(1.0, 1.0); 8]);
+    let never = tally(&[(0.0, 0.0); 8]);
+    let half = tally(&[
+        (1.0, 0.5),
+        (1.0, 0.5),
+        (1.0, 0.5),
+        (1.0, 0.5),
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (0.0, 0.0),
+        (0.0, 0.0),
+    ]);
+    let groups = [0, 0, 1, 1, 2, 2, 3, 3];
+    let [never, half, same] = eval::differences([&ranker, &never, &half, &ranker], &groups, 4);
+    assert_eq!((never.0.value, never.0.low, never.0.high), (1.0, 1.0, 1.0));
+    assert_eq!(half.0.value, 0.5);
+    assert_eq!(half.1.value, 0.75);
+    assert!(
+        half.0.low < 0.5 && half.0.high > 0.5 && half.0.low >= 0.0 && half.0.high <= 1.0,
+        "{half:?}"
+    );
+    assert_eq!((same.1.value, same.1.low, same.1.high), (0.0, 0.0, 0.0));
 }
 
 #[test]
