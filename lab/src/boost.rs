@@ -11,7 +11,7 @@
 
 use cartsense::core::intent::{Node, Tree};
 
-use crate::learn::{Matrix, sigmoid};
+use crate::learn::{self, Fit, Matrix, sigmoid};
 
 /// Depth of every tree: 3 levels of splits, at most 8 leaves.
 pub const DEPTH: usize = 3;
@@ -243,6 +243,42 @@ pub fn choose_trees(
         trees,
         validation: losses,
     }
+}
+
+/// Rows with their sample weights (`None`: every row weighs 1), as [`learn::fit_weighted`]
+/// takes them.
+#[derive(Clone, Copy)]
+pub struct Weighted<'a> {
+    pub rows: &'a Matrix,
+    pub weights: Option<&'a [f64]>,
+}
+
+/// The learner's second stage, as `train-intent --trees auto` and `eval-uci` run it: the
+/// regression with L2 `lambda` fitted on `fitting`, how many trees on its logit help on
+/// `validation` ([`choose_trees`]), then that many boosted on `all` from `fit`, the
+/// regression fitted there.
+pub fn fit_trees(
+    fitting: Weighted,
+    validation: &Matrix,
+    lambda: f64,
+    all: Weighted,
+    fit: &Fit,
+) -> (TreeChoice, Vec<Tree>) {
+    let inner = learn::fit_weighted(fitting.rows, fitting.weights, lambda);
+    let choice = choose_trees(
+        fitting.rows,
+        fitting.weights,
+        inner.logits(fitting.rows),
+        validation,
+        inner.logits(validation),
+    );
+    let trees = boost(all.rows, all.weights, fit.logits(all.rows), choice.trees);
+    (choice, trees)
+}
+
+/// The logit of `x` under the regression `fit` plus `trees`.
+pub fn logit(fit: &Fit, trees: &[Tree], x: &[f64]) -> f64 {
+    trees.iter().fold(fit.logit(x), |z, tree| z + tree.value(x))
 }
 
 /// `count` trees boosted on `data` from `offsets`.

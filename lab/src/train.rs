@@ -16,7 +16,7 @@
 use cartsense::core::intent::{FEATURES, Logistic, Model, N_FEATURES};
 use cartsense::core::time;
 
-use crate::boost::{self, TreeChoice};
+use crate::boost::{self, TreeChoice, Weighted};
 use crate::learn::{self, Choice, Matrix};
 use crate::replay::{Replay, Sample, samples_of};
 
@@ -136,24 +136,28 @@ pub fn fit_task(replay: &Replay, sessions: &[usize], task: Task, trees: bool) ->
         }
     }
     let (half_life_days, choice) = best.unwrap_or_else(|| (None, learn::choose_lambda(&early_matrix, &late_matrix)));
-    let early_weights = recency_weights(&early_starts, half_life_days);
-    let early_fit = learn::fit_weighted(&early_matrix, early_weights.as_deref(), choice.lambda);
-    let trees = if trees {
-        boost::choose_trees(
-            &early_matrix,
-            early_weights.as_deref(),
-            early_fit.logits(&early_matrix),
-            &late_matrix,
-            early_fit.logits(&late_matrix),
-        )
-    } else {
-        TreeChoice::none()
-    };
     let all_samples = task_samples(replay, sessions, task);
     let all = matrix(&all_samples);
     let weights = recency_weights(&session_starts(replay, &all_samples), half_life_days);
     let fit = learn::fit_weighted(&all, weights.as_deref(), choice.lambda);
-    let boosted = boost::boost(&all, weights.as_deref(), fit.logits(&all), trees.trees);
+    let (trees, boosted) = if trees {
+        let early_weights = recency_weights(&early_starts, half_life_days);
+        boost::fit_trees(
+            Weighted {
+                rows: &early_matrix,
+                weights: early_weights.as_deref(),
+            },
+            &late_matrix,
+            choice.lambda,
+            Weighted {
+                rows: &all,
+                weights: weights.as_deref(),
+            },
+            &fit,
+        )
+    } else {
+        (TreeChoice::none(), Vec::new())
+    };
     let mut weights = [0.0; N_FEATURES];
     weights.copy_from_slice(&fit.weights);
     TaskFit {

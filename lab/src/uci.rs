@@ -15,7 +15,7 @@
 //! [`SPLIT_SEEDS`] and reports the mean, min and max.
 
 use crate::adapters::{DataError, split_csv};
-use crate::boost;
+use crate::boost::{self, Weighted};
 use crate::learn::{self, Matrix};
 use crate::metrics::{self, Metrics, SplitMix, json_number};
 
@@ -259,26 +259,18 @@ pub fn evaluate_split(rows: &[Row], seed: u64) -> SplitReport {
     let (inner_fit, inner_valid) = stratified_split(&labels, &train, 0.8, seed + INNER_SEED_OFFSET);
     let (fitting, validation, all) = (matrix(&inner_fit), matrix(&inner_valid), matrix(&train));
     let (fit, choice) = learn::fit_validated(&fitting, &validation, &all);
-    // The trees: how many, on the same inner split (from the regression fitted there).
-    let inner = learn::fit(&fitting, choice.lambda);
-    let trees = boost::choose_trees(
-        &fitting,
-        None,
-        inner.logits(&fitting),
-        &validation,
-        inner.logits(&validation),
-    );
-    let boosted = boost::boost(&all, None, fit.logits(&all), trees.trees);
+    // The trees: how many, on the same inner split.
+    let unweighted = |rows| Weighted { rows, weights: None };
+    let (trees, boosted) = boost::fit_trees(unweighted(&fitting), &validation, choice.lambda, unweighted(&all), &fit);
 
     let y: Vec<bool> = test.iter().map(|i| labels[*i]).collect();
-    let p: Vec<f64> = test
+    let (p, logistic_p): (Vec<f64>, Vec<f64>) = test
         .iter()
         .map(|i| {
             let x = encoder.encode(&rows[*i]);
-            learn::sigmoid(boosted.iter().fold(fit.logit(&x), |z, tree| z + tree.value(&x)))
+            (learn::sigmoid(boost::logit(&fit, &boosted, &x)), fit.predict(&x))
         })
-        .collect();
-    let logistic_p: Vec<f64> = test.iter().map(|i| fit.predict(&encoder.encode(&rows[*i]))).collect();
+        .unzip();
     let mut model = Metrics::of(&p, &y);
     let groups: Vec<usize> = (0..test.len()).collect();
     let replicates = metrics::bootstrap_auc(&[&p], &y, &groups, test.len(), RESAMPLES, seed);
