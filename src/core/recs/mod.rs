@@ -759,7 +759,7 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
             .map_or(0, |i| i as u32 + 1)
     };
     let count = |n: usize| u32::try_from(n).map_err(|_| Error::new(SUBJECT, "", "has too many entries for the format"));
-    // strings, each as the bytes it shares with the one before (at most 255) and the rest
+    // strings, each as the bytes it shares with the one before (at most MAX_PREFIX) and the rest
     let (mut prefixes, mut lengths, mut suffixes) = (Vec::new(), Vec::new(), Vec::new());
     let mut previous: &[u8] = &[];
     for name in order
