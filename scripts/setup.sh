@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for building and testing cartsense.
 # Installs only what is missing: the wasm32 target, wasm-bindgen-cli at the version pinned in
-# Cargo.toml, Debian's binaryen/chromium/chromium-driver, and the npm dev dependencies.
+# Cargo.toml, Debian's chromium/chromium-driver, and the npm dev dependencies (among them
+# binaryen, whose wasm-opt scripts/build.sh uses).
 # Usage: scripts/setup.sh [--no-browser]   (--no-browser skips chromium, for `npm start`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,6 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$\| $bindge
 fi
 
 apt_wanted=()
-command -v wasm-opt >/dev/null || apt_wanted+=(binaryen)
 if [ $want_browser = 1 ]; then
   [ -x /usr/bin/chromium ] || apt_wanted+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_wanted+=(chromium-driver)
