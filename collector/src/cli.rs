@@ -24,6 +24,7 @@ pub const SHORT_USAGE: &str = "\
 usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
                                  [--write-key KEY]... [--body-timeout SECONDS] [--verbose]
        cartsense-collector export --db PATH
+       cartsense-collector report --db PATH [--write-key KEY] [--json]
        cartsense-collector --help
 ";
 
@@ -35,6 +36,7 @@ batches at POST /v1/batch and stores them in SQLite.
 usage: cartsense-collector serve --db PATH [--addr IP:PORT] [--www DIR] [--allow-origin ORIGIN]...
                                  [--write-key KEY]... [--body-timeout SECONDS] [--verbose]
        cartsense-collector export --db PATH
+       cartsense-collector report --db PATH [--write-key KEY] [--json]
        cartsense-collector --help
 
 serve     receive batches and store them
@@ -53,6 +55,13 @@ serve     receive batches and store them
 export    print every stored item as one JSON object per line, in receive order
   --db PATH               an existing collector database
 
+report    what each prompt campaign added: per campaign, its treatment and holdout arms'
+          exposed visitors, conversion and revenue per visitor, and the differences with
+          95 % intervals
+  --db PATH               an existing collector database
+  --write-key KEY         only the items sent with this write key (default: every item)
+  --json                  one JSON object instead of the text report
+
 Exit codes: 0 success, 1 runtime error (database, network), 2 bad command line.
 ";
 
@@ -61,6 +70,7 @@ pub enum Command {
     Help,
     Serve(ServeOptions),
     Export(ExportOptions),
+    Report(ReportOptions),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +89,13 @@ pub struct ServeOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportOptions {
     pub db: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportOptions {
+    pub db: PathBuf,
+    pub write_key: Option<String>,
+    pub json: bool,
 }
 
 /// A command line that cannot be run, with a message naming what is wrong.
@@ -101,7 +118,7 @@ fn usage_error(message: impl Into<String>) -> UsageError {
 pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let Some(first) = args.next() else {
-        return Err(usage_error("missing command (serve or export)"));
+        return Err(usage_error("missing command (serve, export or report)"));
     };
     let Some(command) = first.to_str() else {
         return Err(usage_error(format!("unknown command {first:?}")));
@@ -110,8 +127,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Usage
         "-h" | "--help" | "help" => Ok(Command::Help),
         "serve" => parse_serve(Flags::new(args)),
         "export" => parse_export(Flags::new(args)),
+        "report" => parse_report(Flags::new(args)),
         other => Err(usage_error(format!(
-            "unknown command `{other}` (expected serve or export)"
+            "unknown command `{other}` (expected serve, export or report)"
         ))),
     }
 }
@@ -270,6 +288,34 @@ fn parse_export(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comm
     Ok(Command::Export(ExportOptions { db }))
 }
 
+fn parse_report(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Command, UsageError> {
+    let mut db = None;
+    let mut write_key = None;
+    let mut json = false;
+    while let Some(mut flag) = flags.next_flag()? {
+        match flag.name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--db" => {
+                let value = flags.value(&mut flag)?;
+                set_once(&mut db, &flag, PathBuf::from(value))?;
+            }
+            "--write-key" => {
+                let key = flags.text_value(&mut flag)?;
+                set_once(&mut write_key, &flag, key)?;
+            }
+            "--json" => {
+                no_value(&flag)?;
+                json = true;
+            }
+            other => return Err(usage_error(format!("unknown flag `{other}` for report"))),
+        }
+    }
+    let Some(db) = db else {
+        return Err(usage_error("report needs --db PATH"));
+    };
+    Ok(Command::Report(ReportOptions { db, write_key, json }))
+}
+
 fn parse_addr(text: &str) -> Result<SocketAddr, UsageError> {
     // Only literal addresses: resolving a host name could pick an interface the operator
     // did not mean to expose.
@@ -385,13 +431,42 @@ mod tests {
         assert_eq!(run(&["--help"]), Ok(Command::Help));
         assert_eq!(run(&["serve", "--help"]), Ok(Command::Help));
         assert_eq!(run(&["export", "-h"]), Ok(Command::Help));
+        assert_eq!(
+            run(&["report", "--db", "x.db"]),
+            Ok(Command::Report(ReportOptions {
+                db: "x.db".into(),
+                write_key: None,
+                json: false
+            }))
+        );
+        assert_eq!(
+            run(&["report", "--json", "--write-key=k", "--db=x.db"]),
+            Ok(Command::Report(ReportOptions {
+                db: "x.db".into(),
+                write_key: Some("k".into()),
+                json: true
+            }))
+        );
     }
 
     #[test]
     fn errors_name_the_argument() {
         let cases: &[(&[&str], &str)] = &[
-            (&[], "missing command (serve or export)"),
-            (&["launch"], "unknown command `launch` (expected serve or export)"),
+            (&[], "missing command (serve, export or report)"),
+            (
+                &["launch"],
+                "unknown command `launch` (expected serve, export or report)",
+            ),
+            (&["report", "--json"], "report needs --db PATH"),
+            (&["report", "--db", "x", "--json=1"], "--json takes no value"),
+            (
+                &["report", "--db", "x", "--write-key", "a", "--write-key=b"],
+                "--write-key given more than once",
+            ),
+            (
+                &["report", "--db", "x", "--since", "1"],
+                "unknown flag `--since` for report",
+            ),
             (
                 &["serve", "--db", "x", "--port", "1"],
                 "unknown flag `--port` for serve",

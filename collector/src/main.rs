@@ -1,10 +1,11 @@
-//! `cartsense-collector`: parses the command line and runs `serve` or `export`, mapping the
+//! `cartsense-collector`: parses the command line and runs `serve`, `export` or `report`, mapping the
 //! outcome to an exit code (0 success, 1 runtime failure, 2 bad command line).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use cartsense_collector::cli::{self, Command, ExportOptions, ServeOptions};
+use cartsense_collector::cli::{self, Command, ExportOptions, ReportOptions, ServeOptions};
+use cartsense_collector::report::Report;
 use cartsense_collector::server;
 use cartsense_collector::store::{ExportError, Store};
 
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(options) => serve(options),
         Command::Export(options) => export(&options),
+        Command::Report(options) => report(&options),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,5 +59,27 @@ fn export(options: &ExportOptions) -> Result<(), String> {
             let _ = out.flush();
             Err(e.to_string())
         }
+    }
+}
+
+fn report(options: &ReportOptions) -> Result<(), String> {
+    let store = Store::open_existing(&options.db).map_err(|e| e.to_string())?;
+    let mut report = Report::default();
+    store
+        .for_each_item_of(options.write_key.as_deref(), |json| {
+            report.add(json);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let finished = report.finish();
+    let text = if options.json {
+        finished.json() + "\n"
+    } else {
+        finished.text()
+    };
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write the report: {e}")),
+        _ => Ok(()),
     }
 }

@@ -273,10 +273,23 @@ impl Store {
     }
 
     /// Calls `each` with every stored item's JSON, in receive order.
-    pub fn for_each_item(&self, mut each: impl FnMut(&str) -> io::Result<()>) -> Result<u64, ExportError> {
+    pub fn for_each_item(&self, each: impl FnMut(&str) -> io::Result<()>) -> Result<u64, ExportError> {
+        self.for_each_item_of(None, each)
+    }
+
+    /// Like [`Store::for_each_item`], only the items sent with `write_key` when it is given
+    /// (`""` is the keyless batches).
+    pub fn for_each_item_of(
+        &self,
+        write_key: Option<&str>,
+        mut each: impl FnMut(&str) -> io::Result<()>,
+    ) -> Result<u64, ExportError> {
         let fail = |e: rusqlite::Error| ExportError::Store(self.sqlite_error("cannot read items", e));
-        let mut select = self.conn.prepare("SELECT json FROM items ORDER BY seq").map_err(fail)?;
-        let mut rows = select.query([]).map_err(fail)?;
+        let mut select = self
+            .conn
+            .prepare("SELECT json FROM items WHERE ?1 IS NULL OR write_key = ?1 ORDER BY seq")
+            .map_err(fail)?;
+        let mut rows = select.query(params![write_key]).map_err(fail)?;
         let mut count = 0;
         while let Some(row) = rows.next().map_err(fail)? {
             let json: String = row.get(0).map_err(fail)?;

@@ -341,3 +341,65 @@ fn a_client_that_stalls_its_body_gets_408_after_body_timeout() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(export(&db).is_empty());
 }
+
+#[test]
+fn report_compares_each_campaigns_arms_for_one_write_key_or_all() {
+    use cartsense_collector::store::{NewItem, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    let mut store = Store::open(&db).unwrap();
+    let mut seq = 0;
+    let mut item = |event: &str, visitor: &str, properties: &str| {
+        seq += 1;
+        NewItem {
+            message_id: format!("m{seq}"),
+            kind: "track".into(),
+            event: Some(event.into()),
+            json: format!(
+                r#"{{"type":"track","event":"{event}","anonymousId":"{visitor}","messageId":"m{seq}","properties":{properties}}}"#
+            ),
+        }
+    };
+    let shop = vec![
+        item("Prompt Shown", "t1", r#"{"campaign_id":"exit10","arm":"treatment"}"#),
+        item("Prompt Shown", "t2", r#"{"campaign_id":"exit10","arm":"treatment"}"#),
+        item("Prompt Held Out", "h1", r#"{"campaign_id":"exit10","arm":"holdout"}"#),
+        item(
+            "Order Completed",
+            "t1",
+            r#"{"order_id":"o1","revenue":40,"campaign_id":"exit10","campaign_arm":"treatment"}"#,
+        ),
+    ];
+    store.insert_batch("shop", "2026-12-08T00:00:00.000Z", &shop).unwrap();
+    let other = vec![item(
+        "Prompt Shown",
+        "x",
+        r#"{"campaign_id":"other","arm":"treatment"}"#,
+    )];
+    store
+        .insert_batch("other-shop", "2026-12-08T00:00:00.000Z", &other)
+        .unwrap();
+    drop(store);
+
+    let text = run(&["report", "--db", db.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
+    assert!(
+        stdout.contains("campaign exit10") && stdout.contains("campaign other"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+50.00 points"), "1/2 against 0/1: {stdout}");
+
+    let json = run(&["report", "--db", db.to_str().unwrap(), "--write-key", "shop", "--json"]);
+    let stdout = String::from_utf8_lossy(&json.stdout);
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    assert!(!stdout.contains("\"other\""), "only the shop's items: {stdout}");
+    assert!(
+        stdout.contains(r#""treatment":{"exposed_visitors":2,"converted_visitors":1,"orders":1,"revenue":40"#),
+        "{stdout}"
+    );
+
+    let missing = run(&["report", "--db", dir.path().join("none.db").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("none.db"));
+}

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   useDemo, openDemo, openBlankPage, watchPage, waitFor, waitForItems, settle, tracks, pages, summarize, sleep, flushPage,
-  assertNoDuplicateIds, exportItems, TEST_TIMEOUT,
+  assertNoDuplicateIds, exportItems, TEST_TIMEOUT, COLLECTOR_BIN,
 } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
 
 const demo = useDemo();
 
@@ -252,6 +253,13 @@ test('a held-out visitor never sees the prompt, and Prompt Held Out is stored', 
   const [order] = tracks(items, 'Order Completed');
   assert.equal(order?.properties.campaign_arm, 'holdout', `the held-out order is attributed to the control arm\n${detail}`);
   assert.equal(await page.locator('cartsense-prompt').count(), 0);
+
+  // The collector's campaign report counts this visitor in the holdout arm, as exposed and
+  // converted (other tests of this file share the database and the campaign id, hence ≥).
+  const run = spawnSync(COLLECTOR_BIN, ['report', '--db', demo.collector.db, '--json'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const campaign = JSON.parse(run.stdout).campaigns.find((c) => c.campaign_id === 'exit-coupon');
+  assert.ok(campaign?.holdout.exposed_visitors >= 1 && campaign.holdout.converted_visitors >= 1, run.stdout);
 });
 
 test('keyboard only: the prompt takes focus, Tab reaches its buttons, Esc closes it and focus returns', TEST_TIMEOUT, async (t) => {
