@@ -19,9 +19,9 @@
 //!   interval over test sessions (a session's moments are not independent), so that a
 //!   difference can be told from noise.
 //!
-//! The builder's window and backward weight and the ranker's recency and revisit are chosen
-//! by [`choose`] on an inner time split of the training part; everything else is fixed a
-//! priori. Nothing is chosen by looking at the evaluation window.
+//! The builder's window, backward weight and popularity exponent and the ranker's recency and
+//! revisit are chosen by [`choose`] on an inner time split of the training part; everything
+//! else is fixed a priori. Nothing is chosen by looking at the evaluation window.
 
 use std::collections::{HashMap, HashSet};
 
@@ -189,7 +189,7 @@ impl Report {
     pub fn to_json(&self) -> String {
         format!(
             "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\
-             \"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"recency\":{},\"revisit\":{}}}}}",
+             \"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"popularity_exponent\":{},\"recency\":{},\"revisit\":{}}}}}",
             self.ranker.json(),
             self.popularity.json(),
             self.item_knn.json(),
@@ -206,6 +206,7 @@ impl Report {
             self.params.window,
             self.params.backward,
             self.params.half_life_days,
+            self.params.popularity_exponent,
             self.asking.recency,
             self.asking.revisit
         )
@@ -227,11 +228,12 @@ impl Report {
             self.n_predictions
         );
         out.push_str(&format!(
-            "ranker parameters (chosen on an inner split of the training part): K {}, window {}, backward {}, half-life {} days, recency {}, revisit {}\n\n",
+            "ranker parameters (chosen on an inner split of the training part): K {}, window {}, backward {}, half-life {} days, popularity exponent {}, recency {}, revisit {}\n\n",
             self.params.k,
             self.params.window,
             self.params.backward,
             self.params.half_life_days,
+            self.params.popularity_exponent,
             self.asking.recency,
             self.asking.revisit
         ));
@@ -511,6 +513,8 @@ fn model_of(
 /// The grid searched on the inner split.
 pub const WINDOWS: [usize; 3] = [3, 5, 10];
 pub const BACKWARDS: [f64; 2] = [0.5, 1.0];
+/// Cosine (0.5) or the share of the item's sessions (0): see [`Params::popularity_exponent`].
+pub const POPULARITY_EXPONENTS: [f64; 2] = [0.0, 0.5];
 pub const RECENCIES: [f64; 3] = [0.3, 0.6, 0.9];
 pub const REVISITS: [f64; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
 
@@ -525,28 +529,34 @@ pub fn choose(
     let cut = ((train.len() as f64) * TRAIN_FRACTION).floor() as usize;
     let (inner_train, inner_test) = train.split_at(cut.min(train.len()));
     let mut best: Option<(f64, Params, Asking)> = None;
+    let mut builds = Vec::new();
     for window in WINDOWS {
         for backward in BACKWARDS {
-            let params = Params {
-                k,
-                window,
-                backward,
-                ..Params::default()
-            };
-            let (model, _) = model_of(sessions, catalogue, inner_train, &params)?;
-            for recency in RECENCIES {
-                for revisit in REVISITS {
-                    let asking = Asking { recency, revisit };
-                    let mut tally = Tally::default();
-                    let (_, n) = walk(sessions, catalogue, inner_test, &mut |m| {
-                        let list = ranker_list(&model, catalogue, m, &asking);
-                        tally.record(&list, m.target, &HashSet::new());
-                    });
-                    let f = Figures::of(&tally, n, model.len());
-                    let objective = f.hr_at_20 + f.mrr_at_20;
-                    if best.as_ref().is_none_or(|(b, _, _)| objective > *b) {
-                        best = Some((objective, params, asking));
-                    }
+            for popularity_exponent in POPULARITY_EXPONENTS {
+                builds.push(Params {
+                    k,
+                    window,
+                    backward,
+                    popularity_exponent,
+                    ..Params::default()
+                });
+            }
+        }
+    }
+    for params in builds {
+        let (model, _) = model_of(sessions, catalogue, inner_train, &params)?;
+        for recency in RECENCIES {
+            for revisit in REVISITS {
+                let asking = Asking { recency, revisit };
+                let mut tally = Tally::default();
+                let (_, n) = walk(sessions, catalogue, inner_test, &mut |m| {
+                    let list = ranker_list(&model, catalogue, m, &asking);
+                    tally.record(&list, m.target, &HashSet::new());
+                });
+                let f = Figures::of(&tally, n, model.len());
+                let objective = f.hr_at_20 + f.mrr_at_20;
+                if best.as_ref().is_none_or(|(b, _, _)| objective > *b) {
+                    best = Some((objective, params, asking));
                 }
             }
         }
