@@ -208,6 +208,45 @@ fn evaluation_counts_predictions_at_every_event_with_a_next_item() {
 }
 
 #[test]
+fn evaluation_tells_re_visits_from_items_new_to_the_session() {
+    // users 1–4 view A then B (train); users 5–6 view A, B, then A again (test): at A the next
+    // item B is new, at B the next item A is a re-visit, at the last A there is none
+    let mut rows = String::new();
+    for user in 1..=6 {
+        let t = 1511500000 + user * 10_000;
+        rows.push_str(&format!("{user},A,shoes,pv,{t}\n{user},B,shoes,pv,{}\n", t + 60));
+        if user > 4 {
+            rows.push_str(&format!("{user},A,shoes,pv,{}\n", t + 120));
+        }
+    }
+    let (sessions, catalogue, replayed) = sessions_of(&rows);
+    let (train, test) = replay::time_split(&replayed, eval::TRAIN_FRACTION);
+    let asking = eval::Asking {
+        recency: 0.6,
+        revisit: 1.0,
+    };
+    let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default(), &asking).unwrap();
+    assert_eq!(report.n_predictions, 4);
+    assert_eq!(report.new_to_session.n_predictions, 2);
+    // the ranker finds B after A first, and A again after B (re-visit, or A as B's backward
+    // neighbour)
+    assert_eq!(report.ranker.hr_at_20, 1.0);
+    assert_eq!(report.new_to_session.figures[0], (1.0, 1.0));
+    let json = report.to_json();
+    assert!(
+        json.contains(
+            "\"new_to_session\":{\"n_predictions\":2,\"ranker\":{\"hr_at_20\":1.000000,\"mrr_at_20\":1.000000}"
+        ),
+        "{json}"
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains("the 2 predictions whose next item is new to the session"),
+        "{text}"
+    );
+}
+
+#[test]
 fn differences_come_with_an_interval_over_sessions() {
     let tally = |moments: &[(f64, f64)]| eval::Tally {
         moments: moments.to_vec(),
