@@ -610,7 +610,7 @@ pub const BACKWARDS: [f64; 2] = [0.5, 1.0];
 /// Cosine (0.5) or the share of the item's sessions (0): see [`Params::popularity_exponent`].
 pub const POPULARITY_EXPONENTS: [f64; 2] = [0.0, 0.5];
 pub const RECENCIES: [f64; 3] = [0.3, 0.6, 0.9];
-pub const REVISITS: [f64; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
+pub const REVISITS: [f64; 6] = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0];
 
 /// The parameters chosen on an inner time split of `train` (its earliest 70 % build, the rest
 /// is replayed), by HR@20 + MRR@20; the evaluation window is never looked at.
