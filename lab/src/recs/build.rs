@@ -7,14 +7,16 @@
 //! - **bought together**: items carted or ordered in the same session, pairwise, weight 1;
 //! - every session's pairs are weighted by its age, halving every [`Params::half_life_days`]
 //!   before the newest session, so the model follows what sells now;
-//! - a pair's score is its weight over `sqrt(n_a · n_b)` (each item's weighted session count,
-//!   as in cosine similarity: a best seller is not everyone's neighbour), capped at 1 and
-//!   quantised to u16;
+//! - a pair's score is its weight over `n_a^(1 - e) · n_b^e` (each item's weighted session
+//!   count; [`Params::popularity_exponent`] `e`: 0.5 is cosine similarity, where a best seller
+//!   is not everyone's neighbour, 0 the share of `a`'s sessions that hold `b`), capped at 1
+//!   and quantised to u16;
 //! - popularity: decayed interactions (view 1, cart 2, order 3), log-scaled to u16 so the
 //!   long tail keeps its order.
 //!
-//! The parameters are fixed a priori (see [`Params::default`]), never tuned on an evaluation
-//! window.
+//! The parameters are fixed a priori (see [`Params::default`]) or chosen by
+//! [`super::eval::choose`] on an inner time split of the training part, never tuned on an
+//! evaluation window.
 
 use std::collections::HashMap;
 
@@ -31,6 +33,11 @@ pub struct Params {
     /// Weight of the earlier item as a neighbour of the later one.
     pub backward: f64,
     pub half_life_days: f64,
+    /// How much a neighbour's own popularity holds its score down: a pair's weight over
+    /// `n_a^(1 - e) · n_b^e` (each item's weighted session count). 0.5 is cosine similarity (a
+    /// best seller is not everyone's neighbour); 0 is the share of `a`'s sessions that hold `b`
+    /// (a popular next item keeps its lead). Both are at most about 1.
+    pub popularity_exponent: f64,
 }
 
 impl Default for Params {
@@ -40,6 +47,7 @@ impl Default for Params {
             window: 5,
             backward: 0.5,
             half_life_days: 7.0,
+            popularity_exponent: 0.5,
         }
     }
 }
@@ -78,8 +86,9 @@ struct Cooccurrence {
 }
 
 impl Cooccurrence {
-    /// Each item's best `k` neighbours, scored and quantised.
-    fn neighbours(&self, k: usize) -> HashMap<u32, Vec<(u32, u16)>> {
+    /// Each item's best `k` neighbours, scored (see [`Params::popularity_exponent`]) and
+    /// quantised.
+    fn neighbours(&self, k: usize, popularity_exponent: f64) -> HashMap<u32, Vec<(u32, u16)>> {
         let mut lists: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
         for ((a, b), weight) in &self.pairs {
             let na = self.counts.get(a).copied().unwrap_or(0.0);
@@ -87,7 +96,11 @@ impl Cooccurrence {
             if na <= 0.0 || nb <= 0.0 {
                 continue;
             }
-            lists.entry(*a).or_default().push((*b, weight / (na * nb).sqrt()));
+            let e = popularity_exponent;
+            lists
+                .entry(*a)
+                .or_default()
+                .push((*b, weight / (na.powf(1.0 - e) * nb.powf(e))));
         }
         lists
             .into_iter()
@@ -165,8 +178,8 @@ pub fn build(sessions: &[&ItemSession], catalogue: &Catalogue, params: &Params) 
             }
         }
     }
-    let similar = viewed.neighbours(params.k);
-    let together = bought.neighbours(params.k);
+    let similar = viewed.neighbours(params.k, params.popularity_exponent);
+    let together = bought.neighbours(params.k, params.popularity_exponent);
     let mut items: Vec<u32> = popularity.keys().copied().collect();
     items.sort_unstable();
     let position: HashMap<u32, u32> = items.iter().enumerate().map(|(p, i)| (*i, p as u32)).collect();

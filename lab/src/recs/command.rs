@@ -173,8 +173,8 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     let (sessions, catalogue) = item_sessions(&dataset, &replayed);
     let order = replay::by_start(&replayed);
     let all: Vec<_> = order.iter().map(|s| &sessions[*s]).collect();
-    // the builder's window and backward weight, chosen as eval-recs does: on a time split of
-    // the data (the earliest 70 % built, the rest replayed)
+    // the builder's window, backward weight and popularity exponent, chosen as eval-recs
+    // does: on a time split of the data (the earliest 70 % built, the rest replayed)
     let (params, asking, _) = eval::choose(&sessions, &catalogue, &order, k)?;
     let entries = build::build(&all, &catalogue, &params);
     let bytes = recs::encode(k, &entries).map_err(|e| e.message())?;
@@ -185,13 +185,14 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     let together: usize = entries.iter().map(|e| e.bought_together.len().min(k)).sum();
     Ok(format!(
         "wrote {}: {} bytes, {} items, K {k}, {similar} similar and {together} bought-together neighbours, from {} sessions\n\
-         window {}, backward {} (chosen on a time split of the data); for the queries: recency {}, revisit {}\n",
+         window {}, backward {}, popularity exponent {} (chosen on a time split of the data); for the queries: recency {}, revisit {}\n",
         out.display(),
         bytes.len(),
         model.len(),
         sessions.len(),
         params.window,
         params.backward,
+        params.popularity_exponent,
         asking.recency,
         asking.revisit
     ))

@@ -17,11 +17,13 @@
 //!   training catalogue), popular share (listed items among the 20 most popular of training);
 //!   and the ranker's HR@20 and MRR@20 minus each baseline's, with a paired 95 % bootstrap
 //!   interval over test sessions (a session's moments are not independent), so that a
-//!   difference can be told from noise.
+//!   difference can be told from noise; and the same on the moments whose next item is new to
+//!   the session ([`NewToSession`]), since the ranker also lists the session's own items and
+//!   the baselines do not.
 //!
-//! The builder's window and backward weight and the ranker's recency and revisit are chosen
-//! by [`choose`] on an inner time split of the training part; everything else is fixed a
-//! priori. Nothing is chosen by looking at the evaluation window.
+//! The builder's window, backward weight and popularity exponent and the ranker's recency and
+//! revisit are chosen by [`choose`] on an inner time split of the training part; everything
+//! else is fixed a priori. Nothing is chosen by looking at the evaluation window.
 
 use std::collections::{HashMap, HashSet};
 
@@ -168,10 +170,52 @@ pub(crate) fn differences(tallies: [&Tally; 4], groups: &[usize], n_groups: usiz
     [at(0), at(1), at(2)]
 }
 
+/// The figures on the moments whose next item is new to the session (not one of its earlier
+/// items come back to): what the neighbour lists find, apart from re-visits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewToSession {
+    pub n_predictions: usize,
+    /// (HR@20, MRR@20) of the ranker, popularity, item-kNN, session-kNN.
+    pub figures: [(f64, f64); 4],
+    /// Ranker minus popularity, item-kNN and session-kNN, as [`Report::differences`].
+    pub differences: [(Difference, Difference); 3],
+}
+
+impl NewToSession {
+    /// From the four methods' tallies (ranker first), the moments' test sessions and whether
+    /// each moment's next item is new to its session.
+    fn of(tallies: [&Tally; 4], groups: &[usize], n_groups: usize, new: &[bool]) -> NewToSession {
+        let keep = |tally: &Tally| Tally {
+            moments: tally
+                .moments
+                .iter()
+                .zip(new)
+                .filter(|(_, n)| **n)
+                .map(|(m, _)| *m)
+                .collect(),
+            ..Tally::default()
+        };
+        let kept = tallies.map(keep);
+        let groups: Vec<usize> = groups.iter().zip(new).filter(|(_, n)| **n).map(|(g, _)| *g).collect();
+        let n = groups.len();
+        let figures = kept.each_ref().map(|t| {
+            let hits: f64 = t.moments.iter().map(|m| m.0).sum();
+            let rr: f64 = t.moments.iter().map(|m| m.1).sum();
+            (ratio(hits, n as f64), ratio(rr, n as f64))
+        });
+        NewToSession {
+            n_predictions: n,
+            figures,
+            differences: differences([&kept[0], &kept[1], &kept[2], &kept[3]], &groups, n_groups),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     /// Ranker minus popularity, item-kNN and session-kNN: (HR@20, MRR@20).
     pub differences: [(Difference, Difference); 3],
+    pub new_to_session: NewToSession,
     pub ranker: Figures,
     pub popularity: Figures,
     pub item_knn: Figures,
@@ -189,7 +233,7 @@ impl Report {
     pub fn to_json(&self) -> String {
         format!(
             "{{\"ranker\":{},\"baselines\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\
-             \"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"recency\":{},\"revisit\":{}}}}}",
+             \"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}},\"new_to_session\":{},\"n_test_sessions\":{},\"n_predictions\":{},\"n_train_sessions\":{},\"train_catalogue\":{},\"model_bytes\":{},\"parameters\":{{\"k\":{},\"window\":{},\"backward\":{},\"half_life_days\":{},\"popularity_exponent\":{},\"recency\":{},\"revisit\":{}}}}}",
             self.ranker.json(),
             self.popularity.json(),
             self.item_knn.json(),
@@ -197,6 +241,7 @@ impl Report {
             self.difference_json(0),
             self.difference_json(1),
             self.difference_json(2),
+            self.new_to_session_json(),
             self.n_test_sessions,
             self.n_predictions,
             self.n_train_sessions,
@@ -206,6 +251,7 @@ impl Report {
             self.params.window,
             self.params.backward,
             self.params.half_life_days,
+            self.params.popularity_exponent,
             self.asking.recency,
             self.asking.revisit
         )
@@ -214,6 +260,31 @@ impl Report {
     fn difference_json(&self, b: usize) -> String {
         let (hr, mrr) = &self.differences[b];
         format!("{{\"hr_at_20\":{},\"mrr_at_20\":{}}}", hr.json(), mrr.json())
+    }
+
+    fn new_to_session_json(&self) -> String {
+        let new = &self.new_to_session;
+        let figures = |m: usize| {
+            format!(
+                "{{\"hr_at_20\":{:.6},\"mrr_at_20\":{:.6}}}",
+                new.figures[m].0, new.figures[m].1
+            )
+        };
+        let difference = |b: usize| {
+            let (hr, mrr) = &new.differences[b];
+            format!("{{\"hr_at_20\":{},\"mrr_at_20\":{}}}", hr.json(), mrr.json())
+        };
+        format!(
+            "{{\"n_predictions\":{},\"ranker\":{},\"popularity\":{},\"item_knn\":{},\"session_knn\":{},\"ranker_minus_baseline\":{{\"popularity\":{},\"item_knn\":{},\"session_knn\":{}}}}}",
+            new.n_predictions,
+            figures(0),
+            figures(1),
+            figures(2),
+            figures(3),
+            difference(0),
+            difference(1),
+            difference(2)
+        )
     }
 
     pub fn to_text(&self) -> String {
@@ -227,11 +298,12 @@ impl Report {
             self.n_predictions
         );
         out.push_str(&format!(
-            "ranker parameters (chosen on an inner split of the training part): K {}, window {}, backward {}, half-life {} days, recency {}, revisit {}\n\n",
+            "ranker parameters (chosen on an inner split of the training part): K {}, window {}, backward {}, half-life {} days, popularity exponent {}, recency {}, revisit {}\n\n",
             self.params.k,
             self.params.window,
             self.params.backward,
             self.params.half_life_days,
+            self.params.popularity_exponent,
             self.asking.recency,
             self.asking.revisit
         ));
@@ -269,7 +341,28 @@ impl Report {
                 mrr.text()
             ));
         }
-        out.push('\n');
+        let new = &self.new_to_session;
+        out.push_str(&format!(
+            "\n\nthe {} predictions whose next item is new to the session (no re-visit):\n{:<14} {:>8} {:>8}\n",
+            new.n_predictions, "method", "HR@20", "MRR@20"
+        ));
+        for (m, name) in ["ranker", "popularity", "item_knn", "session_knn"]
+            .into_iter()
+            .enumerate()
+        {
+            out.push_str(&format!(
+                "{name:<14} {:>8.4} {:>8.4}\n",
+                new.figures[m].0, new.figures[m].1
+            ));
+        }
+        for (b, name) in ["popularity", "item_knn", "session_knn"].into_iter().enumerate() {
+            let (hr, mrr) = &new.differences[b];
+            out.push_str(&format!(
+                "ranker minus {name}: HR@20 {}, MRR@20 {}\n",
+                hr.text(),
+                mrr.text()
+            ));
+        }
         out
     }
 }
@@ -402,6 +495,8 @@ struct Moment<'s> {
     /// Index of the current interaction.
     t: usize,
     target: u32,
+    /// The target is new to the session: not among its items so far.
+    new: bool,
     cart: &'s [&'s str],
     bought: &'s [&'s str],
     /// The product on screen, the cart, what was bought.
@@ -448,6 +543,7 @@ fn walk(
                 interactions,
                 t,
                 target,
+                new: !interactions[..t].iter().any(|i| i.item == target),
                 cart: &cart,
                 bought: &bought,
                 excluded: &excluded_now,
@@ -511,8 +607,10 @@ fn model_of(
 /// The grid searched on the inner split.
 pub const WINDOWS: [usize; 3] = [3, 5, 10];
 pub const BACKWARDS: [f64; 2] = [0.5, 1.0];
+/// Cosine (0.5) or the share of the item's sessions (0): see [`Params::popularity_exponent`].
+pub const POPULARITY_EXPONENTS: [f64; 2] = [0.0, 0.5];
 pub const RECENCIES: [f64; 3] = [0.3, 0.6, 0.9];
-pub const REVISITS: [f64; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
+pub const REVISITS: [f64; 6] = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0];
 
 /// The parameters chosen on an inner time split of `train` (its earliest 70 % build, the rest
 /// is replayed), by HR@20 + MRR@20; the evaluation window is never looked at.
@@ -525,28 +623,34 @@ pub fn choose(
     let cut = ((train.len() as f64) * TRAIN_FRACTION).floor() as usize;
     let (inner_train, inner_test) = train.split_at(cut.min(train.len()));
     let mut best: Option<(f64, Params, Asking)> = None;
+    let mut builds = Vec::new();
     for window in WINDOWS {
         for backward in BACKWARDS {
-            let params = Params {
-                k,
-                window,
-                backward,
-                ..Params::default()
-            };
-            let (model, _) = model_of(sessions, catalogue, inner_train, &params)?;
-            for recency in RECENCIES {
-                for revisit in REVISITS {
-                    let asking = Asking { recency, revisit };
-                    let mut tally = Tally::default();
-                    let (_, n) = walk(sessions, catalogue, inner_test, &mut |m| {
-                        let list = ranker_list(&model, catalogue, m, &asking);
-                        tally.record(&list, m.target, &HashSet::new());
-                    });
-                    let f = Figures::of(&tally, n, model.len());
-                    let objective = f.hr_at_20 + f.mrr_at_20;
-                    if best.as_ref().is_none_or(|(b, _, _)| objective > *b) {
-                        best = Some((objective, params, asking));
-                    }
+            for popularity_exponent in POPULARITY_EXPONENTS {
+                builds.push(Params {
+                    k,
+                    window,
+                    backward,
+                    popularity_exponent,
+                    ..Params::default()
+                });
+            }
+        }
+    }
+    for params in builds {
+        let (model, _) = model_of(sessions, catalogue, inner_train, &params)?;
+        for recency in RECENCIES {
+            for revisit in REVISITS {
+                let asking = Asking { recency, revisit };
+                let mut tally = Tally::default();
+                let (_, n) = walk(sessions, catalogue, inner_test, &mut |m| {
+                    let list = ranker_list(&model, catalogue, m, &asking);
+                    tally.record(&list, m.target, &HashSet::new());
+                });
+                let f = Figures::of(&tally, n, model.len());
+                let objective = f.hr_at_20 + f.mrr_at_20;
+                if best.as_ref().is_none_or(|(b, _, _)| objective > *b) {
+                    best = Some((objective, params, asking));
                 }
             }
         }
@@ -572,9 +676,10 @@ pub fn evaluate(
     let mut item_knn_cache: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
     let (mut ranker, mut popularity, mut item_knn, mut session_knn) =
         (Tally::default(), Tally::default(), Tally::default(), Tally::default());
-    let mut groups = Vec::new();
+    let (mut groups, mut new) = (Vec::new(), Vec::new());
     let (test_sessions, predictions) = walk(sessions, catalogue, test, &mut |m| {
         groups.push(m.session);
+        new.push(m.new);
         let list = ranker_list(&model, catalogue, m, asking);
         ranker.record(&list, m.target, &popular_top);
         // overall popularity
@@ -598,6 +703,12 @@ pub fn evaluate(
     let n_items = model.len();
     Ok(Report {
         differences: differences([&ranker, &popularity, &item_knn, &session_knn], &groups, test.len()),
+        new_to_session: NewToSession::of(
+            [&ranker, &popularity, &item_knn, &session_knn],
+            &groups,
+            test.len(),
+            &new,
+        ),
         ranker: Figures::of(&ranker, predictions, n_items),
         popularity: Figures::of(&popularity, predictions, n_items),
         item_knn: Figures::of(&item_knn, predictions, n_items),

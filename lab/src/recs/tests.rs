@@ -32,9 +32,13 @@ fn sessions_of(rows: &str) -> (Vec<ItemSession>, Catalogue, replay::Replay) {
 }
 
 fn model_of(rows: &str) -> Model {
+    model_with(rows, &Params::default())
+}
+
+fn model_with(rows: &str, params: &Params) -> Model {
     let (sessions, catalogue, _) = sessions_of(rows);
     let all: Vec<&ItemSession> = sessions.iter().collect();
-    Model::parse(&recs::encode(20, &build::build(&all, &catalogue, &Params::default())).unwrap()).unwrap()
+    Model::parse(&recs::encode(20, &build::build(&all, &catalogue, params)).unwrap()).unwrap()
 }
 
 /// A neighbour list by id, best first (the model keeps each list in index order).
@@ -103,6 +107,53 @@ fn neighbours_follow_co_occurrence_distance_and_direction() {
 }
 
 #[test]
+fn the_popularity_exponent_decides_between_a_popular_and_a_rare_next_item() {
+    // A is followed by P in two sessions and by R in one; P is also viewed alone in seven
+    // more, all within minutes (no decay to speak of): n_A 3, n_P 9, n_R 1
+    let mut rows = String::new();
+    for (user, items) in [
+        (1, "AP"),
+        (2, "AP"),
+        (3, "AR"),
+        (4, "P"),
+        (5, "P"),
+        (6, "P"),
+        (7, "P"),
+        (8, "P"),
+        (9, "P"),
+        (10, "P"),
+    ] {
+        for (n, item) in items.chars().enumerate() {
+            rows.push_str(&format!("{user},{item},c,pv,{}\n", 1511500000 + user * 100 + n * 60));
+        }
+    }
+    let score = |m: &Model, id: &str| {
+        let a = m.item("A").unwrap();
+        let list = neighbours(m, m.similar_of(a));
+        list.iter()
+            .find(|(n, _)| n == id)
+            .map(|(_, s)| f64::from(*s) / 65535.0)
+            .unwrap()
+    };
+    // cosine (0.5, the default): P 2 / sqrt(3·9) ≈ 0.385 below R 1 / sqrt(3) ≈ 0.577
+    let cosine = model_of(&rows);
+    assert_eq!(names(&cosine, "A", false), ["R", "P"]);
+    assert!((score(&cosine, "P") - 0.385).abs() < 0.01, "{}", score(&cosine, "P"));
+    assert!((score(&cosine, "R") - 0.577).abs() < 0.01, "{}", score(&cosine, "R"));
+    // 0: the share of A's sessions, P 2/3 above R 1/3
+    let share = model_with(
+        &rows,
+        &Params {
+            popularity_exponent: 0.0,
+            ..Params::default()
+        },
+    );
+    assert_eq!(names(&share, "A", false), ["P", "R"]);
+    assert!((score(&share, "P") - 0.667).abs() < 0.01, "{}", score(&share, "P"));
+    assert!((score(&share, "R") - 0.333).abs() < 0.01, "{}", score(&share, "R"));
+}
+
+#[test]
 fn the_ranker_on_the_built_model_recommends_what_comes_next() {
     let m = model_of(ROWS);
     let recent = [Recent {
@@ -148,10 +199,50 @@ fn evaluation_counts_predictions_at_every_event_with_a_next_item() {
     );
     assert!(json.contains("\"baselines\":{\"popularity\":{"), "{json}");
     assert!(json.contains("\"n_test_sessions\":2,\"n_predictions\":2"), "{json}");
+    assert!(json.contains("\"popularity_exponent\":0.5,"), "{json}");
     // popularity lists B too (A is on screen): no difference, and no doubt about it
     assert!(
         json.contains("\"ranker_minus_baseline\":{\"popularity\":{\"hr_at_20\":[0.000000,0.000000,0.000000]"),
         "{json}"
+    );
+}
+
+#[test]
+fn evaluation_tells_re_visits_from_items_new_to_the_session() {
+    // users 1–4 view A then B (train); users 5–6 view A, B, then A again (test): at A the next
+    // item B is new, at B the next item A is a re-visit, at the last A there is none
+    let mut rows = String::new();
+    for user in 1..=6 {
+        let t = 1511500000 + user * 10_000;
+        rows.push_str(&format!("{user},A,shoes,pv,{t}\n{user},B,shoes,pv,{}\n", t + 60));
+        if user > 4 {
+            rows.push_str(&format!("{user},A,shoes,pv,{}\n", t + 120));
+        }
+    }
+    let (sessions, catalogue, replayed) = sessions_of(&rows);
+    let (train, test) = replay::time_split(&replayed, eval::TRAIN_FRACTION);
+    let asking = eval::Asking {
+        recency: 0.6,
+        revisit: 1.0,
+    };
+    let report = eval::evaluate(&sessions, &catalogue, &train, &test, &Params::default(), &asking).unwrap();
+    assert_eq!(report.n_predictions, 4);
+    assert_eq!(report.new_to_session.n_predictions, 2);
+    // the ranker finds B after A first, and A again after B (re-visit, or A as B's backward
+    // neighbour)
+    assert_eq!(report.ranker.hr_at_20, 1.0);
+    assert_eq!(report.new_to_session.figures[0], (1.0, 1.0));
+    let json = report.to_json();
+    assert!(
+        json.contains(
+            "\"new_to_session\":{\"n_predictions\":2,\"ranker\":{\"hr_at_20\":1.000000,\"mrr_at_20\":1.000000}"
+        ),
+        "{json}"
+    );
+    let text = report.to_text();
+    assert!(
+        text.contains("the 2 predictions whose next item is new to the session"),
+        "{text}"
     );
 }
 

@@ -4,7 +4,9 @@
 //! How a list is made, for every kind:
 //! 1. candidates and their relevance come from the model's neighbour lists of the items the
 //!    query names (weighted by the caller's recency weights); an item's reason is the source of
-//!    its largest share of relevance;
+//!    its largest share of relevance; `for_you` also counts the session's own items
+//!    ([`Query::revisit`]), those the model does not know included (reason `recently_viewed`:
+//!    a new item a visitor looked at is as likely to be looked at again as an old one);
 //! 2. filters drop the cart, what was bought, the exclusion list, the item on screen, and
 //!    anything outside the category or price range asked for;
 //! 3. the best-scored candidates are taken in order, skipping any that would put more than M
@@ -117,7 +119,9 @@ pub struct Query<'a> {
     /// `for_you`: how much the session's own earlier items count as candidates themselves
     /// (reason `recently_viewed`), per unit of recency weight, next to a full-weight neighbour
     /// (1). Visitors often come back to an item they looked at; 0 leaves such items only
-    /// what their neighbours give them.
+    /// what their neighbours give them. Items the model does not know count too (unless a
+    /// category or price filter is asked for: nothing is known of them), as `recently_viewed`
+    /// lists them.
     pub revisit: f64,
     /// The interest profile's category scores (any scale; only ratios matter).
     pub interests: &'a [(&'a str, f64)],
@@ -172,8 +176,9 @@ const INTEREST_BOOST: f64 = 0.2;
 /// Popular items of each interest category considered.
 const INTEREST_ITEMS: usize = 20;
 /// [`Query::revisit`]'s default: chosen by `cartsense-lab eval-recs` on an inner split of the
-/// training part of the Taobao data (never on its evaluation window): 2, the grid's top.
-pub const DEFAULT_REVISIT: f64 = 2.0;
+/// training part of the Taobao data (never on its evaluation window) from 0, 0.5, 1, 2, 4, 8:
+/// 4 (REES46's inner split chooses 4 too).
+pub const DEFAULT_REVISIT: f64 = 4.0;
 /// Score units of a u16 quantity.
 const Q: f64 = 65535.0;
 
@@ -383,6 +388,27 @@ impl<'m, 'q> Picker<'m, 'q> {
         true
     }
 
+    /// Adds `id`, an item of the session the model does not know, as `recently_viewed`: only
+    /// when no category or price filter asks about it (nothing is known of it) and it is not
+    /// in the cart, bought, excluded or on screen. The callers offer each id once.
+    fn offer_unknown(&mut self, id: &str, score: f64) {
+        let query = self.query;
+        let filtered = query.category.is_some() || query.price_range.is_some() || self.price_floor().is_some();
+        let excluded = query.cart.contains(&id)
+            || query.bought.contains(&id)
+            || query.exclude.contains(&id)
+            || query.product == Some(id);
+        if self.full() || filtered || excluded {
+            return;
+        }
+        let score = self.picked.last().map_or(score, |last| score.min(last.score));
+        self.picked.push(Recommendation {
+            product_id: String::from(id),
+            score,
+            reason: Reason::RecentlyViewed,
+        });
+    }
+
     /// Fills from `items` (most popular first) with popularity as the score.
     fn fill_from(&mut self, items: &[u32], reason: Reason) {
         for item in items {
@@ -436,8 +462,10 @@ fn add_neighbours(scores: &mut Scores, neighbours: &[(u32, u16)], weight: f64, r
     }
 }
 
-/// The relevance of candidates for `query`, from the model's neighbour lists.
-fn relevance(model: &Model, query: &Query) -> Scores {
+/// The relevance of candidates for `query`, from the model's neighbour lists; `for_you` puts
+/// the session's items the model does not know in `unknown`, each with its summed recency
+/// weight times [`Query::revisit`], as a known item of the session gets as its own candidate.
+fn relevance<'q>(model: &Model, query: &Query<'q>, unknown: &mut Vec<(&'q str, f64)>) -> Scores {
     let k = model.k().max(1);
     match query.kind {
         Kind::Similar => {
@@ -466,16 +494,24 @@ fn relevance(model: &Model, query: &Query) -> Scores {
                 if recent.weight.is_nan() || recent.weight <= 0.0 {
                     continue;
                 }
-                if let Some(item) = model.item(recent.product_id) {
-                    scores.add(item, recent.weight * query.revisit, Reason::RecentlyViewed);
-                    add_neighbours(&mut scores, model.similar_of(item), recent.weight, Reason::Similar);
-                    add_neighbours(
-                        &mut scores,
-                        model.bought_together_of(item),
-                        recent.weight * FOR_YOU_BOUGHT,
-                        Reason::BoughtTogether,
-                    );
-                }
+                let revisit = recent.weight * query.revisit;
+                let Some(item) = model.item(recent.product_id) else {
+                    if revisit > 0.0 {
+                        match unknown.iter_mut().find(|(id, _)| *id == recent.product_id) {
+                            Some(entry) => entry.1 += revisit,
+                            None => unknown.push((recent.product_id, revisit)),
+                        }
+                    }
+                    continue;
+                };
+                scores.add(item, revisit, Reason::RecentlyViewed);
+                add_neighbours(&mut scores, model.similar_of(item), recent.weight, Reason::Similar);
+                add_neighbours(
+                    &mut scores,
+                    model.bought_together_of(item),
+                    recent.weight * FOR_YOU_BOUGHT,
+                    Reason::BoughtTogether,
+                );
             }
             let best = query.interests.iter().map(|(_, s)| *s).fold(0.0, f64::max);
             if best > 0.0 {
@@ -504,12 +540,15 @@ pub fn rank(model: &Model, query: &Query) -> Vec<Recommendation> {
         recently_viewed(&mut picker);
         return picker.picked;
     }
-    for (item, score, reason) in relevance(model, query).into_ranked(model) {
+    let mut unknown = Vec::new();
+    for (item, score, reason) in relevance(model, query, &mut unknown).into_ranked(model) {
+        offer_unknown_from(&mut picker, &mut unknown, score);
         if picker.full() {
             break;
         }
         picker.offer(item, score, reason);
     }
+    offer_unknown_from(&mut picker, &mut unknown, 0.0);
     for category in fallback_categories(model, query) {
         if picker.full() {
             break;
@@ -520,6 +559,21 @@ pub fn rank(model: &Model, query: &Query) -> Vec<Recommendation> {
         picker.fill_from(model.by_popularity(), Reason::Popular);
     }
     picker.picked
+}
+
+/// Offers the `unknown` revisits scored at least `floor`, best first, taking them out of
+/// `unknown`. No sort: a session holds a few dozen items, and a sort of a new type would cost
+/// the wasm kilobytes.
+fn offer_unknown_from(picker: &mut Picker, unknown: &mut Vec<(&str, f64)>, floor: f64) {
+    while let Some((at, _)) = unknown
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, score))| *score >= floor)
+        .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+    {
+        let (id, score) = unknown.swap_remove(at);
+        picker.offer_unknown(id, score);
+    }
 }
 
 /// The session's items, most recent first, once each, under the filters. Items the model does
@@ -540,22 +594,7 @@ fn recently_viewed(picker: &mut Picker) {
             Some(item) => {
                 picker.offer(item, recent.weight, Reason::RecentlyViewed);
             }
-            None => {
-                let filtered =
-                    query.category.is_some() || query.price_range.is_some() || picker.price_floor().is_some();
-                let excluded = query.cart.contains(&id) || query.bought.contains(&id) || query.exclude.contains(&id);
-                if !filtered && !excluded {
-                    let score = picker
-                        .picked
-                        .last()
-                        .map_or(recent.weight, |last| recent.weight.min(last.score));
-                    picker.picked.push(Recommendation {
-                        product_id: String::from(id),
-                        score,
-                        reason: Reason::RecentlyViewed,
-                    });
-                }
-            }
+            None => picker.offer_unknown(id, recent.weight),
         }
     }
 }

@@ -350,6 +350,60 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
+        name: "for_you: an item of the session the model does not know comes back on its summed recency weight",
+        kind: Kind::ForYou,
+        recent: &[("new", 0.25), ("s1", 0.5), ("new", 0.75), ("s3", 1.0)],
+        revisit: 1.0,
+        // s3 1.24, s2 1.10 (as above); new 0.25 + 0.75 = 1, once; s1 0.97
+        expected: &[
+            ("s3", "recently_viewed"),
+            ("s2", "similar"),
+            ("new", "recently_viewed"),
+            ("s1", "recently_viewed"),
+        ],
+        ..BASE
+    },
+    Case {
+        name: "for_you: an unknown item of the session scored above what popularity fills in",
+        kind: Kind::ForYou,
+        recent: &[("new", 1.0)],
+        revisit: 0.5,
+        limit: 3,
+        expected: &[("new", "recently_viewed"), ("h1", "popular"), ("k1", "popular")],
+        ..BASE
+    },
+    Case {
+        name: "for_you: an unknown item of the session is left out when on screen, in the cart or excluded",
+        kind: Kind::ForYou,
+        product: Some("new"),
+        recent: &[("gone", 1.0), ("new", 1.0), ("carted", 1.0), ("other", 0.5)],
+        cart: &["carted"],
+        exclude: &["gone"],
+        revisit: 1.0,
+        limit: 2,
+        expected: &[("other", "recently_viewed"), ("h1", "popular")],
+        ..BASE
+    },
+    Case {
+        name: "for_you: an unknown item of the session is left out under a category filter",
+        kind: Kind::ForYou,
+        recent: &[("s1", 0.5), ("new", 1.0), ("s3", 1.0)],
+        revisit: 1.0,
+        category: Some("socks"),
+        expected: &[("k1", "bought_together"), ("k2", "popular_in_category")],
+        ..BASE
+    },
+    Case {
+        name: "for_you: an unknown item of the session is left out under a price range",
+        kind: Kind::ForYou,
+        recent: &[("new", 1.0)],
+        revisit: 1.0,
+        price_range: Some((0.0, 1000.0)),
+        limit: 1,
+        expected: &[("h1", "popular")],
+        ..BASE
+    },
+    Case {
         name: "for_you: the product on screen and bought items are excluded",
         kind: Kind::ForYou,
         product: Some("s3"),
@@ -393,7 +447,7 @@ const CASES: &[Case] = &[
         ..BASE
     },
     Case {
-        name: "for_you: nothing known at all falls back to the catalogue's best sellers",
+        name: "for_you: nothing known at all (and revisit 0) falls back to the catalogue's best sellers",
         kind: Kind::ForYou,
         recent: &[("new", 1.0)],
         limit: 2,
