@@ -32,7 +32,7 @@ const modelPrices = () => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [items, categories, brands, suffixBytes] = [8, 12, 16, 20].map((at) => view.getUint32(at, true));
   const strings = items + categories + brands;
-  let at = 36;
+  let at = 40; // the header's bytes
   const varint = () => {
     let x = 0;
     for (let scale = 1; ; scale *= 128) {
@@ -161,7 +161,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
     const flipped = good.slice();
     flipped[Math.floor(flipped.length / 2)] ^= 0x40;
     const version = good.slice();
-    version[4] = 3; // the format version, little-endian u16 at offset 4
+    version[4] = 4; // the format version, little-endian u16 at offset 4
     const out = {};
     for (const [name, source] of Object.entries({ truncated, flipped, version, missing: '/www/no-such-model.bin', wrongType: 42 })) {
       try {
@@ -183,7 +183,7 @@ test('a corrupt, truncated, wrong-version or missing model rejects with the name
   assert.match(outcomes.flipped, /^true: loadRecommendations: recommendations model: .*checksum/);
   assert.equal(
     outcomes.version,
-    'true: loadRecommendations: recommendations model: has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)',
+    'true: loadRecommendations: recommendations model: is a format version this build does not read (it reads version 3): rebuild it with cartsense-lab build-recs',
   );
   assert.match(outcomes.missing, /^true: loadRecommendations: the model \/www\/no-such-model\.bin could not be fetched \(HTTP 404\)$/);
   assert.equal(outcomes.wrongType, 'true: loadRecommendations: the model must be a URL, an ArrayBuffer or a Uint8Array');

@@ -26,9 +26,9 @@ pub use rank::{DEFAULT_REVISIT, Diversity, Kind, Query, Reason, Recent, Recommen
 /// The file's first four bytes.
 pub const MAGIC: [u8; 4] = *b"CSRM";
 /// The one version this build reads and writes.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// Bytes before the body.
-pub const HEADER_BYTES: usize = 36;
+pub const HEADER_BYTES: usize = 40;
 /// "No category" / "no brand" in an item record.
 pub const NONE: u32 = u32::MAX;
 /// The most neighbours of one kind an item may have (an item record counts them in a byte).
@@ -51,16 +51,54 @@ fn invalid(problem: &str) -> Error {
     Error::new(SUBJECT, "", problem)
 }
 
-/// A stored score (u8) as the ranker's u16: 255 is 65535, each step 257.
-fn unquantise(score: u8) -> u16 {
-    u16::from(score) * 257
+/// A stored score's level (its low 7 bits) as the ranker's u16: `round(65535 · 2^((level −
+/// 127)/8))`. A score is stored as one of 128 levels on a log scale, each 2^(1/8) (9 %) above
+/// the one before, from 65535 (level 127) down to 1 (level 0): the whole u16 range in 7 bits.
+/// Computed from the top octave's eight levels in 1/65536ths, halved once per octave down and
+/// rounded (exact for every level: a test checks them against the formula), so that the page
+/// holds no 128-entry table.
+#[inline(always)]
+const fn unquantise(score: u8) -> u16 {
+    // round(65535 · 2^(−r/8) · 65536), r = 0 … 7
+    const TOP: [u64; 8] = [
+        4294901760, 3938442279, 3611567494, 3311821994, 3036954159, 2784899243, 2553763866, 2341811790,
+    ];
+    let below = 127 - (score & 0x7f) as u32;
+    let shift = 16 + below / 8;
+    ((TOP[(below % 8) as usize] + (1 << (shift - 1))) >> shift) as u16
 }
 
-/// A u16 score to the stored u8, to the nearest step; a score above 0 stays above 0 (the
-/// ranker ignores neighbours that add nothing).
-fn quantise(score: u16) -> u8 {
-    let q = ((u32::from(score) + 128) / 257) as u8;
-    if q == 0 && score > 0 { 1 } else { q }
+/// Every level's score ([`unquantise`]), for the writer.
+const LEVELS: [u16; 128] = {
+    let mut table = [0u16; 128];
+    let mut level = 0;
+    while level < 128 {
+        table[level] = unquantise(level as u8);
+        level += 1;
+    }
+    table
+};
+
+/// A u16 score to its level, the nearest on the log scale (0 becomes level 0, 1: a neighbour
+/// stays a neighbour).
+pub(crate) const fn quantise(score: u16) -> u8 {
+    // the first level at or above the score (binary search), or the one below if nearer by ratio
+    let (mut low, mut high) = (0usize, 127usize);
+    while low < high {
+        let mid = (low + high) / 2;
+        if LEVELS[mid] < score {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    if low > 0 {
+        let (below, above) = (LEVELS[low - 1] as u64, LEVELS[low] as u64);
+        if (score as u64) * (score as u64) < below * above {
+            return (low - 1) as u8;
+        }
+    }
+    low as u8
 }
 
 fn zigzag(x: i64) -> u32 {
@@ -146,7 +184,8 @@ fn read_order(r: &mut Reader, n_items: u32) -> Result<(Vec<u32>, Vec<u32>), Erro
 }
 
 /// The item columns, in index order: categories and brands (varints, 0 for none), prices
-/// (f32), popularity (u16), then the counts of similar and of bought-together neighbours.
+/// (f32), popularity (u16: the high bytes, then the low bytes), then the counts of similar and
+/// of bought-together neighbours.
 #[inline(always)]
 fn read_items(r: &mut Reader, counts: [u32; 4], k: u16) -> Result<Vec<Item>, Error> {
     let [n_items, n_categories, n_brands, n_neighbours] = counts;
@@ -168,31 +207,37 @@ fn read_items(r: &mut Reader, counts: [u32; 4], k: u16) -> Result<Vec<Item>, Err
         brands.push(b.wrapping_sub(1));
     }
     let prices = r.take(4 * items_len)?;
-    let popularities = r.take(2 * items_len)?;
+    let popularity_high = r.take(items_len)?;
+    let popularity_low = r.take(items_len)?;
     let similar_counts = r.take(items_len)?;
     let bought_counts = r.take(items_len)?;
     let mut items = Vec::with_capacity(items_len);
     let mut first: u64 = 0;
-    for i in 0..items_len {
-        let p = &prices[4 * i..4 * i + 4];
+    let columns = categories
+        .iter()
+        .zip(&brands)
+        .zip(prices.chunks_exact(4))
+        .zip(popularity_high);
+    for ((((category, brand), p), high), (low, (similar, bought))) in
+        columns.zip(popularity_low.iter().zip(similar_counts.iter().zip(bought_counts)))
+    {
         let price = f32::from_bits(u32::from_le_bytes([p[0], p[1], p[2], p[3]]));
         if !(price.is_nan() || (price >= 0.0 && price.is_finite())) {
             return Err(invalid("an item's price is negative or infinite"));
         }
-        let (similar, bought) = (similar_counts[i], bought_counts[i]);
-        if u16::from(similar) > k || u16::from(bought) > k {
+        if u16::from(*similar) > k || u16::from(*bought) > k {
             return Err(invalid("an item has more neighbours than K"));
         }
         items.push(Item {
-            category: categories[i],
-            brand: brands[i],
+            category: *category,
+            brand: *brand,
             price,
-            popularity: u16::from_le_bytes([popularities[2 * i], popularities[2 * i + 1]]),
+            popularity: u16::from_be_bytes([*high, *low]),
             first: first as u32,
-            similar,
-            bought,
+            similar: *similar,
+            bought: *bought,
         });
-        first += u64::from(similar) + u64::from(bought);
+        first += u64::from(*similar) + u64::from(*bought);
     }
     if first != u64::from(n_neighbours) {
         return Err(invalid(
@@ -202,36 +247,79 @@ fn read_items(r: &mut Reader, counts: [u32; 4], k: u16) -> Result<Vec<Item>, Err
     Ok(items)
 }
 
-/// The neighbour lists, each sorted by index: the first as a signed difference from the
-/// item's own index, the others as the gap from the one before less one (varints); `scores`
-/// holds their scores in the same order. Lists stay in index order: the ranker sums them, so
-/// their order changes no ranking, and sorting each back best first doubled the load time.
+/// The neighbour lists. Each item's list of a kind holds first its *mirrored* neighbours, those
+/// below it whose own list has it marked as mirrored (written here in index order when the
+/// lower item was read), then its *stored* ones, in index order: the first as a signed
+/// difference from the item's own index, the others as the gap from the one before less one.
+/// `scores` holds the stored entries' score levels in the same order, the top bit set if the
+/// entry is mirrored (the neighbour, above the item, has the item in its list too, with the
+/// score level `reverse` holds as a difference). The ranker sums the lists, so their order
+/// changes no ranking: sorting each best first doubled the load time, and merging the two runs
+/// into index order cost the page 300 bytes gzip of code.
 #[inline(always)]
-fn read_neighbours(r: &mut Reader, items: &[Item], scores: &[u8], n_items: u32) -> Result<Vec<(u32, u16)>, Error> {
-    let out_of_range = || invalid("a neighbour's item index is out of range");
-    let mut neighbours = Vec::with_capacity(scores.len());
-    let mut scores = scores.iter().map(|score| unquantise(*score));
-    let mut score = || scores.next().unwrap_or(0);
-    for (index, item) in items.iter().enumerate() {
-        for count in [item.similar, item.bought] {
-            if count == 0 {
-                continue;
+fn read_neighbours(
+    r: &mut Reader,
+    items: &[Item],
+    scores: &[u8],
+    reverse: &[u8],
+    n_items: u32,
+) -> Result<Vec<(u32, u16)>, Error> {
+    let total = items
+        .last()
+        .map_or(0, |i| i.first as usize + usize::from(i.similar) + usize::from(i.bought));
+    let mut neighbours = vec![(0u32, 0u16); total];
+    // each list's next free place and end, item by item (similar, then bought together): the
+    // free place moves on as mirrored entries are written from below
+    let mut lists: Vec<[u32; 2]> = Vec::with_capacity(2 * items.len());
+    for item in items {
+        let middle = item.first + u32::from(item.similar);
+        lists.push([item.first, middle]);
+        lists.push([middle, middle + u32::from(item.bought)]);
+    }
+    let (mut next_score, mut next_reverse) = (0usize, reverse.iter());
+    for l in 0..lists.len() {
+        let (index, kind) = (l / 2, l % 2);
+        // the stored entries go after the mirrored ones; the lists they are mirrored into
+        // (of items above this one) lie after it
+        let [run, end] = lists[l].map(|at| at as usize);
+        let (head, tail) = neighbours.split_at_mut(end.min(total));
+        let list = head.get_mut(run..).ok_or_else(|| invalid(SIZES))?;
+        let list_scores = scores
+            .get(next_score..next_score + list.len())
+            .ok_or_else(|| invalid(SIZES))?;
+        next_score += list.len();
+        let mut neighbour = 0u32;
+        for (i, (slot, score)) in list.iter_mut().zip(list_scores).enumerate() {
+            let value = r.short_varint()?;
+            let next = if i == 0 {
+                index as i64 + unzigzag(value)
+            } else {
+                i64::from(neighbour) + 1 + i64::from(value)
+            };
+            if next < 0 || next >= i64::from(n_items) {
+                return Err(invalid("a neighbour's item index is out of range"));
             }
-            let first = index as i64 + unzigzag(r.short_varint()?);
-            if first < 0 || first >= i64::from(n_items) {
-                return Err(out_of_range());
-            }
-            let mut previous = first as u32;
-            neighbours.push((previous, score()));
-            for _ in 1..count {
-                let next = u64::from(previous) + 1 + u64::from(r.short_varint()?);
-                if next >= u64::from(n_items) {
-                    return Err(out_of_range());
+            neighbour = next as u32;
+            *slot = (neighbour, unquantise(*score));
+            if *score >= 0x80 {
+                // mirrored: the entry for this item goes into the neighbour's list
+                let difference = *next_reverse.next().ok_or_else(|| invalid(SIZES))?;
+                if neighbour as usize <= index {
+                    return Err(invalid("a mirrored neighbour is below its item"));
                 }
-                previous = next as u32;
-                neighbours.push((previous, score()));
+                let target = &mut lists[2 * neighbour as usize + kind];
+                if target[0] >= target[1] {
+                    return Err(invalid("a list has more mirrored neighbours than its count"));
+                }
+                let at = (target[0] as usize).wrapping_sub(end);
+                *tail.get_mut(at).ok_or_else(|| invalid(SIZES))? =
+                    (index as u32, unquantise(score.wrapping_add(difference)));
+                target[0] += 1;
             }
         }
+    }
+    if next_score != scores.len() || next_reverse.next().is_some() {
+        return Err(invalid(SIZES));
     }
     Ok(neighbours)
 }
@@ -262,7 +350,7 @@ pub fn checksum(file: &[u8]) -> u32 {
 
 /// One item as the builder hands it to [`encode`]. Neighbours are `(index into the slice
 /// given to encode, quantised score)`, best first (a list longer than K is cut to its first
-/// K); the file keeps scores to 1/255 (a multiple of 257 in these units).
+/// K); the file keeps scores on a log scale, to the nearest of 128 levels 9 % apart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemEntry {
     pub id: String,
@@ -387,21 +475,17 @@ impl Model {
     /// bytes), section sizes that do not add up, an index out of range.
     pub fn parse(bytes: &[u8]) -> Result<Model, Error> {
         if bytes.len() < HEADER_BYTES {
-            return Err(invalid("is truncated: shorter than its 36-byte header"));
+            return Err(invalid("is truncated: shorter than its 40-byte header"));
         }
         let mut header = Reader { bytes, at: 0 };
         if header.take(4)? != MAGIC {
             return Err(invalid("is not a cartsense recommendations model (bad magic bytes)"));
         }
         let version = header.u16()?;
-        if version == 1 {
-            return Err(invalid(
-                "is version 1, which this build no longer reads: rebuild it with cartsense-lab build-recs",
-            ));
-        }
         if version != VERSION {
+            // versions 1 and 2 (older layouts) as much as a newer one
             return Err(invalid(
-                "has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)",
+                "is a format version this build does not read (it reads version 3): rebuild it with cartsense-lab build-recs",
             ));
         }
         let k = header.u16()?;
@@ -410,6 +494,7 @@ impl Model {
         let n_brands = header.u32()?;
         let suffix_bytes = header.u32()? as usize;
         let n_neighbours = header.u32()?;
+        let n_stored = header.u32()?;
         let body_bytes = header.u32()? as u64;
         let expected_checksum = header.u32()?;
         let actual_body = (bytes.len() - HEADER_BYTES) as u64;
@@ -426,10 +511,15 @@ impl Model {
         if usize::from(k) > MAX_K {
             return Err(invalid("K is above 255"));
         }
+        // every neighbour entry is stored, or mirrored from a stored one
+        if n_stored > n_neighbours || n_neighbours - n_stored > n_stored {
+            return Err(invalid(SIZES));
+        }
         // Every count must fit the body before anything is allocated from it: each string
-        // takes at least two bytes, each item at least 10, each neighbour at least 2.
+        // takes at least two bytes, each item at least 10, each stored neighbour at least 2 and
+        // each mirrored one 1.
         let n_strings = n_items as u64 + n_categories as u64 + n_brands as u64;
-        let least = 2 * n_strings + suffix_bytes as u64 + 10 * n_items as u64 + 2 * n_neighbours as u64;
+        let least = 2 * n_strings + suffix_bytes as u64 + 10 * n_items as u64 + n_stored as u64 + n_neighbours as u64;
         if least > body_bytes {
             return Err(invalid(SIZES));
         }
@@ -438,17 +528,19 @@ impl Model {
         let (strings, string_ends) = read_strings(&mut r, n_strings, suffix_bytes)?;
         let (by_rank, rank_of) = read_order(&mut r, n_items)?;
         let items = read_items(&mut r, [n_items, n_categories, n_brands, n_neighbours], k)?;
-        // the scores are the body's last N bytes, read alongside the neighbour indices
+        // the scores (E bytes) and the mirrored entries' score differences (N − E bytes) are
+        // the body's last N bytes, read alongside the neighbour indices
         let score_at = body
             .len()
             .checked_sub(n_neighbours as usize)
             .ok_or_else(|| invalid(SIZES))?;
         let (indices, scores) = body.split_at(score_at);
+        let (scores, reverse) = scores.split_at(n_stored as usize);
         let mut r = Reader {
             bytes: indices,
             at: r.at,
         };
-        let neighbours = read_neighbours(&mut r, &items, scores, n_items)?;
+        let neighbours = read_neighbours(&mut r, &items, scores, reverse, n_items)?;
         if r.at != indices.len() {
             return Err(invalid(SIZES));
         }
@@ -600,8 +692,8 @@ impl Model {
         self.items.get(index as usize).map_or(0, |i| i.popularity)
     }
 
-    /// Item `index`'s co-viewed neighbours, in index order (the ranker sums them; sort by
-    /// score for best first).
+    /// Item `index`'s co-viewed neighbours: those mirrored from lower items, then the stored
+    /// ones, each run in index order (the ranker sums them; sort by score for best first).
     pub fn similar_of(&self, index: u32) -> &[(u32, u16)] {
         self.items.get(index as usize).map_or(&[], |item| {
             let start = item.first as usize;
@@ -611,7 +703,7 @@ impl Model {
         })
     }
 
-    /// Item `index`'s bought-together neighbours, in index order.
+    /// Item `index`'s bought-together neighbours, in the same order.
     pub fn bought_together_of(&self, index: u32) -> &[(u32, u16)] {
         self.items.get(index as usize).map_or(&[], |item| {
             let start = item.first as usize + usize::from(item.similar);
@@ -682,9 +774,10 @@ fn neighbour_order(popularity: &[u16], lists: &[Lists]) -> Vec<u32> {
     order
 }
 
-/// The order section (each rank's index less the rank) and the neighbour and score sections
-/// for the items numbered `by_index` (the rank at each index).
-fn neighbour_sections(by_index: &[u32], lists: &[Lists]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+/// The neighbour sections for the items numbered `by_index` (the rank at each index): the
+/// order section (each rank's index less the rank), the neighbour indices, the stored entries'
+/// scores and the mirrored entries' score differences; and how many entries are stored.
+fn neighbour_sections(by_index: &[u32], lists: &[Lists]) -> NeighbourSections {
     let mut index_of = vec![0u32; by_index.len()];
     for (index, rank) in by_index.iter().enumerate() {
         index_of[*rank as usize] = index as u32;
@@ -693,35 +786,73 @@ fn neighbour_sections(by_index: &[u32], lists: &[Lists]) -> (Vec<u8>, Vec<u8>, V
     for (rank, index) in index_of.iter().enumerate() {
         push_varint(&mut order, zigzag(i64::from(*index) - rank as i64));
     }
-    let (mut indices, mut scores) = (Vec::new(), Vec::new());
-    let mut sorted = Vec::new();
-    for (index, rank) in by_index.iter().enumerate() {
-        let (similar, bought) = &lists[*rank as usize];
-        for list in [similar, bought] {
-            sorted.clear();
-            sorted.extend(list.iter().map(|(n, score)| (index_of[*n as usize], *score)));
-            sorted.sort_unstable();
+    // each item's two lists by index, sorted
+    let sorted: Vec<[Vec<(u32, u8)>; 2]> = by_index
+        .iter()
+        .map(|rank| {
+            let (similar, bought) = &lists[*rank as usize];
+            [similar, bought].map(|list| {
+                let mut l: Vec<(u32, u8)> = list.iter().map(|(n, score)| (index_of[*n as usize], *score)).collect();
+                l.sort_unstable();
+                l
+            })
+        })
+        .collect();
+    let score_of = |from: u32, to: u32, kind: usize| -> Option<u8> {
+        let list = &sorted[from as usize][kind];
+        list.binary_search_by(|(n, _)| n.cmp(&to)).ok().map(|at| list[at].1)
+    };
+    let (mut indices, mut scores, mut reverse) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, lists) in sorted.iter().enumerate() {
+        let index = index as u32;
+        for (kind, list) in lists.iter().enumerate() {
             let mut previous = None;
-            for (neighbour, score) in &sorted {
-                push_varint(
-                    &mut indices,
-                    match previous {
-                        None => zigzag(i64::from(*neighbour) - index as i64),
-                        Some(p) => neighbour - p - 1,
-                    },
-                );
+            for (neighbour, score) in list {
+                // mirrored from the neighbour's own list: not stored here
+                if *neighbour < index && score_of(*neighbour, index, kind).is_some() {
+                    continue;
+                }
+                let back = if *neighbour > index {
+                    score_of(*neighbour, index, kind)
+                } else {
+                    None
+                };
+                let value = match previous {
+                    None => zigzag(i64::from(*neighbour) - i64::from(index)),
+                    Some(p) => neighbour - p - 1,
+                };
+                push_varint(&mut indices, value);
                 previous = Some(*neighbour);
-                scores.push(*score);
+                scores.push(*score | if back.is_some() { 0x80 } else { 0 });
+                if let Some(back) = back {
+                    reverse.push(back.wrapping_sub(*score) & 0x7f);
+                }
             }
         }
     }
-    (order, indices, scores)
+    let stored = scores.len();
+    NeighbourSections {
+        order,
+        indices,
+        scores,
+        reverse,
+        stored,
+    }
+}
+
+struct NeighbourSections {
+    order: Vec<u8>,
+    indices: Vec<u8>,
+    scores: Vec<u8>,
+    reverse: Vec<u8>,
+    stored: usize,
 }
 
 /// Writes `items` as a model file with `k` neighbours of each kind at most. Item ids are
 /// stored sorted (the ranker finds them by binary search) and the items numbered so that
 /// neighbours are close, when that makes the file smaller (see `docs/recs-format.md`);
-/// neighbour lists longer than `k` are cut, scores are stored to 1/255. Errors: duplicate
+/// neighbour lists longer than `k` are cut, scores are stored to the nearest of 128 log levels, and
+/// a pair of items that are each other's neighbours is stored once. Errors: duplicate
 /// or empty ids, an empty category or brand, a neighbour index out of range or twice in one
 /// list, `k` above 255, counts beyond the format's u32 fields.
 pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
@@ -810,11 +941,18 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
     let close = neighbour_order(&popularity, &lists);
     let (mut by_index, mut sections) = (ids.clone(), neighbour_sections(&ids, &lists));
     let other = neighbour_sections(&close, &lists);
-    if other.0.len() + other.1.len() < sections.0.len() + sections.1.len() {
+    if other.order.len() + other.indices.len() < sections.order.len() + sections.indices.len() {
         (by_index, sections) = (close, other);
     }
-    let (order_section, indices, scores) = sections;
-    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for rank in &by_index {
         let item = &items[order[*rank as usize]];
         let (similar, bought) = &lists[*rank as usize];
@@ -826,7 +964,9 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
             None => f32::NAN,
         };
         columns.2.extend_from_slice(&price.to_bits().to_le_bytes());
-        columns.3.extend_from_slice(&item.popularity.to_le_bytes());
+        let [high, low] = item.popularity.to_be_bytes();
+        columns.3.push(high);
+        columns.6.push(low);
         columns.4.push(similar.len() as u8);
         columns.5.push(bought.len() as u8);
     }
@@ -835,15 +975,17 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
         &prefixes,
         &lengths,
         &suffixes,
-        &order_section,
+        &sections.order,
         &columns.0,
         &columns.1,
         &columns.2,
         &columns.3,
+        &columns.6,
         &columns.4,
         &columns.5,
-        &indices,
-        &scores,
+        &sections.indices,
+        &sections.scores,
+        &sections.reverse,
     ] {
         body.extend_from_slice(section);
     }
@@ -857,6 +999,7 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
         brands.len(),
         suffixes.len(),
         n_neighbours as usize,
+        sections.stored,
         body.len(),
         0,
     ] {

@@ -18,9 +18,10 @@ const ITEMS: [(&str, &str, &str, f64, u16); 8] = [
 /// Neighbours by id, with their quantised scores.
 type Named = &'static [(&'static str, u16)];
 
-/// A score of `steps` 1/255ths, as the file stores scores (the u16 the ranker reads).
+/// A score of about `steps` 1/255ths, as the file stores scores: the nearest of its levels (the
+/// u16 the ranker reads; the levels are 9 % apart, so the hand-worked sums below hold to that).
 const fn q(steps: u16) -> u16 {
-    steps * 257
+    LEVELS[quantise(steps * 257) as usize]
 }
 
 /// (item, similar, bought together), by id. The comments below count scores in 1/255ths.
@@ -591,8 +592,10 @@ fn scores_are_the_weighted_neighbour_sums() {
         ..Query::new(Kind::ForYou)
     };
     let list = rank(&m, &query);
-    assert!((list[0].score - 280.0 / 255.0).abs() < 1e-12);
-    assert!((list[3].score - 50.0 / 255.0).abs() < 1e-12);
+    // s2 0.5·240 + 160; k1 0.5·0.5·200 (in 255ths, each score to its stored level)
+    let (s2, k1) = (0.5 * f64::from(q(240)) + f64::from(q(160)), 0.25 * f64::from(q(200)));
+    assert!((list[0].score - s2 / 65535.0).abs() < 1e-12);
+    assert!((list[3].score - k1 / 65535.0).abs() < 1e-12);
 }
 
 #[test]
@@ -627,7 +630,7 @@ fn patched(at: usize, value: u32) -> Vec<u8> {
     let mut b = bytes();
     b[at..at + 4].copy_from_slice(&value.to_le_bytes());
     let sum = checksum(&b);
-    b[32..36].copy_from_slice(&sum.to_le_bytes());
+    b[36..40].copy_from_slice(&sum.to_le_bytes());
     b
 }
 
@@ -648,7 +651,7 @@ fn corrupt_files_are_clear_errors_never_panics() {
         let mut bad = good.clone();
         bad[at] ^= 0x5a;
         assert!(Model::parse(&bad).is_err(), "byte {at} flipped");
-        if at >= 32 {
+        if at >= 36 {
             assert_eq!(
                 error(&bad),
                 "recommendations model: checksum does not match: the file is corrupt"
@@ -661,17 +664,15 @@ fn corrupt_files_are_clear_errors_never_panics() {
         error(&longer),
         "recommendations model: has bytes after the body its header announces"
     );
-    let mut version = good.clone();
-    version[4] = 3;
-    assert_eq!(
-        error(&version),
-        "recommendations model: has a version this build cannot read (it reads version 2; rebuild the model with the matching cartsense-lab)"
-    );
-    version[4] = 1;
-    assert_eq!(
-        error(&version),
-        "recommendations model: is version 1, which this build no longer reads: rebuild it with cartsense-lab build-recs"
-    );
+    // an older version (1, 2) or a newer one: rebuild it
+    for v in [1, 2, 4, 0xffff] {
+        let mut version = good.clone();
+        version[4..6].copy_from_slice(&u16::to_le_bytes(v));
+        assert_eq!(
+            error(&version),
+            "recommendations model: is a format version this build does not read (it reads version 3): rebuild it with cartsense-lab build-recs"
+        );
+    }
     assert_eq!(
         error(b"GIF89a and then some more bytes to pass the header length"),
         "recommendations model: is not a cartsense recommendations model (bad magic bytes)"
@@ -681,10 +682,24 @@ fn corrupt_files_are_clear_errors_never_panics() {
         error(&patched(8, 1_000_000)),
         "recommendations model: section sizes do not add up to the body's size"
     );
+    // 11 neighbour entries, 7 stored and 4 mirrored (s1–s2, s1–s3, s2–s3 co-viewed and s1–k1
+    // bought together both ways)
+    assert_eq!(u32::from_le_bytes(good[24..28].try_into().unwrap()), 11);
+    assert_eq!(u32::from_le_bytes(good[28..32].try_into().unwrap()), 7);
     assert_eq!(
-        error(&patched(24, 1)),
+        error(&patched(24, 12)),
         "recommendations model: the items' neighbour counts do not add up to the neighbour section"
     );
+    for (n, stored) in [(11, 12), (11, 5), (0, 1)] {
+        let mut b = patched(24, n);
+        b[28..32].copy_from_slice(&u32::to_le_bytes(stored));
+        let sum = checksum(&b);
+        b[36..40].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(
+            error(&b),
+            "recommendations model: section sizes do not add up to the body's size"
+        );
+    }
     let suffixes = u32::from_le_bytes(good[20..24].try_into().unwrap());
     assert_eq!(
         error(&patched(20, suffixes - 1)),
@@ -738,7 +753,7 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
         let mut b = good.clone();
         b[at..at + patch.len()].copy_from_slice(patch);
         let sum = checksum(&b);
-        b[32..36].copy_from_slice(&sum.to_le_bytes());
+        b[36..40].copy_from_slice(&sum.to_le_bytes());
         error(&b)
     };
     // any byte of the body set to a value at a varint's edges reads as a model or as an
@@ -748,12 +763,13 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
             let mut b = good.clone();
             b[at] = value;
             let sum = checksum(&b);
-            b[32..36].copy_from_slice(&sum.to_le_bytes());
+            b[36..40].copy_from_slice(&sum.to_le_bytes());
             let _ = Model::parse(&b);
         }
     }
-    // the layout is right: the last section is one score byte per neighbour
-    assert_eq!(good.len(), at.indices + 2 * 11);
+    // the layout is right: the neighbour indices (one byte each here), the stored entries'
+    // scores (7) and the mirrored entries' differences (4) end the file
+    assert_eq!(good.len(), at.indices + 7 + 7 + 4);
     assert_eq!(
         with(at.indices, &[100]),
         "recommendations model: a neighbour's item index is out of range"
@@ -813,9 +829,180 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
     );
 }
 
-/// Lists come back in index order; scores are kept to 1/255.
+/// The mirrored entries' own errors: an entry below its item marked as mirrored, more mirrored
+/// entries than a list holds. Each is reached by setting one byte of the neighbour indices (each
+/// one byte here) or of the scores (whose top bit marks an entry mirrored) under a valid
+/// checksum. An index both mirrored into a list and stored in it is no error: it is listed
+/// twice, and counts twice, as a crafted file could give it any score anyway.
 #[test]
-fn neighbour_lists_read_back_with_scores_to_a_255th() {
+fn bad_mirrored_neighbours_are_errors() {
+    let good = bytes();
+    let at = layout(&good);
+    let mut messages = Vec::new();
+    for i in 0..14 {
+        for value in 0..=255u8 {
+            let mut b = good.clone();
+            b[at.indices + i] = value;
+            let sum = checksum(&b);
+            b[36..40].copy_from_slice(&sum.to_le_bytes());
+            if let Err(e) = Model::parse(&b)
+                && !messages.contains(&e.message())
+            {
+                messages.push(e.message());
+            }
+        }
+    }
+    // two items, each the other's neighbour: a's entry is stored (mirrored), b's is not; b given
+    // a second, stored entry for a lists a twice
+    let pair = |id: &str, other: u32| ItemEntry {
+        id: id.into(),
+        category: None,
+        brand: None,
+        price: None,
+        popularity: 1,
+        similar: vec![(other, q(100))],
+        bought_together: vec![],
+    };
+    let two = encode(20, &[pair("a", 1), pair("b", 0)]).unwrap();
+    let n = two.len();
+    // ... similar counts [1, 1], bought counts [0, 0], index 2 (+1), score (mirrored), difference
+    assert_eq!(
+        (&two[24..32], &two[n - 7..n - 2]),
+        (&[2, 0, 0, 0, 1, 0, 0, 0][..], &[1, 1, 0, 0, 2][..])
+    );
+    let mut twice = two[..n - 2].to_vec();
+    twice[n - 6] = 2;
+    twice.push(1); // b's stored entry: a, 1 below it
+    twice.extend_from_slice(&[two[n - 2], two[n - 2] & 0x7f, two[n - 1]]);
+    twice[24..28].copy_from_slice(&3u32.to_le_bytes());
+    twice[28..32].copy_from_slice(&2u32.to_le_bytes());
+    let body = (twice.len() - HEADER_BYTES) as u32;
+    twice[32..36].copy_from_slice(&body.to_le_bytes());
+    let sum = checksum(&twice);
+    twice[36..40].copy_from_slice(&sum.to_le_bytes());
+    let m = Model::parse(&twice).unwrap();
+    let (a, b) = (m.item("a").unwrap(), m.item("b").unwrap());
+    assert_eq!(m.similar_of(b), [(a, q(100)), (a, q(100))]);
+    for expected in [
+        "a mirrored neighbour is below its item",
+        "a list has more mirrored neighbours than its count",
+    ] {
+        let expected = alloc::format!("recommendations model: {expected}");
+        assert!(messages.contains(&expected), "{expected}: {messages:?}");
+    }
+}
+
+/// Lists whose pairs go both ways (with different scores), one way up and one way down read
+/// back as written (the mirrored entries, then the stored ones, each in index order); pairs both
+/// ways are stored once.
+#[test]
+fn mirrored_neighbours_read_back_with_both_scores() {
+    let n = 120u32;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 16) as u32
+    };
+    let mut lists: Vec<[Vec<(u32, u16)>; 2]> = (0..n).map(|_| [vec![], vec![]]).collect();
+    for _ in 0..900 {
+        let (a, b, kind) = (next() % n, next() % n, (next() % 4 == 0) as usize);
+        let has = |lists: &Vec<[Vec<(u32, u16)>; 2]>, x: u32, y: u32| lists[x as usize][kind].iter().any(|e| e.0 == y);
+        if a == b || has(&lists, a, b) || lists[a as usize][kind].len() >= 12 {
+            continue;
+        }
+        lists[a as usize][kind].push((b, q((next() % 255 + 1) as u16)));
+        // most pairs go both ways, with the same score or another
+        let both = next() % 10 < 7 && !has(&lists, b, a) && lists[b as usize][kind].len() < 12;
+        if both {
+            let score = if next() % 2 == 0 {
+                q((next() % 255 + 1) as u16)
+            } else {
+                lists[a as usize][kind].last().unwrap().1
+            };
+            lists[b as usize][kind].push((a, score));
+        }
+    }
+    let entries: Vec<ItemEntry> = (0..n)
+        .map(|i| ItemEntry {
+            id: alloc::format!("i{i:03}"),
+            category: None,
+            brand: None,
+            price: None,
+            popularity: (i * 37 % 101) as u16,
+            similar: lists[i as usize][0].clone(),
+            bought_together: lists[i as usize][1].clone(),
+        })
+        .collect();
+    let bytes = encode(12, &entries).unwrap();
+    let n_entries = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
+    let stored = u32::from_le_bytes(bytes[28..32].try_into().unwrap());
+    assert!(stored < n_entries * 3 / 4, "{stored} of {n_entries} stored");
+    let m = Model::parse(&bytes).unwrap();
+    for e in &entries {
+        let i = m.item(&e.id).unwrap();
+        for (list, written) in [
+            (m.similar_of(i), &e.similar),
+            (m.bought_together_of(i), &e.bought_together),
+        ] {
+            // the mirrored entries, then the stored ones, each run in index order
+            assert!(list.windows(2).filter(|w| w[0].0 >= w[1].0).count() <= 1, "two runs");
+            let mut read: Vec<(String, u16)> = list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect();
+            let mut expected: Vec<(String, u16)> = written
+                .iter()
+                .map(|(i, s)| (entries[*i as usize].id.clone(), *s))
+                .collect();
+            read.sort();
+            expected.sort();
+            assert_eq!(read, expected);
+        }
+    }
+    for len in 0..bytes.len() {
+        assert!(error(&bytes[..len]).contains("truncated"), "{len} bytes");
+    }
+}
+
+/// The levels: 65535 down to 1, each about 9 % above the one before; every u16 score goes to
+/// the nearest level by ratio, and a level's own score to itself.
+#[test]
+fn score_levels_cover_the_u16_range_on_a_log_scale() {
+    assert_eq!((LEVELS[0], LEVELS[119], LEVELS[127]), (1, 32768, 65535));
+    for level in 0..128u8 {
+        let exact = 65535.0 * 2f64.powf((f64::from(level) - 127.0) / 8.0);
+        assert_eq!(unquantise(level), (exact + 0.5).floor() as u16, "level {level}");
+        assert_eq!(
+            unquantise(level | 0x80),
+            unquantise(level),
+            "the top bit is not the level's"
+        );
+    }
+    for level in 1..128 {
+        let ratio = f64::from(LEVELS[level]) / f64::from(LEVELS[level - 1]);
+        assert!(LEVELS[level] > LEVELS[level - 1] || LEVELS[level] < 12, "level {level}");
+        if LEVELS[level] > 100 {
+            assert!((ratio - 1.0905).abs() < 0.01, "level {level}: {ratio}");
+        }
+        assert_eq!(LEVELS[quantise(LEVELS[level]) as usize], LEVELS[level]);
+    }
+    let mut previous = 0;
+    for score in 0..=u16::MAX {
+        let level = quantise(score);
+        assert!(level >= previous && level < 128, "{score}");
+        previous = level;
+        let stored = f64::from(LEVELS[level as usize]);
+        if score > 0 {
+            // half a step (4.4 %), and the level's rounding to a whole number
+            let bound = 0.5 * 1.0905f64.ln() + 0.5 / stored.min(f64::from(score));
+            assert!((stored / f64::from(score)).ln().abs() <= bound, "{score} → {stored}");
+        }
+    }
+}
+
+/// Lists (here with nothing mirrored) come back in index order; scores are kept to the nearest
+/// level, 2^(1/8) apart.
+#[test]
+fn neighbour_lists_read_back_with_scores_to_the_nearest_level() {
     let entry = |id: &str, similar: Vec<(u32, u16)>| ItemEntry {
         id: id.into(),
         category: None,
@@ -842,8 +1029,8 @@ fn neighbour_lists_read_back_with_scores_to_a_255th() {
     let list = m.similar_of(m.item("a").unwrap());
     assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "index order");
     let named = best_first(list.iter().map(|(i, s)| (m.id(*i).to_string(), *s)).collect());
-    // 30000 is 116.7 255ths: 117 (30069); 100 would round to 0 but stays a neighbour
-    let expected = [("b", 65535), ("c", 30069), ("e", 30069), ("d", 257)];
+    // 30000 is 2^-1.127 of 65535: level 127 − 9 (30048); 100, 2^-9.36: level 127 − 75 (99)
+    let expected = [("b", 65535), ("c", 30048), ("e", 30048), ("d", 99)];
     assert_eq!(named, expected.map(|(id, s)| (id.to_string(), s)));
 }
 
