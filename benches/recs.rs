@@ -141,7 +141,7 @@ fn time_kind(model: &Model, kind: Kind, sessions: &[Vec<String>]) -> f64 {
 
 fn main() {
     let entries = synthetic();
-    let bytes = recs::encode(20, &entries).expect("the synthetic model encodes");
+    let bytes = recs::encode(20, recs::Tuning::default(), &entries).expect("the synthetic model encodes");
     if let Some(path) = std::env::var_os("CARTSENSE_RECS_BENCH_OUT") {
         std::fs::write(&path, &bytes).expect("the model file is written");
     }

@@ -32,7 +32,7 @@ const modelPrices = () => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [items, categories, brands, suffixBytes] = [8, 12, 16, 20].map((at) => view.getUint32(at, true));
   const strings = items + categories + brands;
-  let at = 40; // the header's bytes
+  let at = 44; // the header's bytes
   const varint = () => {
     let x = 0;
     for (let scale = 1; ; scale *= 128) {

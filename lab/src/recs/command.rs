@@ -177,7 +177,12 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     // does: on a time split of the data (the earliest 70 % built, the rest replayed)
     let (params, asking, _) = eval::choose(&sessions, &catalogue, &order, k)?;
     let entries = build::build(&all, &catalogue, &params);
-    let bytes = recs::encode(k, &entries).map_err(|e| e.message())?;
+    // the page asks the ranker as the chosen parameters say: the model carries them
+    let tuning = recs::Tuning {
+        recency: asking.recency,
+        revisit: asking.revisit,
+    };
+    let bytes = recs::encode(k, tuning, &entries).map_err(|e| e.message())?;
     // the file must read back as the page will read it
     let model = Model::parse(&bytes).map_err(|e| format!("the model written would not load: {}", e.message()))?;
     std::fs::write(out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -185,7 +190,7 @@ fn build_recs(data: &DataOptions, out: &Path, k: usize, warn: &mut dyn FnMut(&st
     let together: usize = entries.iter().map(|e| e.bought_together.len().min(k)).sum();
     Ok(format!(
         "wrote {}: {} bytes, {} items, K {k}, {similar} similar and {together} bought-together neighbours, from {} sessions\n\
-         window {}, backward {}, popularity exponent {} (chosen on a time split of the data); for the queries: recency {}, revisit {}\n",
+         window {}, backward {}, popularity exponent {} (chosen on a time split of the data); for the page's queries, carried in the model: recency {}, revisit {}\n",
         out.display(),
         bytes.len(),
         model.len(),

@@ -599,7 +599,8 @@ fn model_of(
 ) -> Result<(Model, usize), String> {
     let train_sessions: Vec<&ItemSession> = train.iter().map(|s| &sessions[*s]).collect();
     let entries = build::build(&train_sessions, catalogue, params);
-    let bytes = recs::encode(params.k, &entries).map_err(|e| e.message())?;
+    // the evaluation asks the ranker itself (with each `Asking` tried), not as the file says
+    let bytes = recs::encode(params.k, recs::Tuning::default(), &entries).map_err(|e| e.message())?;
     let model = Model::parse(&bytes).map_err(|e| e.message())?;
     Ok((model, bytes.len()))
 }

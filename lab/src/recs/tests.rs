@@ -38,7 +38,7 @@ fn model_of(rows: &str) -> Model {
 fn model_with(rows: &str, params: &Params) -> Model {
     let (sessions, catalogue, _) = sessions_of(rows);
     let all: Vec<&ItemSession> = sessions.iter().collect();
-    Model::parse(&recs::encode(20, &build::build(&all, &catalogue, params)).unwrap()).unwrap()
+    Model::parse(&recs::encode(20, recs::Tuning::default(), &build::build(&all, &catalogue, params)).unwrap()).unwrap()
 }
 
 /// A neighbour list by id, best first (the model keeps each list in index order).
@@ -135,11 +135,13 @@ fn the_popularity_exponent_decides_between_a_popular_and_a_rare_next_item() {
             .map(|(_, s)| f64::from(*s) / 65535.0)
             .unwrap()
     };
+    // stored to the nearest of the file's log levels, 2^(1/8) apart: within 4.5 %
+    let near = |stored: f64, exact: f64| (stored / exact - 1.0).abs() < 0.045;
     // cosine (0.5, the default): P 2 / sqrt(3·9) ≈ 0.385 below R 1 / sqrt(3) ≈ 0.577
     let cosine = model_of(&rows);
     assert_eq!(names(&cosine, "A", false), ["R", "P"]);
-    assert!((score(&cosine, "P") - 0.385).abs() < 0.01, "{}", score(&cosine, "P"));
-    assert!((score(&cosine, "R") - 0.577).abs() < 0.01, "{}", score(&cosine, "R"));
+    assert!(near(score(&cosine, "P"), 0.385), "{}", score(&cosine, "P"));
+    assert!(near(score(&cosine, "R"), 0.577), "{}", score(&cosine, "R"));
     // 0: the share of A's sessions, P 2/3 above R 1/3
     let share = model_with(
         &rows,
@@ -149,8 +151,8 @@ fn the_popularity_exponent_decides_between_a_popular_and_a_rare_next_item() {
         },
     );
     assert_eq!(names(&share, "A", false), ["P", "R"]);
-    assert!((score(&share, "P") - 0.667).abs() < 0.01, "{}", score(&share, "P"));
-    assert!((score(&share, "R") - 0.333).abs() < 0.01, "{}", score(&share, "R"));
+    assert!(near(score(&share, "P"), 0.667), "{}", score(&share, "P"));
+    assert!(near(score(&share, "R"), 0.333), "{}", score(&share, "R"));
 }
 
 #[test]

@@ -15,6 +15,7 @@
 //! session holds (recent items, cart, interests) with each query.
 
 use crate::core::error::Error;
+use crate::core::num;
 use crate::core::prelude::*;
 use alloc::vec;
 
@@ -28,7 +29,7 @@ pub const MAGIC: [u8; 4] = *b"CSRM";
 /// The one version this build reads and writes.
 pub const VERSION: u16 = 3;
 /// Bytes before the body.
-pub const HEADER_BYTES: usize = 40;
+pub const HEADER_BYTES: usize = 44;
 /// "No category" / "no brand" in an item record.
 pub const NONE: u32 = u32::MAX;
 /// The most neighbours of one kind an item may have (an item record counts them in a byte).
@@ -44,6 +45,60 @@ const MAX_PREFIX: usize = 64;
 const MAX_STRING_EXPANSION: usize = 32;
 
 const SUBJECT: &str = "recommendations model";
+
+/// How the page asks the ranker about this model's items, chosen by `cartsense-lab build-recs`
+/// on the same data as the neighbours (a time split, as `eval-recs` does), so that the page
+/// ranks as the evaluation measured: a session item's weight is `recency^n` for the item `n`
+/// views before the latest, and [`Query::revisit`] is `revisit`. Stored in thousandths and
+/// hundredths.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tuning {
+    /// In (0, 1].
+    pub recency: f64,
+    /// In [0, 100].
+    pub revisit: f64,
+}
+
+impl Default for Tuning {
+    /// What the ranker used before models carried their own: the demo's REES46 recency and
+    /// Taobao's revisit.
+    fn default() -> Tuning {
+        Tuning {
+            recency: 0.6,
+            revisit: DEFAULT_REVISIT,
+        }
+    }
+}
+
+impl Tuning {
+    const RECENCY_SCALE: f64 = 1000.0;
+    const REVISIT_SCALE: f64 = 100.0;
+
+    /// The header's two u16 fields, or an error naming the one out of range.
+    fn to_fields(self) -> Result<[u16; 2], Error> {
+        let field = |x: f64, scale: f64, low: f64, high: f64, name: &str| {
+            if x.is_finite() && x >= low && x <= high {
+                Ok(num::round(x * scale) as u16)
+            } else {
+                Err(Error::new(SUBJECT, name, "is out of range"))
+            }
+        };
+        let recency = field(self.recency, Self::RECENCY_SCALE, 0.001, 1.0, "recency (0.001 to 1)")?;
+        let revisit = field(self.revisit, Self::REVISIT_SCALE, 0.0, 100.0, "revisit (0 to 100)")?;
+        Ok([recency, revisit])
+    }
+
+    fn from_fields(recency: u16, revisit: u16) -> Result<Tuning, Error> {
+        if recency == 0 || f64::from(recency) > Self::RECENCY_SCALE || f64::from(revisit) > 100.0 * Self::REVISIT_SCALE
+        {
+            return Err(invalid("the ranker's recency or revisit in the header is out of range"));
+        }
+        Ok(Tuning {
+            recency: f64::from(recency) / Self::RECENCY_SCALE,
+            revisit: f64::from(revisit) / Self::REVISIT_SCALE,
+        })
+    }
+}
 
 #[cold]
 #[inline(never)]
@@ -322,7 +377,8 @@ fn read_neighbours(
         // twice).
         let item = items.get(index).ok_or_else(|| invalid(SIZES))?;
         let start = item.first as usize + kind * usize::from(item.similar);
-        let (mirrored, stored) = head.get(start..)
+        let (mirrored, stored) = head
+            .get(start..)
             .and_then(|list| list.split_at_checked(run - start))
             .ok_or_else(|| invalid(SIZES))?;
         let mut mirrored = mirrored.iter().map(|entry| entry.0).peekable();
@@ -341,7 +397,7 @@ fn read_neighbours(
 
 /// The file's checksum: FNV-1a with the 64-bit prime taken over little-endian 8-byte words
 /// (then the last bytes one by one), folded to 32 bits, of the whole file but its checksum
-/// field (the header's first 32 bytes, then the body), so a changed count in the header is
+/// field (the header's first 40 bytes, then the body), so a changed count in the header is
 /// caught like a changed byte in the body. Words rather than bytes make it 8 times fewer
 /// multiplications (a 100,000-item model is about 18 MB); each step is a bijection of the
 /// state, so any one changed word always changes the result.
@@ -402,6 +458,7 @@ struct Item {
 #[derive(Clone, Debug)]
 pub struct Model {
     k: u16,
+    tuning: Tuning,
     n_items: u32,
     n_categories: u32,
     /// Every string (item ids in id order, then categories, then brands) back to back.
@@ -490,7 +547,7 @@ impl Model {
     /// bytes), section sizes that do not add up, an index out of range.
     pub fn parse(bytes: &[u8]) -> Result<Model, Error> {
         if bytes.len() < HEADER_BYTES {
-            return Err(invalid("is truncated: shorter than its 40-byte header"));
+            return Err(invalid("is truncated: shorter than its 44-byte header"));
         }
         let mut header = Reader { bytes, at: 0 };
         if header.take(4)? != MAGIC {
@@ -510,6 +567,7 @@ impl Model {
         let suffix_bytes = header.u32()? as usize;
         let n_neighbours = header.u32()?;
         let n_stored = header.u32()?;
+        let (recency, revisit) = (header.u16()?, header.u16()?);
         let body_bytes = header.u32()? as u64;
         let expected_checksum = header.u32()?;
         let actual_body = (bytes.len() - HEADER_BYTES) as u64;
@@ -526,6 +584,7 @@ impl Model {
         if usize::from(k) > MAX_K {
             return Err(invalid("K is above 255"));
         }
+        let tuning = Tuning::from_fields(recency, revisit)?;
         // every neighbour entry is stored, or mirrored from a stored one
         if n_stored > n_neighbours || n_neighbours - n_stored > n_stored {
             return Err(invalid(SIZES));
@@ -561,6 +620,7 @@ impl Model {
         }
         let mut model = Model {
             k,
+            tuning,
             n_items,
             n_categories,
             strings,
@@ -646,6 +706,11 @@ impl Model {
     }
 
     /// The most neighbours of one kind per item.
+    /// How the page should ask the ranker about this model (see [`Tuning`]).
+    pub fn tuning(&self) -> Tuning {
+        self.tuning
+    }
+
     pub fn k(&self) -> usize {
         usize::from(self.k)
     }
@@ -869,11 +934,12 @@ struct NeighbourSections {
 /// neighbour lists longer than `k` are cut, scores are stored to the nearest of 128 log levels, and
 /// a pair of items that are each other's neighbours is stored once. Errors: duplicate
 /// or empty ids, an empty category or brand, a neighbour index out of range or twice in one
-/// list, `k` above 255, counts beyond the format's u32 fields.
-pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
+/// list, `k` above 255, counts beyond the format's u32 fields, a `tuning` out of range.
+pub fn encode(k: usize, tuning: Tuning, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
     if k > MAX_K {
         return Err(Error::new(SUBJECT, "K", "must be at most 255"));
     }
+    let [recency, revisit] = tuning.to_fields()?;
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|a, b| items[*a].id.cmp(&items[*b].id));
     let mut rank_of = vec![0u32; items.len()];
@@ -1015,9 +1081,12 @@ pub fn encode(k: usize, items: &[ItemEntry]) -> Result<Vec<u8>, Error> {
         suffixes.len(),
         n_neighbours as usize,
         sections.stored,
-        body.len(),
-        0,
     ] {
+        out.extend_from_slice(&count(n)?.to_le_bytes());
+    }
+    out.extend_from_slice(&recency.to_le_bytes());
+    out.extend_from_slice(&revisit.to_le_bytes());
+    for n in [body.len(), 0] {
         out.extend_from_slice(&count(n)?.to_le_bytes());
     }
     out.extend_from_slice(&body);

@@ -13,10 +13,6 @@ use crate::core::error::Error;
 use crate::core::json::{self, ObjectWriter, Value};
 use crate::core::prelude::*;
 
-/// The weight of a session's view `n` views before the latest: `RECENCY^n`, as `cartsense-lab`
-/// asks the ranker (0.6 is what `build-recs` chose for the demo's REES46 model on a time split
-/// of its data, from the grid 0.3, 0.6, 0.9).
-pub const RECENCY: f64 = 0.6;
 /// The longest list one query may ask for.
 pub const MAX_LIMIT: usize = 100;
 
@@ -139,11 +135,14 @@ pub fn recommend(model: &Model, query_json: &str, facts_json: &str) -> Result<St
         .iter()
         .filter_map(|view| view.as_array()?.first()?.as_str())
         .collect();
+    // the session's items weighted and the revisits counted as the model's own data chose
+    // (and `eval-recs` measured)
+    let tuning = model.tuning();
     let mut weight = 1.0;
     let mut recent: Vec<Recent> = Vec::with_capacity(viewed.len());
     for product_id in viewed.iter().rev() {
         recent.push(Recent { product_id, weight });
-        weight *= RECENCY;
+        weight *= tuning.recency;
     }
     recent.reverse(); // oldest first, as the ranker takes them
     let cart = strings(&facts, "cart");
@@ -178,6 +177,7 @@ pub fn recommend(model: &Model, query_json: &str, facts_json: &str) -> Result<St
             cart_value,
             spend_threshold,
             limit,
+            revisit: tuning.revisit,
             ..Query::new(kind)
         },
     );

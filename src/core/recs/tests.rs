@@ -59,7 +59,7 @@ fn entries() -> Vec<ItemEntry> {
 }
 
 fn bytes() -> Vec<u8> {
-    encode(20, &entries()).unwrap()
+    encode(20, Tuning::default(), &entries()).unwrap()
 }
 
 fn model() -> Model {
@@ -133,10 +133,10 @@ fn items_without_metadata_and_an_empty_model_are_valid() {
         similar: vec![],
         bought_together: vec![],
     };
-    let m = Model::parse(&encode(5, &[bare]).unwrap()).unwrap();
+    let m = Model::parse(&encode(5, Tuning::default(), &[bare]).unwrap()).unwrap();
     let x = m.item("x").unwrap();
     assert_eq!((m.category_of(x), m.brand_of(x), m.price_of(x)), (None, None, None));
-    let empty = Model::parse(&encode(5, &[]).unwrap()).unwrap();
+    let empty = Model::parse(&encode(5, Tuning::default(), &[]).unwrap()).unwrap();
     assert!(empty.is_empty());
     assert!(rank(&empty, &Query::new(Kind::ForYou)).is_empty());
 }
@@ -183,7 +183,7 @@ fn a_string_table_decoding_to_over_32_times_its_bytes_is_refused() {
         entry.id = [&"x".repeat(300), entry.id.as_str(), &i.to_string()].concat();
     }
     long.sort_by(|a, b| a.id.cmp(&b.id));
-    let bytes = encode(20, &long).unwrap();
+    let bytes = encode(20, Tuning::default(), &long).unwrap();
     assert_eq!(Model::parse(&bytes).map(|m| m.len()), Ok(long.len()));
 }
 
@@ -192,21 +192,21 @@ fn encode_refuses_what_the_format_cannot_hold() {
     let mut twice = entries();
     twice[1].id = "s1".into();
     assert_eq!(
-        encode(20, &twice).unwrap_err().message(),
+        encode(20, Tuning::default(), &twice).unwrap_err().message(),
         "recommendations model: item id appears twice"
     );
     let mut dangling = entries();
     dangling[0].similar.push((99, 1));
     assert_eq!(
-        encode(20, &dangling).unwrap_err().message(),
+        encode(20, Tuning::default(), &dangling).unwrap_err().message(),
         "recommendations model: neighbour refers to an item that is not in the model"
     );
     assert_eq!(
-        encode(256, &entries()).unwrap_err().message(),
+        encode(256, Tuning::default(), &entries()).unwrap_err().message(),
         "recommendations model: K must be at most 255"
     );
     // K cuts longer lists
-    let m = Model::parse(&encode(1, &entries()).unwrap()).unwrap();
+    let m = Model::parse(&encode(1, Tuning::default(), &entries()).unwrap()).unwrap();
     assert_eq!(m.similar_of(m.item("s1").unwrap()).len(), 1);
 }
 
@@ -630,7 +630,7 @@ fn patched(at: usize, value: u32) -> Vec<u8> {
     let mut b = bytes();
     b[at..at + 4].copy_from_slice(&value.to_le_bytes());
     let sum = checksum(&b);
-    b[36..40].copy_from_slice(&sum.to_le_bytes());
+    b[40..44].copy_from_slice(&sum.to_le_bytes());
     b
 }
 
@@ -651,7 +651,7 @@ fn corrupt_files_are_clear_errors_never_panics() {
         let mut bad = good.clone();
         bad[at] ^= 0x5a;
         assert!(Model::parse(&bad).is_err(), "byte {at} flipped");
-        if at >= 36 {
+        if at >= 40 {
             assert_eq!(
                 error(&bad),
                 "recommendations model: checksum does not match: the file is corrupt"
@@ -694,7 +694,7 @@ fn corrupt_files_are_clear_errors_never_panics() {
         let mut b = patched(24, n);
         b[28..32].copy_from_slice(&u32::to_le_bytes(stored));
         let sum = checksum(&b);
-        b[36..40].copy_from_slice(&sum.to_le_bytes());
+        b[40..44].copy_from_slice(&sum.to_le_bytes());
         assert_eq!(
             error(&b),
             "recommendations model: section sizes do not add up to the body's size"
@@ -753,7 +753,7 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
         let mut b = good.clone();
         b[at..at + patch.len()].copy_from_slice(patch);
         let sum = checksum(&b);
-        b[36..40].copy_from_slice(&sum.to_le_bytes());
+        b[40..44].copy_from_slice(&sum.to_le_bytes());
         error(&b)
     };
     // any byte of the body set to a value at a varint's edges reads as a model or as an
@@ -763,7 +763,7 @@ fn bad_contents_under_a_valid_checksum_are_errors() {
             let mut b = good.clone();
             b[at] = value;
             let sum = checksum(&b);
-            b[36..40].copy_from_slice(&sum.to_le_bytes());
+            b[40..44].copy_from_slice(&sum.to_le_bytes());
             let _ = Model::parse(&b);
         }
     }
@@ -844,7 +844,7 @@ fn bad_mirrored_neighbours_are_errors() {
             let mut b = good.clone();
             b[at.indices + i] = value;
             let sum = checksum(&b);
-            b[36..40].copy_from_slice(&sum.to_le_bytes());
+            b[40..44].copy_from_slice(&sum.to_le_bytes());
             if let Err(e) = Model::parse(&b)
                 && !messages.contains(&e.message())
             {
@@ -863,7 +863,7 @@ fn bad_mirrored_neighbours_are_errors() {
         similar: vec![(other, q(100))],
         bought_together: vec![],
     };
-    let two = encode(20, &[pair("a", 1), pair("b", 0)]).unwrap();
+    let two = encode(20, Tuning::default(), &[pair("a", 1), pair("b", 0)]).unwrap();
     let n = two.len();
     // ... similar counts [1, 1], bought counts [0, 0], index 2 (+1), score (mirrored), difference
     assert_eq!(
@@ -877,9 +877,9 @@ fn bad_mirrored_neighbours_are_errors() {
     twice[24..28].copy_from_slice(&3u32.to_le_bytes());
     twice[28..32].copy_from_slice(&2u32.to_le_bytes());
     let body = (twice.len() - HEADER_BYTES) as u32;
-    twice[32..36].copy_from_slice(&body.to_le_bytes());
+    twice[36..40].copy_from_slice(&body.to_le_bytes());
     let sum = checksum(&twice);
-    twice[36..40].copy_from_slice(&sum.to_le_bytes());
+    twice[40..44].copy_from_slice(&sum.to_le_bytes());
     assert_eq!(
         Model::parse(&twice).map(|_| ()).unwrap_err().message(),
         "recommendations model: a neighbour is listed twice in one list"
@@ -936,7 +936,7 @@ fn mirrored_neighbours_read_back_with_both_scores() {
             bought_together: lists[i as usize][1].clone(),
         })
         .collect();
-    let bytes = encode(12, &entries).unwrap();
+    let bytes = encode(12, Tuning::default(), &entries).unwrap();
     let n_entries = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
     let stored = u32::from_le_bytes(bytes[28..32].try_into().unwrap());
     assert!(stored < n_entries * 3 / 4, "{stored} of {n_entries} stored");
@@ -1016,6 +1016,7 @@ fn neighbour_lists_read_back_with_scores_to_the_nearest_level() {
     let m = Model::parse(
         &encode(
             5,
+            Tuning::default(),
             &[
                 entry("a", vec![(3, 100), (1, 65535), (2, 30000), (4, 30000)]),
                 entry("b", vec![]),
@@ -1052,7 +1053,7 @@ fn items_are_renumbered_so_neighbours_are_close_and_read_back_by_id() {
             bought_together: vec![((i + n - 1) % n, q(50))],
         })
         .collect();
-    let bytes = encode(20, &entries).unwrap();
+    let bytes = encode(20, Tuning::default(), &entries).unwrap();
     let m = Model::parse(&bytes).unwrap();
     // the order section too is covered by the checks: any truncation or flipped byte is an error
     for len in 0..bytes.len() {
@@ -1100,6 +1101,7 @@ fn popularity_ties_keep_id_order_and_items_without_category_are_in_no_group() {
     let m = Model::parse(
         &encode(
             5,
+            Tuning::default(),
             &[
                 entry("d", Some("x"), 7),
                 entry("b", None, 7),
@@ -1193,6 +1195,39 @@ mod page_queries {
             priced.into_iter().map(|r| r.0).collect::<Vec<_>>(),
             ["h1", "h2"],
             "no facts: popular"
+        );
+    }
+
+    /// The page weighs the session's items and their revisits as the model's tuning says: with
+    /// revisit 0 a viewed item never comes back as `recently_viewed`; with a large one the
+    /// latest view leads.
+    #[test]
+    fn the_models_tuning_decides_how_the_session_is_weighed() {
+        let ask = |tuning: Tuning| {
+            let m = Model::parse(&encode(20, tuning, &entries()).unwrap()).unwrap();
+            let list = json::parse(&recommend(&m, r#"{"kind":"for_you","limit":20}"#, FACTS).unwrap()).unwrap();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|item| {
+                    let text = |key| item.get(key).and_then(Value::as_str).unwrap().to_string();
+                    (text("product_id"), text("reason"))
+                })
+                .collect::<Vec<_>>()
+        };
+        let never = ask(Tuning {
+            recency: 0.6,
+            revisit: 0.0,
+        });
+        assert!(never.iter().all(|(_, reason)| reason != "recently_viewed"), "{never:?}");
+        let strong = ask(Tuning {
+            recency: 0.001,
+            revisit: 100.0,
+        });
+        assert_eq!(
+            strong[0],
+            ("k2".to_string(), "recently_viewed".to_string()),
+            "{strong:?}"
         );
     }
 
@@ -1306,7 +1341,7 @@ pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
             }
         })
         .collect();
-    crate::core::recs::encode(similar, &entries).unwrap()
+    crate::core::recs::encode(similar, Tuning::default(), &entries).unwrap()
 }
 
 /// Not a test: writes the synthetic 100,000-item × 20 model to the file named by
@@ -1318,4 +1353,53 @@ pub(crate) fn synthetic_model(items: u32, similar: usize) -> Vec<u8> {
 fn write_bench_model() {
     let path = std::env::var("CARTSENSE_RECS_BENCH_MODEL").expect("CARTSENSE_RECS_BENCH_MODEL names the file to write");
     std::fs::write(path, synthetic_model(100_000, 20)).unwrap();
+}
+
+/// The ranker's recency and revisit travel in the header (thousandths and hundredths), so the
+/// page asks as `build-recs` chose on the shop's data; out of range they are refused, by the
+/// writer naming the field and by the reader.
+#[test]
+fn the_model_carries_the_rankers_tuning() {
+    let tuned = Tuning {
+        recency: 0.9,
+        revisit: 8.0,
+    };
+    let m = Model::parse(&encode(20, tuned, &entries()).unwrap()).unwrap();
+    assert_eq!(m.tuning(), tuned);
+    assert_eq!(
+        Model::parse(&bytes()).unwrap().tuning(),
+        Tuning {
+            recency: 0.6,
+            revisit: 4.0
+        }
+    );
+    for (bad, message) in [
+        (
+            Tuning {
+                recency: 0.0,
+                revisit: 1.0,
+            },
+            "recommendations model: recency (0.001 to 1) is out of range",
+        ),
+        (
+            Tuning {
+                recency: 0.5,
+                revisit: f64::NAN,
+            },
+            "recommendations model: revisit (0 to 100) is out of range",
+        ),
+    ] {
+        assert_eq!(encode(20, bad, &entries()).unwrap_err().message(), message);
+    }
+    // header bytes 32–33: recency in thousandths; 34–35: revisit in hundredths
+    for (at, value) in [(32, 0u16), (32, 1001), (34, 10_001)] {
+        let mut b = bytes();
+        b[at..at + 2].copy_from_slice(&value.to_le_bytes());
+        let sum = checksum(&b);
+        b[40..44].copy_from_slice(&sum.to_le_bytes());
+        assert_eq!(
+            error(&b),
+            "recommendations model: the ranker's recency or revisit in the header is out of range"
+        );
+    }
 }
