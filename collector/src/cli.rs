@@ -187,6 +187,12 @@ impl<I: Iterator<Item = OsString>> Flags<I> {
         Ok(value)
     }
 
+    /// A path flag that may be given once (`--db`, `--www`).
+    fn path_once(&mut self, flag: &mut Flag, slot: &mut Option<PathBuf>) -> Result<(), UsageError> {
+        let value = self.value(flag)?;
+        set_once(slot, flag, PathBuf::from(value))
+    }
+
     fn text_value(&mut self, flag: &mut Flag) -> Result<String, UsageError> {
         let value = self.value(flag)?;
         value
@@ -226,14 +232,8 @@ fn parse_serve(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comma
                 let parsed = parse_addr(&text)?;
                 set_once(&mut addr, &flag, parsed)?;
             }
-            "--db" => {
-                let value = flags.value(&mut flag)?;
-                set_once(&mut db, &flag, PathBuf::from(value))?;
-            }
-            "--www" => {
-                let value = flags.value(&mut flag)?;
-                set_once(&mut www, &flag, PathBuf::from(value))?;
-            }
+            "--db" => flags.path_once(&mut flag, &mut db)?,
+            "--www" => flags.path_once(&mut flag, &mut www)?,
             "--allow-origin" => {
                 let origin = flags.text_value(&mut flag)?;
                 check_origin(&origin)?;
@@ -275,10 +275,7 @@ fn parse_export(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comm
     while let Some(mut flag) = flags.next_flag()? {
         match flag.name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--db" => {
-                let value = flags.value(&mut flag)?;
-                set_once(&mut db, &flag, PathBuf::from(value))?;
-            }
+            "--db" => flags.path_once(&mut flag, &mut db)?,
             other => return Err(usage_error(format!("unknown flag `{other}` for export"))),
         }
     }
@@ -295,10 +292,7 @@ fn parse_report(mut flags: Flags<impl Iterator<Item = OsString>>) -> Result<Comm
     while let Some(mut flag) = flags.next_flag()? {
         match flag.name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--db" => {
-                let value = flags.value(&mut flag)?;
-                set_once(&mut db, &flag, PathBuf::from(value))?;
-            }
+            "--db" => flags.path_once(&mut flag, &mut db)?,
             "--write-key" => {
                 let key = flags.text_value(&mut flag)?;
                 set_once(&mut write_key, &flag, key)?;
