@@ -315,7 +315,7 @@ impl Reader<'_> {
         let mut n = [0.0; 3];
         self.read(value, "", CAMPAIGN, CAMPAIGN_OTHERS, &mut n);
         let id = self.string(value, "", "id", true).unwrap_or_default();
-        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
             self.fail("id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
         } else if accepted.list.iter().any(|c| c.id == id) {
             self.fail("id", "is already used by an earlier campaign");

@@ -451,7 +451,8 @@ impl Decision {
 fn fill(template: &str, values: &[(&str, Option<&str>)]) -> String {
     let mut out = String::new();
     let mut rest = template;
-    while let Some(at) = rest.find('{') {
+    // A byte search, not `str::find`: its char searcher pulls slicing panics into the wasm.
+    while let Some(at) = rest.bytes().position(|b| b == b'{') {
         out.push_str(rest.get(..at).unwrap_or(""));
         rest = rest.get(at..).unwrap_or("");
         let (text, skip) = values
