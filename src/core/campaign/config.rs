@@ -253,7 +253,9 @@ impl Reader<'_> {
     /// reads `specs` into `out` (NaN for an optional number left out).
     fn read(&mut self, value: &Value, prefix: &str, specs: &[Num], others: &[&str], out: &mut [f64]) {
         let Some(members) = value.as_object() else {
-            self.fail(prefix.trim_end_matches('.'), "must be an object");
+            // the prefix without its final '.' (by length: `trim_end_matches` would bring a
+            // reverse char decoder into the wasm)
+            self.fail(prefix.get(..prefix.len().saturating_sub(1)).unwrap_or(""), "must be an object");
             return;
         };
         for (key, _) in members {
