@@ -872,16 +872,28 @@ fn read_state(value: &Value) -> Option<Prompts> {
     };
     for entry in value.get("c")?.as_array()?.iter().take(MAX_CAMPAIGNS_KEPT) {
         let (id, numbers) = entry.as_array()?.split_first()?;
-        let numbers = numbers
-            .iter()
-            .map(|n| n.as_f64().filter(|t| t.is_finite() && *t >= 0.0))
-            .collect::<Option<Vec<f64>>>()?;
-        let (&[session_shows, dismissed_at, exposed_at, arm, window], shows) = numbers.split_first_chunk::<5>()?;
+        // Every number is checked, the show times beyond the kept ones too; one loop, without
+        // collecting into an `Option<Vec>` first, keeps the wasm smaller.
+        let skipped = numbers.len().saturating_sub(MAX_SHOWS_KEPT);
+        let mut fixed = [0.0; 5];
+        let mut shows = Vec::new();
+        for (i, n) in numbers.iter().enumerate() {
+            let x = n.as_f64().filter(|t| t.is_finite() && *t >= 0.0)?;
+            match fixed.get_mut(i) {
+                Some(slot) => *slot = x,
+                None if i >= skipped => shows.push(x),
+                None => {}
+            }
+        }
+        if numbers.len() < 5 {
+            return None;
+        }
+        let [session_shows, dismissed_at, exposed_at, arm, window] = fixed;
         let ever = |at: f64| (at > 0.0).then_some(at);
         prompts.histories.push(History {
             campaign_id: id.as_str()?.into(),
             session_shows: session_shows.min(1e6) as u32,
-            shows: shows[shows.len().saturating_sub(MAX_SHOWS_KEPT)..].to_vec(),
+            shows,
             last_dismissed: ever(dismissed_at),
             not_shown_at: None,
             exposure: match arm {
