@@ -317,7 +317,7 @@ impl Reader<'_> {
         let mut n = [0.0; 3];
         self.read(value, "", CAMPAIGN, CAMPAIGN_OTHERS, &mut n);
         let id = self.string(value, "", "id", true).unwrap_or_default();
-        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        if id.len() > 64 || !id.as_bytes().iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
             self.fail("id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
         } else if accepted.list.iter().any(|c| c.id == id) {
             self.fail("id", "is already used by an earlier campaign");
@@ -397,7 +397,7 @@ impl Reader<'_> {
             2 => Trigger::CartIdle {
                 idle: n[0] * 1000.0,
                 page_types: match value.get("pageTypes") {
-                    None => ["cart", "checkout"].map(String::from).to_vec(),
+                    None => alloc::vec![String::from("cart"), String::from("checkout")],
                     Some(_) => self.strings(value, p, "pageTypes", &[]),
                 },
             },

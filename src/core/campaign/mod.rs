@@ -452,7 +452,7 @@ fn fill(template: &str, values: &[(&str, Option<&str>)]) -> String {
     let mut out = String::new();
     let mut rest = template;
     // A byte search, not `str::find`: its char searcher pulls slicing panics into the wasm.
-    while let Some(at) = rest.bytes().position(|b| b == b'{') {
+    while let Some(at) = rest.as_bytes().iter().position(|&b| b == b'{') {
         out.push_str(rest.get(..at).unwrap_or(""));
         rest = rest.get(at..).unwrap_or("");
         let (text, skip) = values
@@ -822,20 +822,19 @@ impl Prompts {
             out.push(']');
         }
         out.push(']');
-        let mut paused = self
-            .histories
-            .iter()
-            .filter_map(|h| Some((&h.campaign_id, h.not_shown_at?)))
-            .peekable();
-        if paused.peek().is_some() {
-            out.push_str(",\"n\":[");
-            for (i, (campaign_id, at)) in paused.enumerate() {
-                out.push_str(if i == 0 { "[" } else { ",[" });
-                write_string(&mut out, campaign_id);
+        // `,"n":[` before the first pause, `]` after the last
+        let mut paused = false;
+        for h in &self.histories {
+            if let Some(at) = h.not_shown_at {
+                out.push_str(if paused { ",[" } else { ",\"n\":[[" });
+                paused = true;
+                write_string(&mut out, &h.campaign_id);
                 out.push(',');
                 push_ms(&mut out, at);
                 out.push(']');
             }
+        }
+        if paused {
             out.push(']');
         }
         out.push('}');
@@ -1024,13 +1023,11 @@ fn interest_views(category: &Option<String>, product_id: &Option<String>, s: &Si
     match (product_id, category) {
         (Some(product), _) => views_of(s.product_views, product),
         (None, Some(category)) => views_of(s.category_views, category),
-        (None, None) => s
-            .category_views
-            .iter()
-            .chain(s.product_views)
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0),
+        // two plain loops: a chained iterator's fold costs more wasm
+        (None, None) => {
+            let most = |list: &[(&str, u32)]| list.iter().fold(0, |most, (_, n)| most.max(*n));
+            most(s.category_views).max(most(s.product_views))
+        }
     }
 }
 
@@ -1165,7 +1162,7 @@ fn rule(trigger: &Trigger, s: &Situation, cue: Cue) -> String {
     let mut out = String::new();
     let mut rest = template;
     let mut numbers = numbers.iter();
-    while let Some(at) = rest.bytes().position(|b| b == b'#') {
+    while let Some(at) = rest.as_bytes().iter().position(|&b| b == b'#') {
         out.push_str(rest.get(..at).unwrap_or(""));
         push_number(&mut out, numbers.next().copied().unwrap_or(0.0));
         rest = rest.get(at + 1..).unwrap_or("");
