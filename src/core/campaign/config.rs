@@ -205,13 +205,6 @@ struct Reader<'e> {
     failed: bool,
 }
 
-/// `prefix` + `key`: `trigger.` + `minCartValue`.
-fn path(prefix: &str, key: &str) -> String {
-    let mut out = String::from(prefix);
-    out.push_str(key);
-    out
-}
-
 /// `None` for an optional number that was left out (or wrong).
 fn given(x: f64) -> Option<f64> {
     (!x.is_nan()).then_some(x)
@@ -237,9 +230,17 @@ fn expectation(spec: &Num) -> String {
 }
 
 impl Reader<'_> {
-    fn fail(&mut self, field: &str, problem: &str) {
+    /// Records that the field `prefix` + `key` (`trigger.` + `minCartValue`) is wrong: the
+    /// field is joined here, once, rather than at every call site.
+    fn fail(&mut self, prefix: &str, key: &str, problem: &str) {
         self.failed = true;
-        self.errors.push(Error::new(&self.subject, field, problem));
+        let mut field = String::from(prefix);
+        field.push_str(key);
+        self.errors.push(Error {
+            subject: self.subject.clone(),
+            field,
+            problem: problem.into(),
+        });
     }
 
     /// Whether `field` has been reported wrong already.
@@ -255,12 +256,16 @@ impl Reader<'_> {
         let Some(members) = value.as_object() else {
             // the prefix without its final '.' (by length: `trim_end_matches` would bring a
             // reverse char decoder into the wasm)
-            self.fail(prefix.get(..prefix.len().saturating_sub(1)).unwrap_or(""), "must be an object");
+            self.fail(
+                "",
+                prefix.get(..prefix.len().saturating_sub(1)).unwrap_or(""),
+                "must be an object",
+            );
             return;
         };
         for (key, _) in members {
             if !specs.iter().any(|s| s.key == key) && !others.contains(&key.as_str()) {
-                self.fail(&path(prefix, key), "is not a known option");
+                self.fail(prefix, key, "is not a known option");
             }
         }
         for (spec, slot) in specs.iter().zip(out.iter_mut()) {
@@ -268,11 +273,11 @@ impl Reader<'_> {
             match value.get(spec.key) {
                 None => match spec.default {
                     Some(default) => *slot = default,
-                    None => self.fail(&path(prefix, spec.key), "is required"),
+                    None => self.fail(prefix, spec.key, "is required"),
                 },
                 Some(v) => match v.as_f64() {
                     Some(x) if x >= spec.min && x <= spec.max && (!spec.whole || num::trunc(x) == x) => *slot = x,
-                    _ => self.fail(&path(prefix, spec.key), &expectation(spec)),
+                    _ => self.fail(prefix, spec.key, &expectation(spec)),
                 },
             }
         }
@@ -283,8 +288,8 @@ impl Reader<'_> {
         match object.get(key) {
             Some(Value::String(s)) if !json::is_blank(s) => return Some(s.clone()),
             None if !required => {}
-            None => self.fail(&path(prefix, key), "is required"),
-            Some(_) => self.fail(&path(prefix, key), "must be a non-empty string"),
+            None => self.fail(prefix, key, "is required"),
+            Some(_) => self.fail(prefix, key, "must be a non-empty string"),
         }
         None
     }
@@ -308,7 +313,7 @@ impl Reader<'_> {
                 problem.push_str(if i == 0 { " from: " } else { ", " });
                 problem.push_str(choice);
             }
-            self.fail(&path(prefix, key), &problem);
+            self.fail(prefix, key, &problem);
         }
         items.iter().filter_map(Value::as_str).map(String::from).collect()
     }
@@ -317,10 +322,15 @@ impl Reader<'_> {
         let mut n = [0.0; 3];
         self.read(value, "", CAMPAIGN, CAMPAIGN_OTHERS, &mut n);
         let id = self.string(value, "", "id", true).unwrap_or_default();
-        if id.len() > 64 || !id.as_bytes().iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
-            self.fail("id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+        if id.len() > 64
+            || !id
+                .as_bytes()
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            self.fail("", "id", "must be 1 to 64 letters, digits, '.', '_' or '-'");
         } else if accepted.list.iter().any(|c| c.id == id) {
-            self.fail("id", "is already used by an earlier campaign");
+            self.fail("", "id", "is already used by an earlier campaign");
         }
         let trigger = self.trigger(value);
         let eligibility = match value.get("eligibility") {
@@ -349,6 +359,7 @@ impl Reader<'_> {
             Some(value @ Value::Object(_)) => value,
             other => {
                 self.fail(
+                    "",
                     "trigger",
                     if other.is_some() {
                         "must be an object"
@@ -369,7 +380,7 @@ impl Reader<'_> {
             } else {
                 "is required"
             };
-            self.fail("trigger.type", problem);
+            self.fail("trigger.", "type", problem);
             return Trigger::ReturningCart;
         };
         let (_, specs, others) = TRIGGERS[kind];
@@ -384,7 +395,7 @@ impl Reader<'_> {
                 tab_return: match value.get("tabReturn") {
                     None => true,
                     Some(v) => v.as_bool().unwrap_or_else(|| {
-                        self.fail("trigger.tabReturn", "must be true or false");
+                        self.fail("trigger.", "tabReturn", "must be true or false");
                         true
                     }),
                 },
@@ -422,14 +433,14 @@ impl Reader<'_> {
         if let (Some(min), Some(max)) = (min_cart_value, max_cart_value)
             && max < min
         {
-            self.fail("eligibility.maxCartValue", "must be ≥ eligibility.minCartValue");
+            self.fail("eligibility.", "maxCartValue", "must be ≥ eligibility.minCartValue");
         }
         let returning = match value.get("visitor").map(Value::as_str) {
             None => None,
             Some(Some("new")) => Some(false),
             Some(Some("returning")) => Some(true),
             Some(_) => {
-                self.fail("eligibility.visitor", "must be \"new\" or \"returning\"");
+                self.fail("eligibility.", "visitor", "must be \"new\" or \"returning\"");
                 None
             }
         };
@@ -458,6 +469,7 @@ impl Reader<'_> {
             Some(value @ Value::Object(_)) => value,
             other => {
                 self.fail(
+                    "",
                     "offer",
                     if other.is_some() {
                         "must be an object"
@@ -483,7 +495,11 @@ impl Reader<'_> {
         let (_, kind, value_spec) = match kind.and_then(|k| OFFERS.get(k)) {
             Some(offer) => offer,
             None => {
-                self.fail("offer.kind", "must be one of percent, amount, free_shipping, message");
+                self.fail(
+                    "offer.",
+                    "kind",
+                    "must be one of percent, amount, free_shipping, message",
+                );
                 &OFFERS[0]
             }
         };
@@ -501,7 +517,7 @@ impl Reader<'_> {
         let code = match value.get("code") {
             None => Code::None,
             Some(_) if *kind == OfferKind::Message => {
-                self.fail("offer.code", "is not used by a message offer");
+                self.fail("offer.", "code", "is not used by a message offer");
                 Code::None
             }
             Some(Value::String(code)) if !json::is_blank(code) => Code::Shared(code.clone()),
@@ -510,7 +526,7 @@ impl Reader<'_> {
                 self.read(code, "offer.code.", UNIQUE_CODE, &["url"], &mut timeout);
                 let url = self.string(code, "offer.code.", "url", true).unwrap_or_default();
                 if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
-                    self.fail("offer.code.url", "must start with https://, http:// or /");
+                    self.fail("offer.code.", "url", "must start with https://, http:// or /");
                 }
                 Code::Unique {
                     url,
@@ -518,7 +534,11 @@ impl Reader<'_> {
                 }
             }
             Some(_) => {
-                self.fail("offer.code", "must be a non-empty string or {\"url\", \"timeoutMs\"}");
+                self.fail(
+                    "offer.",
+                    "code",
+                    "must be a non-empty string or {\"url\", \"timeoutMs\"}",
+                );
                 Code::None
             }
         };
@@ -561,7 +581,8 @@ impl Reader<'_> {
             let t = text.as_str().and_then(time::parse_iso8601);
             if t.is_none() {
                 self.fail(
-                    &path("schedule.", key),
+                    "schedule.",
+                    key,
                     "must be an ISO-8601 date-time such as 2026-12-01T00:00:00Z",
                 );
             }
@@ -571,7 +592,7 @@ impl Reader<'_> {
         if let (Some(start), Some(end)) = (start, end)
             && end <= start
         {
-            self.fail("schedule.end", "must be after schedule.start");
+            self.fail("schedule.", "end", "must be after schedule.start");
         }
         (start, end)
     }
