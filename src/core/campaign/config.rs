@@ -159,8 +159,10 @@ impl Campaigns {
         let list = match &document {
             Value::Array(list) => Some(list.as_slice()),
             Value::Object(members) => {
-                for (key, _) in members.iter().filter(|(key, _)| key != "campaigns") {
-                    errors.push(Error::new("campaigns", key, "is not a known option"));
+                for (key, _) in members {
+                    if key != "campaigns" {
+                        errors.push(Error::new("campaigns", key, "is not a known option"));
+                    }
                 }
                 document.get("campaigns").and_then(Value::as_array)
             }
@@ -315,7 +317,14 @@ impl Reader<'_> {
             }
             self.fail(prefix, key, &problem);
         }
-        items.iter().filter_map(Value::as_str).map(String::from).collect()
+        // a loop, not `filter_map().collect()`: one generic fewer in the wasm
+        let mut list = Vec::new();
+        for item in items {
+            if let Some(text) = item.as_str() {
+                list.push(String::from(text));
+            }
+        }
+        list
     }
 
     fn campaign(&mut self, value: &Value, accepted: &Campaigns) -> Campaign {

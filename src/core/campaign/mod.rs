@@ -904,7 +904,8 @@ fn read_state(value: &Value) -> Option<Prompts> {
     }
     // Pauses after a prompt not shown: an entry that is not [known campaign id, time] is
     // skipped (a lost pause only lets the campaign be tried again).
-    for entry in value.get("n").and_then(Value::as_array).into_iter().flatten() {
+    let paused = value.get("n").and_then(Value::as_array).unwrap_or(&[]);
+    for entry in paused {
         let Some([id, at]) = entry.as_array() else {
             continue;
         };
