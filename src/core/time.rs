@@ -110,7 +110,7 @@ pub fn parse_iso8601(text: &str) -> Option<Millis> {
     }
     let offset_minutes = match b.get(i) {
         Some(b'Z' | b'z') if i + 1 == b.len() => 0,
-        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
             let minutes = number_at(b, i + 1, 2)? * 60 + number_at(b, i + 4, 2)?;
             if *sign == b'-' { -minutes } else { minutes }
         }

@@ -451,7 +451,8 @@ impl Decision {
 fn fill(template: &str, values: &[(&str, Option<&str>)]) -> String {
     let mut out = String::new();
     let mut rest = template;
-    while let Some(at) = rest.find('{') {
+    // A byte search, not `str::find`: its char searcher pulls slicing panics into the wasm.
+    while let Some(at) = rest.as_bytes().iter().position(|&b| b == b'{') {
         out.push_str(rest.get(..at).unwrap_or(""));
         rest = rest.get(at..).unwrap_or("");
         let (text, skip) = values
@@ -821,20 +822,19 @@ impl Prompts {
             out.push(']');
         }
         out.push(']');
-        let mut paused = self
-            .histories
-            .iter()
-            .filter_map(|h| Some((&h.campaign_id, h.not_shown_at?)))
-            .peekable();
-        if paused.peek().is_some() {
-            out.push_str(",\"n\":[");
-            for (i, (campaign_id, at)) in paused.enumerate() {
-                out.push_str(if i == 0 { "[" } else { ",[" });
-                write_string(&mut out, campaign_id);
+        // `,"n":[` before the first pause, `]` after the last
+        let mut paused = false;
+        for h in &self.histories {
+            if let Some(at) = h.not_shown_at {
+                out.push_str(if paused { ",[" } else { ",\"n\":[[" });
+                paused = true;
+                write_string(&mut out, &h.campaign_id);
                 out.push(',');
                 push_ms(&mut out, at);
                 out.push(']');
             }
+        }
+        if paused {
             out.push(']');
         }
         out.push('}');
@@ -871,16 +871,28 @@ fn read_state(value: &Value) -> Option<Prompts> {
     };
     for entry in value.get("c")?.as_array()?.iter().take(MAX_CAMPAIGNS_KEPT) {
         let (id, numbers) = entry.as_array()?.split_first()?;
-        let numbers = numbers
-            .iter()
-            .map(|n| n.as_f64().filter(|t| t.is_finite() && *t >= 0.0))
-            .collect::<Option<Vec<f64>>>()?;
-        let (&[session_shows, dismissed_at, exposed_at, arm, window], shows) = numbers.split_first_chunk::<5>()?;
+        // Every number is checked, the show times beyond the kept ones too; one loop, without
+        // collecting into an `Option<Vec>` first, keeps the wasm smaller.
+        let skipped = numbers.len().saturating_sub(MAX_SHOWS_KEPT);
+        let mut fixed = [0.0; 5];
+        let mut shows = Vec::new();
+        for (i, n) in numbers.iter().enumerate() {
+            let x = n.as_f64().filter(|t| t.is_finite() && *t >= 0.0)?;
+            match fixed.get_mut(i) {
+                Some(slot) => *slot = x,
+                None if i >= skipped => shows.push(x),
+                None => {}
+            }
+        }
+        if numbers.len() < 5 {
+            return None;
+        }
+        let [session_shows, dismissed_at, exposed_at, arm, window] = fixed;
         let ever = |at: f64| (at > 0.0).then_some(at);
         prompts.histories.push(History {
             campaign_id: id.as_str()?.into(),
             session_shows: session_shows.min(1e6) as u32,
-            shows: shows[shows.len().saturating_sub(MAX_SHOWS_KEPT)..].to_vec(),
+            shows,
             last_dismissed: ever(dismissed_at),
             not_shown_at: None,
             exposure: match arm {
@@ -892,7 +904,8 @@ fn read_state(value: &Value) -> Option<Prompts> {
     }
     // Pauses after a prompt not shown: an entry that is not [known campaign id, time] is
     // skipped (a lost pause only lets the campaign be tried again).
-    for entry in value.get("n").and_then(Value::as_array).into_iter().flatten() {
+    let paused = value.get("n").and_then(Value::as_array).unwrap_or(&[]);
+    for entry in paused {
         let Some([id, at]) = entry.as_array() else {
             continue;
         };
@@ -1011,13 +1024,11 @@ fn interest_views(category: &Option<String>, product_id: &Option<String>, s: &Si
     match (product_id, category) {
         (Some(product), _) => views_of(s.product_views, product),
         (None, Some(category)) => views_of(s.category_views, category),
-        (None, None) => s
-            .category_views
-            .iter()
-            .chain(s.product_views)
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0),
+        // two plain loops: a chained iterator's fold costs more wasm
+        (None, None) => {
+            let most = |list: &[(&str, u32)]| list.iter().fold(0, |most, (_, n)| most.max(*n));
+            most(s.category_views).max(most(s.product_views))
+        }
     }
 }
 
@@ -1152,7 +1163,7 @@ fn rule(trigger: &Trigger, s: &Situation, cue: Cue) -> String {
     let mut out = String::new();
     let mut rest = template;
     let mut numbers = numbers.iter();
-    while let Some(at) = rest.bytes().position(|b| b == b'#') {
+    while let Some(at) = rest.as_bytes().iter().position(|&b| b == b'#') {
         out.push_str(rest.get(..at).unwrap_or(""));
         push_number(&mut out, numbers.next().copied().unwrap_or(0.0));
         rest = rest.get(at + 1..).unwrap_or("");

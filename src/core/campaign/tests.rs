@@ -1282,3 +1282,21 @@ fn the_earliest_timer_is_reported() {
     };
     assert_eq!(decide(&c, &s, Cue::Tick).decision.unwrap().campaign_id, "idle-40");
 }
+
+#[test]
+fn reading_keeps_the_latest_shows_and_checks_every_one() {
+    // 60 show times, 1..=60: the latest MAX_SHOWS_KEPT (11..=60) are kept
+    let mut text = String::from(r#"{"s":"x","c":[["a",1,0,0,0,0"#);
+    for at in 1..=60 {
+        text.push(',');
+        text.push_str(&at.to_string());
+    }
+    text.push_str("]]}");
+    let prompts = Prompts::from_json(&text);
+    let kept: Vec<f64> = (11..=60).map(f64::from).collect();
+    assert_eq!(prompts.histories.first().map(|h| h.shows.clone()), Some(kept));
+    // an invalid show time among those dropped still makes the state unreadable
+    let corrupt = text.replacen(",1,2,", ",-1,2,", 1);
+    assert_ne!(corrupt, text);
+    assert_eq!(Prompts::from_json(&corrupt), Prompts::default());
+}
