@@ -3,6 +3,8 @@
 # demo storefront and the collector together on http://127.0.0.1:${PORT:-8080}/.
 # Events the demo sends are stored in target/demo/collector.db; see them with
 #   target/release/cartsense-collector export --db target/demo/collector.db
+# and what each prompt campaign added against its holdout with
+#   target/release/cartsense-collector report --db target/demo/collector.db
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
