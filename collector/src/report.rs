@@ -29,7 +29,7 @@ use cartsense::core::signal::{self, Signal};
 const Z95: f64 = 1.959_963_984_540_054;
 
 /// One arm of one campaign, as tallied from the stored events.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 struct ArmTally {
     /// Visitors with an exposure of this arm.
     exposed: BTreeSet<String>,
@@ -175,11 +175,11 @@ impl Report {
 
     /// Per campaign, its two arms, leaving out the orders of visitors without a stored
     /// exposure of that arm and the visitors seen in both arms; and how many those were.
-    fn settle(&self) -> BTreeMap<String, (Vec<Arm>, u64)> {
+    fn settle(&self) -> BTreeMap<String, ([Arm; 2], u64)> {
         let mut out = BTreeMap::new();
         for (campaign, arms) in &self.campaigns {
             let both: BTreeSet<&String> = arms[TREATMENT].exposed.intersection(&arms[HOLDOUT].exposed).collect();
-            let settled = arms.iter().map(|tally| Arm::of(tally, &both)).collect();
+            let settled = arms.each_ref().map(|tally| Arm::of(tally, &both));
             out.insert(campaign.clone(), (settled, both.len() as u64));
         }
         out
@@ -195,7 +195,7 @@ impl Report {
 }
 
 /// One arm's figures.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Arm {
     pub exposed: u64,
     pub converted: u64,
@@ -240,7 +240,7 @@ impl Arm {
 /// The report after every item: per campaign, its two arms and how many visitors were in both.
 #[derive(Debug)]
 pub struct Finished {
-    pub campaigns: BTreeMap<String, (Vec<Arm>, u64)>,
+    pub campaigns: BTreeMap<String, ([Arm; 2], u64)>,
     pub unreadable: u64,
 }
 
